@@ -1,0 +1,20 @@
+import type { Writable } from "node:stream";
+import type { z } from "zod";
+import type { PkgtrustError } from "../errors.js";
+
+/** Writes a command's JSON result after checking it against the command's output schema. */
+export function writeJson<S extends z.ZodType>(out: Writable, schema: S, value: z.infer<S>): void {
+  out.write(`${JSON.stringify(schema.parse(value), null, 2)}\n`);
+}
+
+export function writeLines(out: Writable, lines: readonly string[]): void {
+  if (lines.length > 0) out.write(`${lines.join("\n")}\n`);
+}
+
+export function errorJson(error: PkgtrustError): object {
+  return { error: { code: error.code, message: error.message, next: error.next, exit: error.exit, detail: error.detail } };
+}
+
+export function errorText(error: PkgtrustError): string {
+  return `pkgtrust: ${error.message} [${error.code}]\n  next: ${error.next}\n`;
+}
