@@ -1,0 +1,113 @@
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { acquireLock } from "../../src/config/lock.js";
+import { TargetRoot } from "../../src/config/target-root.js";
+import { BACKUP_SUFFIX, FileTransaction } from "../../src/config/transaction.js";
+
+let base: string;
+let root: TargetRoot;
+const bytes = (s: string) => Buffer.from(s);
+
+beforeEach(async () => {
+  base = await mkdtemp(path.join(tmpdir(), "pkgtrust-files-"));
+  await mkdir(path.join(base, "target/etc"), { recursive: true });
+  root = new TargetRoot(path.join(base, "target"));
+});
+afterEach(() => rm(base, { recursive: true, force: true }));
+
+describe("the target root", () => {
+  it("maps target paths under the root and refuses relative ones", () => {
+    expect(root.hostPath("/etc/pkg_install.conf")).toBe(path.join(base, "target/etc/pkg_install.conf"));
+    expect(() => root.hostPath("etc/x")).toThrowWithCode("CONFIG_NOT_ABSOLUTE");
+  });
+
+  it("refuses to write through a symlink that points outside the root", async () => {
+    await writeFile(path.join(base, "host.conf"), "host file\n");
+    await symlink(path.join(base, "host.conf"), path.join(base, "target/etc/pkg_install.conf"));
+    await expect(root.writablePath("/etc/pkg_install.conf")).rejects.toThrowWithCode("CONFIG_SYMLINK_OUTSIDE_ROOT");
+    await symlink("../../host.conf", path.join(base, "target/etc/relative.conf"));
+    await expect(root.writablePath("/etc/relative.conf")).rejects.toThrowWithCode("CONFIG_SYMLINK_OUTSIDE_ROOT");
+  });
+
+  it("refuses a directory symlink that leads outside the root", async () => {
+    await mkdir(path.join(base, "elsewhere"));
+    await symlink(path.join(base, "elsewhere"), path.join(base, "target/usr"));
+    await expect(root.writablePath("/usr/pkg/etc/pkg_install.conf")).rejects.toThrowWithCode("CONFIG_SYMLINK_OUTSIDE_ROOT");
+  });
+
+  it("follows a symlink that stays inside the root and keeps the link", async () => {
+    await writeFile(path.join(base, "target/etc/real.conf"), "x\n");
+    await symlink("real.conf", path.join(base, "target/etc/pkg_install.conf"));
+    const transaction = new FileTransaction(root);
+    await transaction.apply([{ targetPath: "/etc/pkg_install.conf", content: bytes("y\n") }]);
+    expect(await readlink(path.join(base, "target/etc/pkg_install.conf"))).toBe("real.conf");
+    expect(await readFile(path.join(base, "target/etc/real.conf"), "utf8")).toBe("y\n");
+  });
+
+  it("reports a missing target root", async () => {
+    const missing = new TargetRoot(path.join(base, "nowhere"));
+    await expect(missing.writablePath("/etc/pkg_install.conf")).rejects.toThrowWithCode("CONFIG_ROOT_MISSING");
+  });
+});
+
+describe("file transactions", () => {
+  it("creates, updates with a backup, and leaves identical files untouched", async () => {
+    const conf = path.join(base, "target/etc/pkg_install.conf");
+    await writeFile(conf, "old\n", { mode: 0o600 });
+    const transaction = new FileTransaction(root);
+    const outcomes = await transaction.apply([
+      { targetPath: "/etc/pkg_install.conf", content: bytes("new\n"), backup: true },
+      { targetPath: "/etc/pkgtrust/repositories/r/anchors.pem", content: bytes("pem\n") },
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["updated", "created"]);
+    expect(await readFile(conf + BACKUP_SUFFIX, "utf8")).toBe("old\n");
+    expect((await stat(conf)).mode & 0o777).toBe(0o600);
+    const before = await stat(conf);
+    const again = await new FileTransaction(root).apply([{ targetPath: "/etc/pkg_install.conf", content: bytes("new\n"), backup: true }]);
+    expect(again[0]?.status).toBe("unchanged");
+    expect((await stat(conf)).mtimeMs).toBe(before.mtimeMs);
+  });
+
+  it("rolls every file back to its exact bytes and removes what it created", async () => {
+    const conf = path.join(base, "target/etc/pkg_install.conf");
+    await writeFile(conf, "old\r\nbytes");
+    const transaction = new FileTransaction(root);
+    await transaction.apply([
+      { targetPath: "/etc/pkg_install.conf", content: bytes("new\n"), backup: true },
+      { targetPath: "/etc/pkgtrust/repositories/r/anchors.pem", content: bytes("pem\n") },
+    ]);
+    await transaction.rollback();
+    expect(await readFile(conf, "utf8")).toBe("old\r\nbytes");
+    await expect(lstat(conf + BACKUP_SUFFIX)).rejects.toThrow();
+    await expect(lstat(path.join(base, "target/etc/pkgtrust"))).rejects.toThrow();
+  });
+
+  it("rolls back by itself when a later change fails", async () => {
+    const conf = path.join(base, "target/etc/pkg_install.conf");
+    await writeFile(conf, "old\n");
+    await mkdir(path.join(base, "target/etc/blocked"));
+    const transaction = new FileTransaction(root);
+    await expect(
+      transaction.apply([
+        { targetPath: "/etc/pkg_install.conf", content: bytes("new\n") },
+        { targetPath: "/etc/blocked", content: bytes("not a directory\n") },
+      ]),
+    ).rejects.toThrowWithCode("CONFIG_NOT_A_FILE");
+    expect(await readFile(conf, "utf8")).toBe("old\n");
+  });
+});
+
+describe("the lock", () => {
+  it("refuses a second holder and takes over a stale lock", async () => {
+    const lockPath = path.join(base, "target/etc/pkgtrust/.lock");
+    const lock = await acquireLock(lockPath);
+    await expect(acquireLock(lockPath)).rejects.toThrowWithCode("CONFIG_LOCKED");
+    await lock.release();
+    await writeFile(lockPath, "999999999\n");
+    const taken = await acquireLock(lockPath);
+    expect((await readFile(lockPath, "utf8")).trim()).toBe(String(process.pid));
+    await taken.release();
+  });
+});
