@@ -1,0 +1,68 @@
+import type { PkgtrustError } from "../errors.js";
+import { FetchError, displayUrl } from "./errors.js";
+
+export interface FetchProgress {
+  url: string;
+  received: number;
+  total?: number;
+}
+
+export interface Metering {
+  url: URL;
+  maxBytes: number;
+  /** The announced length (Content-Length or the file size), already checked against maxBytes. */
+  total?: number;
+  onProgress?: (progress: FetchProgress) => void;
+  /** Maps an error of the source to a FetchError. */
+  classify: (error: unknown) => PkgtrustError;
+}
+
+/**
+ * Passes the chunks of a body through, counting them against the cap and reporting
+ * progress. Leaving the loop early (an error, or the consumer's break) releases the
+ * source, which closes the connection or the file.
+ */
+export async function* meteredBody(source: AsyncIterable<Uint8Array>, metering: Metering): AsyncGenerator<Uint8Array, void, undefined> {
+  const { url, maxBytes, total, onProgress } = metering;
+  const shown = displayUrl(url);
+  const iterator = source[Symbol.asyncIterator]();
+  let received = 0;
+  let finished = false;
+  try {
+    onProgress?.({ url: shown, received, ...(total === undefined ? {} : { total }) });
+    for (;;) {
+      let step: IteratorResult<Uint8Array>;
+      try {
+        step = await iterator.next();
+      } catch (error) {
+        throw metering.classify(error);
+      }
+      if (step.done === true) break;
+      received += step.value.byteLength;
+      // Endless-data attack (TUF): the cap holds whatever the server announced, so a
+      // missing or lying Content-Length cannot make us read without end.
+      if (received > maxBytes) {
+        throw new FetchError("FETCH_TOO_LARGE", `${shown}: more than ${maxBytes} bytes`, { detail: { url: shown, maxBytes } });
+      }
+      onProgress?.({ url: shown, received, ...(total === undefined ? {} : { total }) });
+      yield step.value;
+    }
+    if (total !== undefined && received !== total) {
+      throw new FetchError("FETCH_INTERRUPTED", `${shown}: received ${received} of ${total} bytes`, { detail: { url: shown, received, total } });
+    }
+    finished = true;
+  } finally {
+    if (!finished) await iterator.return?.().catch(() => undefined);
+  }
+}
+
+export async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+export function tooLargeError(url: URL, size: number, maxBytes: number): PkgtrustError {
+  const shown = displayUrl(url);
+  return new FetchError("FETCH_TOO_LARGE", `${shown}: ${size} bytes, more than the limit of ${maxBytes}`, { detail: { url: shown, size, maxBytes } });
+}
