@@ -115,7 +115,7 @@ async function openHttp(start: URL, options: FetchOptions): Promise<FetchedStrea
     const { statusCode, headers, body } = response;
     const shown = displayUrl(url);
     if (REDIRECT_STATUSES.has(statusCode)) {
-      body.destroy();
+      discard(body);
       const next = redirectTarget(url, headers.location);
       if (visited.has(withoutHash(next))) {
         throw new FetchError("FETCH_REDIRECT_LOOP", `${shown} redirects back to ${displayUrl(next)}`, { detail: { url: shown } });
@@ -127,12 +127,12 @@ async function openHttp(start: URL, options: FetchOptions): Promise<FetchedStrea
       continue;
     }
     if (statusCode < 200 || statusCode > 299) {
-      body.destroy();
+      discard(body);
       throw statusError(url, statusCode);
     }
     const size = contentLength(headers["content-length"]);
     if (size !== undefined && size > options.maxBytes) {
-      body.destroy();
+      discard(body);
       throw tooLargeError(url, size, options.maxBytes);
     }
     const finalUrl = url;
@@ -177,6 +177,12 @@ function statusError(url: URL, status: number): PkgtrustError {
 function contentLength(value: string | string[] | undefined): number | undefined {
   if (typeof value !== "string" || !/^\d+$/.test(value)) return undefined;
   return Number(value);
+}
+
+/** Closes a response we will not read; undici reports the close as an error, which is expected here. */
+function discard(body: Dispatcher.ResponseData["body"]): void {
+  body.on("error", () => undefined);
+  body.destroy();
 }
 
 function withoutHash(url: URL): string {
