@@ -1,0 +1,219 @@
+import { X509Certificate as OpenSslCertificate, createHash } from "node:crypto";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate as AsnCertificate, Version } from "@peculiar/asn1-x509";
+import { parseCrl, type Crl } from "./crl.js";
+import { CertificateError } from "./errors.js";
+import { readPem } from "./pem.js";
+import * as x509 from "./x509.js";
+
+export interface Certificate {
+  readonly der: Uint8Array;
+  /** Lowercase hex SHA-256 of the DER: the fingerprint. */
+  readonly sha256: string;
+  readonly subject: string;
+  readonly issuer: string;
+  /** Lowercase hex without leading zeros. */
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** subject == issuer and the signature verifies with its own key. */
+  readonly selfSigned: boolean;
+  /** X509_check_ca semantics: basicConstraints CA:TRUE, or keyUsage keyCertSign. */
+  readonly isCA: boolean;
+  /** The value OpenSSL's X509_check_ca returns: 0 not a CA, 1 basicConstraints CA:TRUE, 3 v1 root, 4 keyUsage only. */
+  readonly caLevel: 0 | 1 | 3 | 4;
+  readonly basicConstraints?: { ca: boolean; pathLength?: number };
+  /** e.g. "digitalSignature", "keyCertSign". */
+  readonly keyUsage?: readonly string[];
+  /** OIDs. */
+  readonly extendedKeyUsage?: readonly string[];
+  /** Hex of the DER-encoded subject and issuer Names: the keys of issuer look-up. */
+  readonly subjectName: string;
+  readonly issuerName: string;
+  readonly selfIssued: boolean;
+  readonly subjectKeyId?: string;
+  readonly authorityKeyId?: { keyId?: string; serialNumber?: string };
+  /** The signature algorithm OID, and a readable name for messages. */
+  readonly signatureAlgorithm: string;
+  readonly signatureAlgorithmName: string;
+  readonly publicKeyType: string;
+  /** RSA/DSA modulus size; undefined for EC keys. */
+  readonly publicKeyBits?: number;
+  /** OIDs of critical extensions that neither pkgtrust nor OpenSSL's verifier process here. */
+  readonly unknownCriticalExtensions: readonly string[];
+  /** The same certificate in node:crypto (OpenSSL) form, used for signature checks. */
+  readonly openssl: OpenSslCertificate;
+  readonly source?: string;
+  readonly line?: number;
+}
+
+const SIGNATURE_NAMES: Record<string, string> = {
+  "1.2.840.113549.1.1.2": "md2WithRSAEncryption",
+  "1.2.840.113549.1.1.3": "md4WithRSAEncryption",
+  "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
+  "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
+  "1.2.840.113549.1.1.10": "RSASSA-PSS",
+  "1.2.840.113549.1.1.11": "sha256WithRSAEncryption",
+  "1.2.840.113549.1.1.12": "sha384WithRSAEncryption",
+  "1.2.840.113549.1.1.13": "sha512WithRSAEncryption",
+  "1.2.840.10045.4.1": "ecdsa-with-SHA1",
+  "1.2.840.10045.4.3.2": "ecdsa-with-SHA256",
+  "1.2.840.10045.4.3.3": "ecdsa-with-SHA384",
+  "1.2.840.10045.4.3.4": "ecdsa-with-SHA512",
+  "1.2.840.10040.4.3": "dsa-with-SHA1",
+  "1.3.101.112": "Ed25519",
+};
+
+/**
+ * Extensions that are understood when critical. pkgtrust processes basicConstraints, keyUsage
+ * and extKeyUsage; SAN, key identifiers and certificatePolicies need no processing without an
+ * explicit policy (OpenSSL's default). nameConstraints and policy constraints are not enforced,
+ * so a critical one is refused (fail closed; OpenSSL would process them) - RFC 5280 4.2.
+ */
+const KNOWN_CRITICAL = new Set(["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.32", "2.5.29.35", "2.5.29.37"]);
+
+const KEY_USAGE_NAMES = Object.entries(x509.KeyUsageFlags).filter((e): e is [string, number] => typeof e[1] === "number");
+
+export function normalizeSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^0+(?=.)/, "");
+}
+
+function hex(bytes: ArrayBuffer | Uint8Array): string {
+  return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex");
+}
+
+/** X509_check_ca (OpenSSL crypto/x509/v3_purp.c), without the obsolete Netscape cert type. */
+function checkCa(bc: Certificate["basicConstraints"], keyUsage: readonly string[] | undefined, v1SelfSigned: boolean): 0 | 1 | 3 | 4 {
+  if (keyUsage && !keyUsage.includes("keyCertSign")) return 0;
+  if (bc) return bc.ca ? 1 : 0;
+  if (v1SelfSigned) return 3;
+  if (keyUsage) return 4;
+  return 0;
+}
+
+const signatureMemo = new WeakMap<Certificate, Map<Certificate, boolean>>();
+let signatureChecks = 0;
+
+/** Whether `issuer`'s key verifies `child`'s signature (memoised: path search asks repeatedly). */
+export function signedBy(child: Certificate, issuer: Certificate): boolean {
+  let memo = signatureMemo.get(child);
+  if (!memo) signatureMemo.set(child, (memo = new Map()));
+  let result = memo.get(issuer);
+  if (result === undefined) {
+    signatureChecks++;
+    result = verifiesWith(child.openssl, issuer.openssl);
+    memo.set(issuer, result);
+  }
+  return result;
+}
+
+/** Signature verifications done so far (for benchmarks). */
+export function signatureCheckCount(): number {
+  return signatureChecks;
+}
+
+/**
+ * X509_check_akid: the child's authority key identifier, when present, must match the
+ * issuer's subject key identifier (and serial, when given) - RFC 5280 4.2.1.1.
+ */
+export function keyIdentifiersMatch(child: Certificate, issuer: Certificate): boolean {
+  const akid = child.authorityKeyId;
+  if (!akid) return true;
+  if (akid.keyId && issuer.subjectKeyId && akid.keyId !== issuer.subjectKeyId) return false;
+  if (akid.serialNumber && akid.serialNumber !== issuer.serialNumber) return false;
+  return true;
+}
+
+function verifiesWith(child: OpenSslCertificate, issuer: OpenSslCertificate): boolean {
+  try {
+    return child.verify(issuer.publicKey);
+  } catch {
+    return false; // the key type does not fit the signature algorithm
+  }
+}
+
+function badDer(source: string, line: number | undefined, what: string, cause: unknown): never {
+  const where = line === undefined ? source : `${source}:${line}`;
+  throw new CertificateError("PEM_BAD_DER", `${where}: not a valid ${what}: ${(cause as Error)?.message ?? String(cause)}`, {
+    cause,
+    detail: { source, line: line ?? null },
+  });
+}
+
+export function parseCertificate(der: Uint8Array, source = "certificate", line?: number): Certificate {
+  let asn: AsnCertificate;
+  let cert: x509.X509Certificate;
+  let openssl: OpenSslCertificate;
+  try {
+    openssl = new OpenSslCertificate(der);
+    asn = AsnConvert.parse(der, AsnCertificate);
+    cert = new x509.X509Certificate(der);
+  } catch (error) {
+    badDer(source, line, "certificate", error);
+  }
+  try {
+    const tbs = asn.tbsCertificate;
+    const bcExt = cert.getExtension(x509.BasicConstraintsExtension);
+    const kuExt = cert.getExtension(x509.KeyUsagesExtension);
+    const ekuExt = cert.getExtension(x509.ExtendedKeyUsageExtension);
+    const skiExt = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+    const akiExt = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
+    const basicConstraints = bcExt ? { ca: bcExt.ca, ...(bcExt.pathLength === undefined ? {} : { pathLength: bcExt.pathLength }) } : undefined;
+    const keyUsage = kuExt ? KEY_USAGE_NAMES.filter(([, flag]) => (kuExt.usages & flag) !== 0).map(([name]) => name) : undefined;
+    const extendedKeyUsage = ekuExt ? ekuExt.usages.map(String) : undefined;
+    const subjectName = hex(AsnConvert.serialize(tbs.subject));
+    const issuerName = hex(AsnConvert.serialize(tbs.issuer));
+    const keyDetails = openssl.publicKey.asymmetricKeyDetails;
+    const signatureAlgorithm = asn.signatureAlgorithm.algorithm;
+    const partial = {
+      der,
+      sha256: createHash("sha256").update(der).digest("hex"),
+      subject: cert.subject,
+      issuer: cert.issuer,
+      serialNumber: normalizeSerial(cert.serialNumber),
+      notBefore: cert.notBefore,
+      notAfter: cert.notAfter,
+      basicConstraints,
+      keyUsage,
+      extendedKeyUsage,
+      subjectName,
+      issuerName,
+      selfIssued: subjectName === issuerName,
+      subjectKeyId: skiExt?.keyId.toLowerCase(),
+      authorityKeyId: akiExt
+        ? { keyId: akiExt.keyId?.toLowerCase(), serialNumber: akiExt.certId ? normalizeSerial(akiExt.certId.serialNumber) : undefined }
+        : undefined,
+      signatureAlgorithm,
+      signatureAlgorithmName: SIGNATURE_NAMES[signatureAlgorithm] ?? signatureAlgorithm,
+      publicKeyType: openssl.publicKey.asymmetricKeyType ?? "unknown",
+      publicKeyBits: keyDetails?.modulusLength,
+      unknownCriticalExtensions: cert.extensions.filter((e) => e.critical && !KNOWN_CRITICAL.has(e.type)).map((e) => e.type),
+      openssl,
+      source,
+      line,
+    };
+    // OpenSSL's EXFLAG_SS: self-issued, AKID matching itself, keyUsage allowing keyCertSign; plus the signature.
+    const self = partial as unknown as Certificate;
+    const selfSigned =
+      partial.selfIssued &&
+      keyIdentifiersMatch(self, self) &&
+      (!keyUsage || keyUsage.includes("keyCertSign")) &&
+      verifiesWith(openssl, openssl);
+    const caLevel = checkCa(basicConstraints, keyUsage, selfSigned && tbs.version === Version.v1);
+    return Object.freeze({ ...partial, selfSigned, caLevel, isCA: caLevel !== 0 });
+  } catch (error) {
+    if (error instanceof CertificateError) throw error;
+    badDer(source, line, "certificate", error);
+  }
+}
+
+/** Reads a PEM file of CERTIFICATE and X509 CRL blocks (a key bundle or an anchor file). */
+export function readCertificateFile(text: string, source: string): { certificates: Certificate[]; crls: Crl[] } {
+  const certificates: Certificate[] = [];
+  const crls: Crl[] = [];
+  for (const block of readPem(text, { source, labels: ["CERTIFICATE", "X509 CRL"] })) {
+    if (block.label === "CERTIFICATE") certificates.push(parseCertificate(block.der, source, block.line));
+    else crls.push(parseCrl(block.der, source, block.line));
+  }
+  return { certificates, crls };
+}
