@@ -1,0 +1,61 @@
+import { createHash, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { Attribute, CertificateChoices, CertificateSet, ContentInfo, EncapsulatedContentInfo, id_data, id_signedData, IssuerAndSerialNumber, SignedData, SignerIdentifier, SignerInfo, SignerInfos, DigestAlgorithmIdentifiers, CMSVersion } from "@peculiar/asn1-cms";
+import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
+import { AlgorithmIdentifier, Certificate as AsnCertificate } from "@peculiar/asn1-x509";
+import { ContentTypeValue, id_contentType, id_messageDigest, SignedAttributeSet } from "../package/pkcs7-signature.js";
+
+/**
+ * A PEM PKCS#7 detached SignedData as pkg_install's signer makes it
+ * (PKCS7_sign with PKCS7_DETACHED|PKCS7_NOATTR|PKCS7_BINARY): SHA-256, the signer's
+ * certificate then the chain file's certificates embedded, no signed attributes unless
+ * asked for (tests use them to cover verifiers).
+ */
+
+const SHA256 = "2.16.840.1.101.3.4.2.1";
+const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
+const ECDSA_WITH_SHA256 = "1.2.840.10045.4.3.2";
+
+export interface DetachedSignatureRequest {
+  readonly key: KeyObject;
+  readonly certificate: Uint8Array;
+  readonly chain: readonly Uint8Array[];
+  readonly signedAttributes?: boolean;
+}
+
+function pem(der: ArrayBuffer): string {
+  return `-----BEGIN PKCS7-----\n${Buffer.from(der).toString("base64").replace(/.{1,64}/g, "$&\n")}-----END PKCS7-----\n`;
+}
+
+export function signDetached(content: Uint8Array, request: DetachedSignatureRequest): string {
+  const cert = AsnConvert.parse(request.certificate, AsnCertificate);
+  const rsa = request.key.asymmetricKeyType === "rsa";
+  if (!rsa && request.key.asymmetricKeyType !== "ec") throw new RangeError(`cannot sign with a ${request.key.asymmetricKeyType ?? "unknown"} key`);
+  const digestAlgorithm = new AlgorithmIdentifier({ algorithm: SHA256 });
+  let signedAttrs: Attribute[] | undefined;
+  let toSign: Buffer = Buffer.from(content);
+  if (request.signedAttributes) {
+    signedAttrs = [
+      new Attribute({ attrType: id_contentType, attrValues: [AsnConvert.serialize(new ContentTypeValue(id_data))] }),
+      new Attribute({ attrType: id_messageDigest, attrValues: [AsnConvert.serialize(new OctetString(createHash("sha256").update(content).digest()))] }),
+    ];
+    toSign = Buffer.from(AsnConvert.serialize(new SignedAttributeSet(signedAttrs)));
+  }
+  const signature = cryptoSign("sha256", toSign, request.key);
+  const signerInfo = new SignerInfo({
+    version: CMSVersion.v1,
+    sid: new SignerIdentifier({ issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }) }),
+    digestAlgorithm,
+    signedAttrs,
+    signatureAlgorithm: new AlgorithmIdentifier(rsa ? { algorithm: RSA_ENCRYPTION, parameters: null } : { algorithm: ECDSA_WITH_SHA256 }),
+    signature: new OctetString(signature),
+  });
+  const certificates = [request.certificate, ...request.chain].map((der) => new CertificateChoices({ certificate: AsnConvert.parse(der, AsnCertificate) }));
+  const signed = new SignedData({
+    version: CMSVersion.v1,
+    digestAlgorithms: new DigestAlgorithmIdentifiers([digestAlgorithm]),
+    encapContentInfo: new EncapsulatedContentInfo({ eContentType: id_data }),
+    certificates: new CertificateSet(certificates),
+    signerInfos: new SignerInfos([signerInfo]),
+  });
+  return pem(AsnConvert.serialize(new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signed) })));
+}

@@ -1,0 +1,29 @@
+import { EXIT, errorClass } from "../errors.js";
+
+/**
+ * Errors of signed-package reading and verification. Codes with EXIT.INPUT are malformed
+ * input (verifyPackage throws them); codes with EXIT.UNTRUSTED are negative verdicts about
+ * a well-formed package (verifyPackage returns them as `trusted: false`).
+ */
+export const PackageError = errorClass("PackageError", {
+  PKG_NOT_AR: { exit: EXIT.INPUT, next: "Check that the file is a pkgsrc binary package (a signed one is an ar archive)." },
+  PKG_AR_FORMAT: { exit: EXIT.INPUT, next: "The package archive is damaged: download it again." },
+  PKG_TRUNCATED: { exit: EXIT.INPUT, next: "The package ends early: download it again." },
+  PKG_MEMBER_TOO_LARGE: { exit: EXIT.INPUT, next: "The package's signature members are implausibly large: do not install it." },
+  PKG_UNSIGNED: { exit: EXIT.UNTRUSTED, next: "Ask the repository for signed packages, or sign it with 'pkgtrust sign-package'." },
+  PKG_GPG_SIGNED: { exit: EXIT.UNTRUSTED, next: "This package carries an OpenPGP signature: verify it with GPG_KEYRING_VERIFY, pkgtrust checks X.509 signatures only." },
+  PKG_HASH_FORMAT: { exit: EXIT.INPUT, next: "The +PKG_HASH member is not in pkg_install's format: the package was damaged or not made by pkg_admin gpg-sign-package/sign-package." },
+  PKG_SIGNATURE_FORMAT: { exit: EXIT.INPUT, next: "The +PKG_SIGNATURE member is not a PEM PKCS#7 detached signature: sign the package again." },
+  PKG_UNSUPPORTED_ALGORITHM: { exit: EXIT.INPUT, next: "Sign the package with an RSA or ECDSA key and SHA-256 or stronger." },
+  PKG_BAD_SIGNATURE: { exit: EXIT.UNTRUSTED, next: "The signature does not match +PKG_HASH: the package was altered or signed with another key; do not install it." },
+  PKG_SIGNER_NOT_FOUND: { exit: EXIT.UNTRUSTED, next: "Embed the signing certificate in the signature (pkg_install finds signers there), or list it in CERTIFICATE_CHAIN." },
+  PKG_SIGNER_NOT_EMBEDDED: { exit: EXIT.UNTRUSTED, next: "Sign the package again so that the signature embeds the signing certificate: pkg_install looks for signers only there." },
+  PKG_BLOCK_MISMATCH: { exit: EXIT.UNTRUSTED, next: "The package content differs from what was signed: do not install it; download it again." },
+  PKG_SIZE_MISMATCH: { exit: EXIT.UNTRUSTED, next: "The package size differs from what was signed: do not install it; download it again." },
+  PKG_NAME_MISMATCH: { exit: EXIT.UNTRUSTED, next: "The signed package name differs from the package's @name: do not install it." },
+  PKG_INNER_FORMAT: { exit: EXIT.INPUT, next: "The inner package is not a tar (gzip'd or plain) starting with +CONTENTS: rebuild it with pkg_create." },
+  PKG_INNER_COMPRESSION: { exit: EXIT.INPUT, next: "Only gzip'd or uncompressed inner packages can be checked against @name: recompress it with gzip." },
+  PKG_CONFIG_MISSING: { exit: EXIT.INPUT, next: "Set CERTIFICATE_ANCHOR_PKGS in pkg_install.conf, or pass --anchor." },
+});
+export type PackageError = InstanceType<typeof PackageError>;
+export type PackageErrorCode = PackageError["code"];

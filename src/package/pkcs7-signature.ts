@@ -1,0 +1,201 @@
+import { createHash, createPublicKey, verify as cryptoVerify } from "node:crypto";
+import { Attribute, ContentInfo, id_data, id_signedData, SignedData, SignerInfo } from "@peculiar/asn1-cms";
+import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from "@peculiar/asn1-schema";
+import { Certificate as AsnCertificate, Name } from "@peculiar/asn1-x509";
+import { PackageError } from "./errors.js";
+
+/**
+ * The +PKG_SIGNATURE member: a PEM PKCS#7 detached SignedData over +PKG_HASH, checked
+ * the way OpenSSL's PKCS7_verify does (signer lookup, digest, signature), without the
+ * certificate path, which verdict.ts decides.
+ */
+
+export interface Pkcs7Signature {
+  /** DER of the certificates embedded in the signature, in order. */
+  readonly embedded: readonly Uint8Array[];
+  readonly signerInfos: readonly SignerInfo[];
+}
+
+export interface VerifiedSigner {
+  /** DER of the signer's certificate. */
+  readonly certificate: Uint8Array;
+  /** Whether the certificate came from the signature itself (pkg_install needs that, see verdict.ts). */
+  readonly embedded: boolean;
+  readonly digest: string;
+  readonly signedAttributes: boolean;
+}
+
+export const id_messageDigest = "1.2.840.113549.1.9.4";
+export const id_contentType = "1.2.840.113549.1.9.3";
+
+const DIGESTS: Readonly<Record<string, string>> = {
+  "1.2.840.113549.2.5": "md5",
+  "1.3.14.3.2.26": "sha1",
+  "2.16.840.1.101.3.4.2.4": "sha224",
+  "2.16.840.1.101.3.4.2.1": "sha256",
+  "2.16.840.1.101.3.4.2.2": "sha384",
+  "2.16.840.1.101.3.4.2.3": "sha512",
+};
+/** Digests pkg_install accepts but that no longer resist collisions. */
+export const WEAK_DIGESTS: ReadonlySet<string> = new Set(["md5", "sha1"]);
+
+/** Signature algorithm OIDs by key family; OpenSSL takes the digest from digestAlgorithm. */
+const SIGNATURE_FAMILIES: Readonly<Record<string, "rsa" | "ec">> = {
+  "1.2.840.113549.1.1.1": "rsa",
+  "1.2.840.113549.1.1.4": "rsa",
+  "1.2.840.113549.1.1.5": "rsa",
+  "1.2.840.113549.1.1.11": "rsa",
+  "1.2.840.113549.1.1.12": "rsa",
+  "1.2.840.113549.1.1.13": "rsa",
+  "1.2.840.113549.1.1.14": "rsa",
+  "1.2.840.10045.2.1": "ec",
+  "1.2.840.10045.4.1": "ec",
+  "1.2.840.10045.4.3.1": "ec",
+  "1.2.840.10045.4.3.2": "ec",
+  "1.2.840.10045.4.3.3": "ec",
+  "1.2.840.10045.4.3.4": "ec",
+};
+
+/** SignedAttributes re-encoded as a universal SET for signing (RFC 5652 section 5.4). */
+@AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })
+export class SignedAttributeSet extends AsnArray<Attribute> {
+  constructor(items?: Attribute[]) {
+    super(items);
+    Object.setPrototypeOf(this, SignedAttributeSet.prototype);
+  }
+}
+
+/** The value of a contentType attribute: one OBJECT IDENTIFIER. */
+@AsnType({ type: AsnTypeTypes.Choice })
+export class ContentTypeValue {
+  @AsnProp({ type: AsnPropTypes.ObjectIdentifier })
+  value = "";
+
+  constructor(value = "") {
+    this.value = value;
+  }
+}
+
+const PEM_BLOCK = /-----BEGIN PKCS7-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END PKCS7-----/;
+
+function formatError(message: string, cause?: unknown): never {
+  throw new PackageError("PKG_SIGNATURE_FORMAT", `+PKG_SIGNATURE: ${message}`, { cause });
+}
+
+/** Parses the PEM text (OpenSSL's PEM_read_bio_PKCS7 takes the first PKCS7 block). */
+export function readPkcs7Signature(text: string): Pkcs7Signature {
+  const match = PEM_BLOCK.exec(text);
+  if (!match?.[1]) formatError("no '-----BEGIN PKCS7-----' block");
+  const der = Buffer.from(match[1].replace(/\s+/g, ""), "base64");
+  let signed: SignedData;
+  try {
+    const info = AsnConvert.parse(der, ContentInfo);
+    if (info.contentType !== id_signedData) formatError(`content type ${info.contentType} is not signedData`);
+    signed = AsnConvert.parse(info.content, SignedData);
+  } catch (error) {
+    if (error instanceof PackageError) throw error;
+    formatError("not a DER PKCS#7 structure", error);
+  }
+  // Detached: the content is +PKG_HASH, outside the structure. OpenSSL would ignore
+  // embedded content when given the detached one; fail closed instead of guessing.
+  if (signed.encapContentInfo.eContent) formatError("the signature embeds content; a detached signature is expected");
+  if (signed.encapContentInfo.eContentType !== id_data) formatError("the signed content type is not data");
+  if (signed.signerInfos.length === 0) formatError("no signer");
+  const embedded: Uint8Array[] = [];
+  for (const choice of signed.certificates ?? []) {
+    if (choice.certificate) embedded.push(new Uint8Array(AsnConvert.serialize(choice.certificate)));
+  }
+  return { embedded, signerInfos: [...signed.signerInfos] };
+}
+
+function hex(bytes: ArrayBuffer | Uint8Array): string {
+  return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex").replace(/^(00)+(?=.)/, "");
+}
+
+function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+
+function matches(info: SignerInfo, cert: AsnCertificate): boolean {
+  const ias = info.sid.issuerAndSerialNumber;
+  if (ias) {
+    return hex(ias.serialNumber) === hex(cert.tbsCertificate.serialNumber) && sameBytes(AsnConvert.serialize(ias.issuer), AsnConvert.serialize(cert.tbsCertificate.issuer));
+  }
+  const ski = info.sid.subjectKeyIdentifier;
+  if (!ski) return false;
+  const extension = cert.tbsCertificate.extensions?.find((e) => e.extnID === "2.5.29.14");
+  if (!extension) return false;
+  const value = AsnConvert.parse(extension.extnValue.buffer, OctetString);
+  return sameBytes(value.buffer, ski.buffer);
+}
+
+function parseCert(der: Uint8Array): AsnCertificate {
+  try {
+    return AsnConvert.parse(der, AsnCertificate);
+  } catch (error) {
+    formatError("a certificate cannot be parsed", error);
+  }
+}
+
+function signerName(info: SignerInfo): string {
+  const ias = info.sid.issuerAndSerialNumber;
+  if (!ias) return `subject key identifier ${hex(info.sid.subjectKeyIdentifier?.buffer ?? new ArrayBuffer(0))}`;
+  return `serial ${hex(ias.serialNumber)} of issuer ${nameText(ias.issuer)}`;
+}
+
+function nameText(name: Name): string {
+  return name.map((rdn) => rdn.map((a) => `${a.type}=${a.value.toString()}`).join("+")).join(", ");
+}
+
+/** The data the signature covers: the content itself, or the signed attributes after checking them. */
+function signedBytes(info: SignerInfo, digest: string, content: Uint8Array): Buffer {
+  if (!info.signedAttrs) return Buffer.from(content);
+  // RFC 5652 section 5.4 / OpenSSL PKCS7_signatureVerify: messageDigest must equal the content's digest.
+  const attribute = (oid: string): ArrayBuffer | undefined => {
+    const found = info.signedAttrs?.filter((a) => a.attrType === oid) ?? [];
+    if (found.length > 1 || (found[0] && found[0].attrValues.length !== 1)) formatError(`signed attribute ${oid} appears more than once`);
+    return found[0]?.attrValues[0];
+  };
+  const messageDigest = attribute(id_messageDigest);
+  if (!messageDigest) formatError("signed attributes without messageDigest");
+  const contentType = attribute(id_contentType);
+  // RFC 5652 section 5.3: with signed attributes, contentType must be present and match.
+  if (!contentType || AsnConvert.parse(contentType, ContentTypeValue).value !== id_data) formatError("signed attributes without a contentType of data");
+  const expected = AsnConvert.parse(messageDigest, OctetString);
+  if (!Buffer.from(expected.buffer).equals(createHash(digest).update(content).digest())) {
+    throw new PackageError("PKG_BAD_SIGNATURE", "the messageDigest attribute does not match +PKG_HASH");
+  }
+  return Buffer.from(AsnConvert.serialize(new SignedAttributeSet(info.signedAttrs)));
+}
+
+/**
+ * Finds each signer's certificate the way PKCS7_get0_signers does (the `certs` argument,
+ * i.e. CERTIFICATE_CHAIN, first, then the embedded certificates) and checks its signature
+ * over `content`. Every signer must verify, as in PKCS7_verify.
+ */
+export function verifySigners(signature: Pkcs7Signature, content: Uint8Array, chain: readonly Uint8Array[]): VerifiedSigner[] {
+  const candidates = [
+    ...chain.map((der) => ({ der, embedded: false })),
+    ...signature.embedded.map((der) => ({ der, embedded: true })),
+  ].map((c) => ({ ...c, cert: parseCert(c.der) }));
+  return signature.signerInfos.map((info) => {
+    const digest = DIGESTS[info.digestAlgorithm.algorithm];
+    if (!digest) throw new PackageError("PKG_UNSUPPORTED_ALGORITHM", `unsupported digest algorithm ${info.digestAlgorithm.algorithm}`);
+    const found = candidates.find((c) => matches(info, c.cert));
+    if (!found) throw new PackageError("PKG_SIGNER_NOT_FOUND", `the certificate of the signer (${signerName(info)}) is neither in the signature nor in the chain file`);
+    // A signer whose certificate is in the chain file but also embedded counts as embedded for pkg_install.
+    const embedded = found.embedded || signature.embedded.some((der) => matches(info, parseCert(der)));
+    const spki = AsnConvert.serialize(found.cert.tbsCertificate.subjectPublicKeyInfo);
+    const key = createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
+    const family = SIGNATURE_FAMILIES[info.signatureAlgorithm.algorithm];
+    const keyFamily = key.asymmetricKeyType === "rsa" ? "rsa" : key.asymmetricKeyType === "ec" ? "ec" : undefined;
+    if (!family || family !== keyFamily) {
+      throw new PackageError("PKG_UNSUPPORTED_ALGORITHM", `unsupported signature algorithm ${info.signatureAlgorithm.algorithm} for a ${key.asymmetricKeyType ?? "unknown"} key`);
+    }
+    const data = signedBytes(info, digest, content);
+    if (!cryptoVerify(digest, data, key, Buffer.from(info.signature.buffer))) {
+      throw new PackageError("PKG_BAD_SIGNATURE", `the signature of ${signerName(info)} does not verify over +PKG_HASH`);
+    }
+    return { certificate: found.der, embedded, digest, signedAttributes: info.signedAttrs !== undefined };
+  });
+}
