@@ -55,9 +55,10 @@ export async function fetchBytes(url: URL, options: FetchOptions): Promise<{ byt
 }
 
 /** Whether the URL names an existing file: true for 2xx, false for 404/410 or a missing file; other failures throw. */
-export async function urlExists(url: URL, options: FetchOptions): Promise<boolean> {
+export async function urlExists(url: URL, options: Omit<FetchOptions, "maxBytes">): Promise<boolean> {
   try {
-    const opened = await fetchStream(url, options);
+    // The body is never read, so neither the cap nor progress applies.
+    const opened = await fetchStream(url, { ...options, maxBytes: Number.MAX_SAFE_INTEGER, onProgress: undefined });
     // Only the answer matters: leaving the body unread closes the connection.
     await opened.body[Symbol.asyncIterator]().return?.();
     return true;

@@ -1,0 +1,119 @@
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
+import { FetchError, displayUrl } from "../net/errors.js";
+import { fetchBytes, urlExists, type FetchOptions } from "../net/fetch.js";
+import { parsePkgSummary, type PkgSummaryEntry } from "./pkg-summary.js";
+import { RepositoryError } from "./repository-errors.js";
+
+export { chooseTestPackage, compareVersions, type PkgSummaryEntry } from "./pkg-summary.js";
+
+/** What the repository helpers fetch with; each picks its own size cap. */
+export type RepositoryFetchOptions = Omit<FetchOptions, "maxBytes">;
+
+export interface SummaryLimits {
+  /** pkg_summary.gz as downloaded. */
+  maxCompressedBytes: number;
+  /** pkg_summary after gunzip, or as downloaded when only the plain file exists. */
+  maxSummaryBytes: number;
+}
+
+// A full NetBSD/amd64 repository's pkg_summary.gz is under 10 MB and about 40 MB unpacked.
+export const SUMMARY_LIMITS: SummaryLimits = { maxCompressedBytes: 32 * 1024 * 1024, maxSummaryBytes: 128 * 1024 * 1024 };
+
+/**
+ * The repository as the user typed it: an http, https or file URL, or an absolute path
+ * (offline installs from media). `cwd` only serves the suggestion for a relative path.
+ */
+export function parseRepositoryInput(input: string, cwd: string): URL {
+  const text = input.trim();
+  if (text.startsWith("/")) return pathToFileURL(text);
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text)) {
+    const suggestion = text === "" ? "" : ` (did you mean ${resolve(cwd, text)} or https://${text}?)`;
+    throw badUrl(text, `"${text}" is neither a URL nor an absolute path${suggestion}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (error) {
+    throw badUrl(text, `"${text}" is not a valid URL`, error);
+  }
+  if (url.protocol === "ftp:") throw badUrl(text, `ftp is not supported: use the http or https URL of the same mirror`);
+  if (url.protocol !== "http:" && url.protocol !== "https:" && url.protocol !== "file:") throw badUrl(text, `${url.protocol} URLs are not supported`);
+  if (url.protocol === "file:" && url.hostname !== "" && url.hostname !== "localhost") throw badUrl(text, `a file: URL cannot name the host ${url.hostname}`);
+  // Our requests never send user:password@ (undici ignores it), and it would end up in pkgin's configuration in clear.
+  if (url.username !== "" || url.password !== "") throw badUrl(displayUrl(url), "user names and passwords in the repository URL are not supported");
+  // pkg_keys.pem and package names are joined to the URL; a query or fragment would be dropped silently.
+  if (url.search !== "" || url.hash !== "") throw badUrl(text, `the repository URL must not have a query or fragment`);
+  return url;
+}
+
+function badUrl(input: string, message: string, cause?: unknown) {
+  return new RepositoryError("REPO_BAD_URL", message, { ...(cause === undefined ? {} : { cause }), detail: { input } });
+}
+
+/**
+ * The repository's directory URL, with a trailing slash; pkgsrc mirrors are often given
+ * without the final All/, so <URL>/All/ is taken when it holds pkg_summary.gz.
+ */
+export async function normaliseRepository(url: URL, fetchOptions: RepositoryFetchOptions): Promise<URL> {
+  const repository = withTrailingSlash(url);
+  if (repository.pathname.endsWith("/All/")) return repository;
+  const all = new URL("All/", repository);
+  return (await urlExists(new URL("pkg_summary.gz", all), fetchOptions)) ? all : repository;
+}
+
+/** pkg_install's default location of the key bundle: <repository>/pkg_keys.pem. */
+export function keyBundleUrl(repository: URL): URL {
+  return new URL("pkg_keys.pem", withTrailingSlash(repository));
+}
+
+export function packageUrl(repository: URL, entry: PkgSummaryEntry): URL {
+  return new URL(entry.fileName, withTrailingSlash(repository));
+}
+
+/** pkg_summary.gz, else the plain pkg_summary; each with its cap (the endless-data attack, and gzip bombs). */
+export async function readPkgSummary(repository: URL, fetchOptions: RepositoryFetchOptions, limits: SummaryLimits = SUMMARY_LIMITS): Promise<PkgSummaryEntry[]> {
+  const base = withTrailingSlash(repository);
+  const gzUrl = new URL("pkg_summary.gz", base);
+  const compressed = await fetchIfPresent(gzUrl, { ...fetchOptions, maxBytes: limits.maxCompressedBytes });
+  if (compressed !== undefined) {
+    return parsePkgSummary(await gunzipCapped(compressed, gzUrl, limits.maxSummaryBytes), displayUrl(gzUrl));
+  }
+  const plainUrl = new URL("pkg_summary", base);
+  const plain = await fetchIfPresent(plainUrl, { ...fetchOptions, maxBytes: limits.maxSummaryBytes });
+  if (plain === undefined) {
+    throw new RepositoryError("REPO_SUMMARY_MISSING", `${displayUrl(base)} has neither pkg_summary.gz nor pkg_summary`, { detail: { url: displayUrl(base) } });
+  }
+  return parsePkgSummary(new TextDecoder().decode(plain), displayUrl(plainUrl));
+}
+
+async function fetchIfPresent(url: URL, options: FetchOptions): Promise<Uint8Array | undefined> {
+  try {
+    return (await fetchBytes(url, options)).bytes;
+  } catch (error) {
+    if (error instanceof FetchError && (error.code === "FETCH_NOT_FOUND" || error.code === "FETCH_FILE_NOT_FOUND")) return undefined;
+    throw error;
+  }
+}
+
+async function gunzipCapped(bytes: Uint8Array, url: URL, maxBytes: number): Promise<string> {
+  const shown = displayUrl(url);
+  try {
+    // maxOutputLength stops a decompression bomb inside zlib, before the memory is spent.
+    return new TextDecoder().decode(await promisify(gunzip)(bytes, { maxOutputLength: maxBytes }));
+  } catch (error) {
+    const detail = { url: shown, maxBytes };
+    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new RepositoryError("REPO_SUMMARY_TOO_LARGE", `${shown} unpacks to more than ${maxBytes} bytes`, { cause: error, detail });
+    }
+    throw new RepositoryError("REPO_SUMMARY_MALFORMED", `${shown} is not a valid gzip file`, { cause: error, detail });
+  }
+}
+
+function withTrailingSlash(url: URL): URL {
+  const copy = new URL(url.href);
+  if (!copy.pathname.endsWith("/")) copy.pathname += "/";
+  return copy;
+}
