@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createDispatcher } from "../../src/net/dispatcher.js";
 import { fetchBytes } from "../../src/net/fetch.js";
 import { startProxy, type TestProxy } from "../fixtures/proxy.js";
-import { startRepoServer, writeRepoTree, type RepoServer } from "../fixtures/repo-server.js";
+import { faults, startRepoServer, writeRepoTree, type RepoServer } from "../fixtures/repo-server.js";
 
 let root: string;
 let server: RepoServer;
@@ -75,6 +75,37 @@ describe("proxies from the environment", () => {
   it("reports an unreachable proxy as a network error", async () => {
     await expect(fetchVia({ HTTP_PROXY: deadProxy }, server.httpUrl)).rejects.toThrowWithCode("FETCH_NETWORK");
     expect(server.requests).toEqual([]);
+  });
+
+  it("reports a proxy that refuses, for http and for CONNECT", async () => {
+    // For plain http, only a 407 tells the proxy's answer from the server's own.
+    for (const [status, httpCode] of [[407, "FETCH_PROXY"], [403, "FETCH_HTTP_STATUS"]] as const) {
+      const refusing = await startProxy({ refuse: status });
+      try {
+        await expect(fetchVia({ HTTP_PROXY: refusing.url.href }, server.httpUrl)).rejects.toThrowWithCode(httpCode);
+        await expect(fetchVia({ HTTPS_PROXY: refusing.url.href }, server.httpsUrl)).rejects.toThrowWithCode("FETCH_PROXY");
+        expect(refusing.requests).toHaveLength(2);
+      } finally {
+        await refusing.close();
+      }
+    }
+    expect(server.requests).toEqual([]);
+  });
+
+  it("applies the timeouts to requests through the proxy", async () => {
+    server.routes.set("/All/pkg_keys.pem", faults.stall());
+    try {
+      for (const [variable, base] of [["HTTP_PROXY", server.httpUrl], ["HTTPS_PROXY", server.httpsUrl]] as const) {
+        const dispatcher = createDispatcher({ env: { [variable]: proxy.url.href }, ca: server.caPem, timeouts: { headersMs: 300 } });
+        const started = Date.now();
+        const download = fetchBytes(new URL("All/pkg_keys.pem", base), { dispatcher, maxBytes: 1 << 20, retries: 0 });
+        await expect(download).rejects.toThrowWithCode("FETCH_TIMEOUT");
+        expect(Date.now() - started).toBeLessThan(5000);
+        await dispatcher.destroy();
+      }
+    } finally {
+      server.routes.clear();
+    }
   });
 
   it("rejects a proxy variable that is not an http(s) URL", () => {
