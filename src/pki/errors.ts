@@ -5,6 +5,7 @@ const untrusted = (next: string) => ({ exit: EXIT.UNTRUSTED, next }) as const;
 
 /** Errors of PEM reading (malformed input, exit 3) and certificate verdicts (untrusted, exit 1). */
 export const CertificateError = errorClass("CertificateError", {
+  INPUT_UNREADABLE: bad("Check the file's path and permissions."),
   PEM_EMPTY: bad("Check that the file is a PEM file holding CERTIFICATE blocks."),
   PEM_BAD_BASE64: bad("The block's base64 is damaged: fetch the file again or ask its publisher."),
   PEM_TRUNCATED: bad("A PEM block has no matching END line: the file is cut short; fetch it again."),

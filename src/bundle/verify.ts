@@ -1,0 +1,113 @@
+/**
+ * Verifies every certificate of a repository key bundle against the base-system anchors:
+ * each must be a CA usable on a package signer's path ("intermediate") or a certificate
+ * pkg_install accepts as a package signer ("signing"); anything else is invalid ("other").
+ */
+import type { Certificate } from "../pki/certificate.js";
+import type { Crl } from "../pki/crl.js";
+import type { CertificateError } from "../pki/errors.js";
+import { findTrustedPath, type Policy } from "../pki/path.js";
+import { packageSignerProblem } from "../pki/signer.js";
+import { checkCrl, issuerKey, type CrlVerdict } from "./crls.js";
+
+export type { CrlVerdict } from "./crls.js";
+export { readBundle, type Bundle } from "./read.js";
+
+export type Role = "intermediate" | "signing" | "other";
+
+export interface CertificateVerdict {
+  readonly certificate: Certificate;
+  readonly role: Role;
+  readonly status: "valid" | "invalid";
+  readonly code?: string;
+  readonly reason: string;
+  /** The trusted path (valid) or the best failed attempt (invalid), leaf first. */
+  readonly path?: readonly Certificate[];
+}
+
+export interface BundleVerdict {
+  readonly certificates: readonly CertificateVerdict[];
+  readonly crls: readonly CrlVerdict[];
+  /** Every certificate and every CRL is valid. */
+  readonly valid: boolean;
+  /** Path-search steps, for benchmarks. */
+  readonly explored: number;
+}
+
+export interface VerifyOptions {
+  readonly time: Date;
+  readonly policy: Policy;
+}
+
+export function roleOf(certificate: Certificate): Role {
+  if (certificate.isCA) return "intermediate";
+  return packageSignerProblem(certificate) ? "other" : "signing";
+}
+
+const describePath = (path: readonly Certificate[]) => path.map((c) => `"${c.subject}"`).join(" <- ");
+
+type Revocation = (certificate: Certificate, issuer: Certificate) => boolean;
+
+function judge(certificate: Certificate, bundle: readonly Certificate[], anchors: readonly Certificate[], options: VerifyOptions, isRevoked?: Revocation) {
+  const role = roleOf(certificate);
+  const result = findTrustedPath({ leaf: certificate, untrusted: bundle, trusted: anchors, time: options.time, policy: options.policy, purpose: "smime-sign", isRevoked });
+  let verdict: CertificateVerdict;
+  if (role === "other") {
+    // Neither a CA nor a signer pkg_install would accept (a TLS certificate, say): it has no business in a key bundle.
+    const problem = packageSignerProblem(certificate) as CertificateError;
+    verdict = { certificate, role, status: "invalid", code: problem.code, reason: `neither a CA nor a package signer: ${problem.message}`, path: result.path };
+  } else if (result.ok) {
+    verdict = { certificate, role, status: "valid", reason: `trusted path ${describePath(result.path)} (anchor)`, path: result.path };
+  } else {
+    verdict = { certificate, role, status: "invalid", code: result.error.code, reason: result.error.message, path: result.path };
+  }
+  return { verdict, explored: result.explored };
+}
+
+/** Anchors usable as CRL issuers: self-signed and within their validity period. */
+const usableAnchors = (anchors: readonly Certificate[], time: Date) =>
+  anchors.filter((a) => a.selfSigned && a.notBefore.getTime() <= time.getTime() && time.getTime() <= a.notAfter.getTime());
+
+export async function verifyBundle(bundle: { certificates: Certificate[]; crls: Crl[] }, anchors: readonly Certificate[], options: VerifyOptions): Promise<BundleVerdict> {
+  const certificates = bundle.certificates;
+  let explored = 0;
+  const run = (isRevoked?: Revocation) =>
+    certificates.map((certificate) => {
+      const judged = judge(certificate, certificates, anchors, options, isRevoked);
+      explored += judged.explored;
+      return judged.verdict;
+    });
+  let verdicts = run();
+  if (bundle.crls.length === 0) return { certificates: verdicts, crls: [], valid: verdicts.every((v) => v.status === "valid"), explored };
+
+  // A CRL counts only when a CA whose own path is valid (or an anchor) signed it.
+  const validIssuers = [...usableAnchors(anchors, options.time), ...verdicts.filter((v) => v.status === "valid" && v.role === "intermediate").map((v) => v.certificate)];
+  const crls: CrlVerdict[] = [];
+  for (const crl of bundle.crls) crls.push(await checkCrl(crl, validIssuers));
+
+  const revokedBy = new Map<string, Set<string>>();
+  for (const { crl, issuer } of crls) {
+    if (!issuer) continue;
+    const key = issuerKey(issuer);
+    const serials = revokedBy.get(key) ?? new Set<string>();
+    for (const serial of crl.revokedSerials) serials.add(serial);
+    revokedBy.set(key, serials);
+  }
+  const keys = new WeakMap<Certificate, string>();
+  const keyOf = (c: Certificate) => {
+    let key = keys.get(c);
+    if (key === undefined) keys.set(c, (key = issuerKey(c)));
+    return key;
+  };
+  // RFC 5280 6.3.3: a certificate is revoked when its issuer's CRL lists its serial number.
+  if (revokedBy.size > 0) verdicts = run((certificate, issuer) => revokedBy.get(keyOf(issuer))?.has(certificate.serialNumber) ?? false);
+
+  // Fail closed: whatever a CRL that does not verify might revoke cannot be trusted.
+  const broken = crls.filter((c) => c.status === "invalid");
+  verdicts = verdicts.map((verdict) => {
+    if (verdict.status !== "valid") return verdict;
+    const hit = broken.find((b) => verdict.path?.slice(0, -1).some((c) => c.issuerName === b.crl.issuerName));
+    return hit ? { ...verdict, status: "invalid", code: hit.code, reason: `the bundle's CRL for its issuer is unusable: ${hit.reason}` } : verdict;
+  });
+  return { certificates: verdicts, crls, valid: verdicts.every((v) => v.status === "valid") && broken.length === 0, explored };
+}

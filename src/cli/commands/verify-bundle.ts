@@ -1,0 +1,124 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { readBundle, verifyBundle, type BundleVerdict } from "../../bundle/verify.js";
+import { EXIT } from "../../errors.js";
+import { CertificateError } from "../../pki/errors.js";
+import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../../pki/path.js";
+import type { Command } from "../command.js";
+import { parseCommandLine, requirePositionals } from "../options.js";
+import { writeJson, writeLines } from "../output.js";
+
+const schema = z.object({
+  anchor: z.string({ error: "an anchor file is required (--anchor FILE)" }).min(1),
+  at: z.iso.datetime({ offset: true, error: "expected an ISO 8601 time such as 2026-06-01T00:00:00Z" }).optional(),
+  "allow-weak": z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+
+const outputSchema = z.object({
+  valid: z.boolean(),
+  time: z.string(),
+  certificates: z.array(
+    z.object({
+      subject: z.string(),
+      issuer: z.string(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      role: z.enum(["intermediate", "signing", "other"]),
+      status: z.enum(["valid", "invalid"]),
+      code: z.string().optional(),
+      reason: z.string(),
+      notBefore: z.string(),
+      notAfter: z.string(),
+      path: z.array(z.string()),
+    }),
+  ),
+  crls: z.array(
+    z.object({
+      issuer: z.string(),
+      number: z.string().nullable(),
+      thisUpdate: z.string(),
+      nextUpdate: z.string().nullable(),
+      status: z.enum(["valid", "invalid"]),
+      code: z.string().optional(),
+      reason: z.string(),
+      revoked: z.array(z.string()),
+    }),
+  ),
+});
+
+async function readInput(path: string, cwd: string): Promise<string> {
+  try {
+    return await readFile(resolve(cwd, path), "utf8");
+  } catch (error) {
+    throw new CertificateError("INPUT_UNREADABLE", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      cause: error,
+      detail: { source: path },
+    });
+  }
+}
+
+function toJson(verdict: BundleVerdict, time: Date): z.infer<typeof outputSchema> {
+  return {
+    valid: verdict.valid,
+    time: time.toISOString(),
+    certificates: verdict.certificates.map((v) => ({
+      subject: v.certificate.subject,
+      issuer: v.certificate.issuer,
+      sha256: v.certificate.sha256,
+      role: v.role,
+      status: v.status,
+      ...(v.code ? { code: v.code } : {}),
+      reason: v.reason,
+      notBefore: v.certificate.notBefore.toISOString(),
+      notAfter: v.certificate.notAfter.toISOString(),
+      path: (v.path ?? []).map((c) => c.sha256),
+    })),
+    crls: verdict.crls.map((c) => ({
+      issuer: c.crl.issuer,
+      number: c.crl.number === undefined ? null : c.crl.number.toString(),
+      thisUpdate: c.crl.thisUpdate.toISOString(),
+      nextUpdate: c.crl.nextUpdate?.toISOString() ?? null,
+      status: c.status,
+      ...(c.code ? { code: c.code } : {}),
+      reason: c.reason,
+      revoked: [...c.crl.revokedSerials],
+    })),
+  };
+}
+
+function toText(verdict: BundleVerdict, bundlePath: string): string[] {
+  const lines: string[] = [];
+  for (const v of verdict.certificates) {
+    lines.push(`${v.status.padEnd(7)}  ${v.role.padEnd(12)}  ${v.certificate.subject}`);
+    lines.push(`         sha256 ${v.certificate.sha256}`);
+    lines.push(`         valid ${v.certificate.notBefore.toISOString()} .. ${v.certificate.notAfter.toISOString()}`);
+    lines.push(`         ${v.reason}${v.code ? ` [${v.code}]` : ""}`);
+  }
+  for (const c of verdict.crls) lines.push(`crl ${c.status.padEnd(7)}  ${c.crl.issuer}${c.crl.number === undefined ? "" : ` #${c.crl.number}`}: ${c.reason}${c.code ? ` [${c.code}]` : ""}`);
+  const bad = verdict.certificates.filter((v) => v.status === "invalid").length;
+  lines.push(`${bundlePath}: ${verdict.certificates.length} certificate(s), ${bad} invalid${verdict.crls.length ? `, ${verdict.crls.length} CRL(s)` : ""}`);
+  return lines;
+}
+
+export const command: Command = {
+  name: "verify-bundle",
+  summary: "Verify every certificate of a repository key bundle against an anchor file, with the reason for each.",
+  usage: "verify-bundle BUNDLE --anchor FILE [--at ISO-TIME] [--allow-weak] [--json]",
+  async run(context) {
+    const { options, positionals } = parseCommandLine(
+      context.argv,
+      { anchor: { type: "string" }, at: { type: "string" }, "allow-weak": { type: "boolean" }, json: { type: "boolean" } },
+      schema,
+    );
+    const [bundlePath] = requirePositionals(positionals, ["BUNDLE"]) as [string];
+    const bundle = readBundle(await readInput(bundlePath, context.cwd), bundlePath);
+    const anchors = readBundle(await readInput(options.anchor, context.cwd), options.anchor).certificates;
+    const time = options.at ? new Date(options.at) : context.now;
+    // --allow-weak applies what pkg_install itself enforces: MD5/SHA-1 and short RSA keys pass.
+    const verdict = await verifyBundle(bundle, anchors, { time, policy: options["allow-weak"] ? PKG_INSTALL_POLICY : STRICT_POLICY });
+    if (options.json) writeJson(context.stdout, outputSchema, toJson(verdict, time));
+    else writeLines(context.stdout, toText(verdict, bundlePath));
+    return verdict.valid ? EXIT.OK : EXIT.UNTRUSTED;
+  },
+};
