@@ -84,6 +84,12 @@ describe("fetchBytes", () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it("retries a connection reset before the response, then reports a network error", async () => {
+    server.routes.set("/All/pkg_keys.pem", (request) => request.socket.resetAndDestroy());
+    await expect(fetchBytes(at("All/pkg_keys.pem"), options({ retries: 2 }))).rejects.toThrowWithCode("FETCH_NETWORK");
+    expect(server.requests).toHaveLength(3);
+  });
+
   it("times out on a server that never answers", async () => {
     server.routes.set("/All/pkg_keys.pem", faults.stall());
     await expect(fetchBytes(at("All/pkg_keys.pem"), options())).rejects.toThrowWithCode("FETCH_TIMEOUT");
@@ -205,6 +211,27 @@ describe("fetchStream", () => {
     const opened = await fetchStream(at("All/digest-20220214.tgz"), options({ retries: 3 }));
     await drain(opened.body);
     expect(server.requests).toHaveLength(3);
+  });
+
+  it("cancels in the middle of the body on the caller's signal", async () => {
+    server.routes.set("/All/digest-20220214.tgz", faults.stall(1000));
+    const controller = new AbortController();
+    const opened = await fetchStream(at("All/digest-20220214.tgz"), options({ signal: controller.signal }));
+    const reading = drain(opened.body);
+    setTimeout(() => controller.abort(), 50);
+    await expect(reading).rejects.toThrowWithCode("FETCH_ABORTED");
+  });
+
+  it("closes the download when the caller stops reading", async () => {
+    server.routes.set("/All/digest-20220214.tgz", faults.endless());
+    const opened = await fetchStream(at("All/digest-20220214.tgz"), options({ maxBytes: 1 << 30 }));
+    for await (const chunk of opened.body) {
+      expect(chunk.byteLength).toBeGreaterThan(0);
+      break;
+    }
+    server.routes.clear();
+    const { bytes } = await fetchBytes(at("All/pkg_keys.pem"), options());
+    expect(bytes.byteLength).toBe(13);
   });
 
   it("stops an oversized stream at the cap", async () => {
