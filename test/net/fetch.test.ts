@@ -85,7 +85,7 @@ describe("fetchBytes", () => {
   });
 
   it("retries a connection reset before the response, then reports a network error", async () => {
-    server.routes.set("/All/pkg_keys.pem", (request) => request.socket.resetAndDestroy());
+    server.routes.set("/All/pkg_keys.pem", (request) => void request.socket.resetAndDestroy());
     await expect(fetchBytes(at("All/pkg_keys.pem"), options({ retries: 2 }))).rejects.toThrowWithCode("FETCH_NETWORK");
     expect(server.requests).toHaveLength(3);
   });
