@@ -9,6 +9,8 @@ export interface CommandEntry {
 
 export const COMMANDS: readonly CommandEntry[] = [
   { name: "verify-bundle", summary: "Verify a repository key bundle against an anchor file", load: async () => (await import("./commands/verify-bundle.js")).command },
+  { name: "verify-package", summary: "Verify a signed binary package as pkg_install on NetBSD 10 would", load: async () => (await import("./commands/verify-package.js")).command },
+  { name: "sign-package", summary: "Sign a binary package in pkg_install's format", load: async () => (await import("./commands/sign-package.js")).command },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {

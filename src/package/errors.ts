@@ -6,6 +6,7 @@ import { EXIT, errorClass } from "../errors.js";
  * a well-formed package (verifyPackage returns them as `trusted: false`).
  */
 export const PackageError = errorClass("PackageError", {
+  PKG_UNREADABLE: { exit: EXIT.INPUT, next: "Check the file's path and permissions." },
   PKG_NOT_AR: { exit: EXIT.INPUT, next: "Check that the file is a pkgsrc binary package (a signed one is an ar archive)." },
   PKG_AR_FORMAT: { exit: EXIT.INPUT, next: "The package archive is damaged: download it again." },
   PKG_TRUNCATED: { exit: EXIT.INPUT, next: "The package ends early: download it again." },

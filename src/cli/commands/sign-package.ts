@@ -1,0 +1,66 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { EXIT } from "../../errors.js";
+import { SigningError } from "../../keys/errors.js";
+import { signPackage } from "../../keys/sign-package.js";
+import type { Command } from "../command.js";
+import { parseCommandLine, requirePositionals } from "../options.js";
+import { writeJson, writeLines } from "../output.js";
+
+const schema = z.object({
+  key: z.string({ error: "a private key is required (--key FILE)" }).min(1),
+  cert: z.string({ error: "the signing certificate is required (--cert FILE)" }).min(1),
+  chain: z.string().min(1).optional(),
+  json: z.boolean().default(false),
+});
+
+const certificateJson = z.object({ subject: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+export const outputSchema = z.object({
+  output: z.string(),
+  pkgname: z.string(),
+  fileSize: z.number().int(),
+  blocks: z.number().int(),
+  signer: certificateJson,
+  embedded: z.array(certificateJson),
+});
+
+async function readText(path: string, cwd: string): Promise<string> {
+  try {
+    return await readFile(resolve(cwd, path), "utf8");
+  } catch (error) {
+    throw new SigningError("SIGN_IO", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file: path } });
+  }
+}
+
+export const command: Command = {
+  name: "sign-package",
+  summary: "Sign a binary package in pkg_install's format (refusing signers pkg_install would refuse).",
+  usage: "sign-package IN OUT --key FILE --cert FILE [--chain FILE] [--json]",
+  async run(context) {
+    const { options, positionals } = parseCommandLine(
+      context.argv,
+      { key: { type: "string" }, cert: { type: "string" }, chain: { type: "string" }, json: { type: "boolean" } },
+      schema,
+    );
+    const [input, output] = requirePositionals(positionals, ["IN", "OUT"]) as [string, string];
+    const signed = await signPackage({
+      input: resolve(context.cwd, input),
+      output: resolve(context.cwd, output),
+      keyPem: await readText(options.key, context.cwd),
+      certPem: await readText(options.cert, context.cwd),
+      ...(options.chain ? { chainPem: await readText(options.chain, context.cwd) } : {}),
+    });
+    const brief = (c: { subject: string; sha256: string }) => ({ subject: c.subject, sha256: c.sha256 });
+    if (options.json) {
+      writeJson(context.stdout, outputSchema, { output, pkgname: signed.pkgname, fileSize: signed.fileSize, blocks: signed.blocks, signer: brief(signed.signer), embedded: signed.embedded.map(brief) });
+    } else {
+      writeLines(context.stdout, [
+        `${output}: signed ${signed.pkgname} (${signed.fileSize} bytes, ${signed.blocks} blocks of 65536)`,
+        `  signer    ${signed.signer.subject}`,
+        ...signed.embedded.map((c) => `  embedded  ${c.subject}`),
+      ]);
+    }
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,133 @@
+import { createReadStream } from "node:fs";
+import { open, readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { readSettings } from "../../config/pkg-install-conf.js";
+import { EXIT } from "../../errors.js";
+import { PackageError } from "../../package/errors.js";
+import { verifyPackage, type PackageVerdict } from "../../package/verify-package.js";
+import type { Certificate } from "../../pki/certificate.js";
+import { readCertificateFile } from "../../pki/certificate.js";
+import { PKG_INSTALL_POLICY } from "../../pki/path.js";
+import type { Command } from "../command.js";
+import { UsageError } from "../errors.js";
+import { parseCommandLine, requirePositionals } from "../options.js";
+import { writeJson, writeLines } from "../output.js";
+
+const schema = z.object({
+  anchor: z.string().min(1).optional(),
+  chain: z.string().min(1).optional(),
+  config: z.string().min(1).optional(),
+  at: z.iso.datetime({ offset: true, error: "expected an ISO 8601 time such as 2026-06-01T00:00:00Z" }).optional(),
+  json: z.boolean().default(false),
+});
+
+const certificateJson = z.object({ subject: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+const answerJson = z.object({ trusted: z.boolean(), code: z.string().nullable(), reason: z.string() });
+
+export const outputSchema = z.object({
+  file: z.string(),
+  time: z.string(),
+  anchor: z.string(),
+  chain: z.string().nullable(),
+  trusted: z.boolean(),
+  pkgname: z.string().nullable(),
+  code: z.string().nullable(),
+  reason: z.string(),
+  signer: certificateJson.nullable(),
+  path: z.array(certificateJson),
+  newerOpenSSL: answerJson.nullable(),
+  signedAttributes: z.boolean().nullable(),
+  hash: z.object({ blockSize: z.number().int(), fileSize: z.number().int(), blocks: z.number().int() }).nullable(),
+  warnings: z.array(z.string()),
+});
+
+async function readText(path: string, cwd: string): Promise<string> {
+  try {
+    return await readFile(resolve(cwd, path), "utf8");
+  } catch (error) {
+    throw new PackageError("PKG_UNREADABLE", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file: path } });
+  }
+}
+
+async function certificates(path: string | undefined, cwd: string): Promise<Certificate[]> {
+  return path === undefined ? [] : readCertificateFile(await readText(path, cwd), path).certificates;
+}
+
+/** --anchor/--chain, or CERTIFICATE_ANCHOR_PKGS/CERTIFICATE_CHAIN from --config (the options win). */
+async function trustFiles(options: z.infer<typeof schema>, cwd: string): Promise<{ anchor: string; chain?: string }> {
+  let anchor = options.anchor;
+  let chain = options.chain;
+  if (options.config) {
+    const settings = readSettings(await readText(options.config, cwd));
+    anchor ??= settings.get("CERTIFICATE_ANCHOR_PKGS") || undefined;
+    chain ??= settings.get("CERTIFICATE_CHAIN") || undefined;
+    if (anchor === undefined) throw new PackageError("PKG_CONFIG_MISSING", `${options.config} sets no CERTIFICATE_ANCHOR_PKGS`, { detail: { file: options.config } });
+  }
+  if (anchor === undefined) throw new UsageError("USAGE_MISSING_ARGUMENT", "an anchor file is required (--anchor FILE or --config pkg_install.conf)");
+  return chain === undefined ? { anchor } : { anchor, chain };
+}
+
+async function packageStream(path: string, cwd: string): Promise<AsyncIterable<Uint8Array>> {
+  const full = resolve(cwd, path);
+  try {
+    await (await open(full, "r")).close();
+  } catch (error) {
+    throw new PackageError("PKG_UNREADABLE", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file: path } });
+  }
+  return createReadStream(full, { highWaterMark: 256 * 1024 });
+}
+
+const brief = (c: Certificate) => ({ subject: c.subject, sha256: c.sha256 });
+
+function toText(verdict: PackageVerdict, file: string): string[] {
+  const name = verdict.pkgname ?? file;
+  const lines = verdict.trusted ? [`${name}: trusted`] : [`${name}: NOT trusted: ${verdict.reason} [${verdict.code ?? "?"}]`];
+  if (verdict.signer) lines.push(`  signer   ${verdict.signer.subject}`);
+  if (verdict.path?.length) lines.push(`  path     ${verdict.path.map((c) => c.subject).join(" <- ")}`);
+  if (verdict.newerOpenSSL) {
+    const newer = verdict.newerOpenSSL;
+    lines.push(`  note     pkg_install on NetBSD 10 (OpenSSL 3.0) builds the chain from the signature's certificates only; with a newer OpenSSL, which also uses CERTIFICATE_CHAIN, the package would be ${newer.trusted ? "trusted" : `refused: ${newer.reason}`}`);
+  }
+  for (const warning of verdict.warnings) lines.push(`  warning  ${warning}`);
+  return lines;
+}
+
+export const command: Command = {
+  name: "verify-package",
+  summary: "Verify a signed binary package as pkg_install on NetBSD 10 would, and check its @name.",
+  usage: "verify-package FILE --anchor FILE [--chain FILE] [--at ISO-TIME] [--json]\nverify-package FILE --config pkg_install.conf [--at ISO-TIME] [--json]",
+  async run(context) {
+    const { options, positionals } = parseCommandLine(
+      context.argv,
+      { anchor: { type: "string" }, chain: { type: "string" }, config: { type: "string" }, at: { type: "string" }, json: { type: "boolean" } },
+      schema,
+    );
+    const [file] = requirePositionals(positionals, ["FILE"]) as [string];
+    const files = await trustFiles(options, context.cwd);
+    const trust = { anchors: await certificates(files.anchor, context.cwd), chain: await certificates(files.chain, context.cwd) };
+    const time = options.at ? new Date(options.at) : context.now;
+    const verdict = await verifyPackage(await packageStream(file, context.cwd), trust, { time, policy: PKG_INSTALL_POLICY });
+    if (options.json) {
+      writeJson(context.stdout, outputSchema, {
+        file,
+        time: time.toISOString(),
+        anchor: files.anchor,
+        chain: files.chain ?? null,
+        trusted: verdict.trusted,
+        pkgname: verdict.pkgname ?? null,
+        code: verdict.code ?? null,
+        reason: verdict.reason,
+        signer: verdict.signer ? brief(verdict.signer) : null,
+        path: (verdict.path ?? []).map(brief),
+        newerOpenSSL: verdict.newerOpenSSL ? { trusted: verdict.newerOpenSSL.trusted, code: verdict.newerOpenSSL.code ?? null, reason: verdict.newerOpenSSL.reason } : null,
+        signedAttributes: verdict.signedAttributes ?? null,
+        hash: verdict.hash ? { blockSize: verdict.hash.blockSize, fileSize: verdict.hash.fileSize, blocks: verdict.hash.blocks } : null,
+        warnings: [...verdict.warnings],
+      });
+    } else {
+      writeLines(verdict.trusted ? context.stdout : context.stderr, toText(verdict, file));
+    }
+    return verdict.trusted ? EXIT.OK : EXIT.UNTRUSTED;
+  },
+};

@@ -1,0 +1,61 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ContentsReader, packingListName } from "../../src/package/inner-contents.js";
+import { makeInnerPackage } from "../fixtures/packages.js";
+
+const dir = mkdtempSync(join(tmpdir(), "pkgtrust-inner-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function nameOf(bytes: Uint8Array, chunk = 1000): Promise<string> {
+  const reader = new ContentsReader();
+  for (let i = 0; i < bytes.length && !reader.done; i += chunk) await reader.write(bytes.subarray(i, i + chunk));
+  return reader.end();
+}
+
+describe("reading @name from the inner package", () => {
+  it("reads a gzip'd package and stops after +CONTENTS", async () => {
+    const inner = await makeInnerPackage(dir, { pkgname: "demo-1.0", payload: 300_000 });
+    const reader = new ContentsReader();
+    let fed = 0;
+    for (let i = 0; i < inner.bytes.length && !reader.done; i += 4096) {
+      await reader.write(inner.bytes.subarray(i, i + 4096));
+      fed = i + 4096;
+    }
+    expect(await reader.end()).toBe("demo-1.0");
+    expect(fed).toBeLessThan(inner.bytes.length);
+  });
+
+  it("reads an uncompressed tar", async () => {
+    expect(await nameOf((await makeInnerPackage(dir, { pkgname: "plain-2.0", compression: "none" })).bytes)).toBe("plain-2.0");
+  });
+
+  it("reads a package made by the system tar and gzip", async () => {
+    const tree = mkdtempSync(join(dir, "tree-"));
+    execFileSync("sh", ["-c", "printf '@name sys-3.1\\n@cwd /usr/pkg\\n' > +CONTENTS && echo hi > README && tar -cf - +CONTENTS README | gzip -9 > ../sys.tgz"], { cwd: tree });
+    expect(await nameOf(readFileSync(join(dir, "sys.tgz")), 7)).toBe("sys-3.1");
+  });
+
+  it("refuses a package whose first entry is not +CONTENTS", async () => {
+    await expect(nameOf((await makeInnerPackage(dir, { pkgname: "x-1", firstEntry: "+COMMENT" })).bytes)).rejects.toThrowWithCode("PKG_INNER_FORMAT");
+  });
+
+  it("refuses other compressions with their own code", async () => {
+    const tree = mkdtempSync(join(dir, "bz-"));
+    execFileSync("sh", ["-c", "printf '@name b-1\\n' > +CONTENTS && tar -cf - +CONTENTS | bzip2 > ../b.tbz"], { cwd: tree });
+    await expect(nameOf(readFileSync(join(dir, "b.tbz")))).rejects.toThrowWithCode("PKG_INNER_COMPRESSION");
+  });
+
+  it("refuses bytes that are neither tar nor gzip", async () => {
+    await expect(nameOf(Buffer.alloc(2048, 0x41))).rejects.toThrowWithCode("PKG_INNER_FORMAT");
+    await expect(nameOf(Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0]))).rejects.toThrowWithCode("PKG_INNER_FORMAT");
+    await expect(new ContentsReader().end()).rejects.toThrowWithCode("PKG_INNER_FORMAT");
+  });
+
+  it("takes the first @name line of the packing list", () => {
+    expect(packingListName("@comment x\n@name  foo-1.0 \n@name bar-2\n")).toBe("foo-1.0");
+    expect(packingListName("@comment @name nope\n@namex y\n")).toBeUndefined();
+  });
+});
