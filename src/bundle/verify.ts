@@ -56,6 +56,9 @@ function judge(certificate: Certificate, bundle: readonly Certificate[], anchors
     // Neither a CA nor a signer pkg_install would accept (a TLS certificate, say): it has no business in a key bundle.
     const problem = packageSignerProblem(certificate) as CertificateError;
     verdict = { certificate, role, status: "invalid", code: problem.code, reason: `neither a CA nor a package signer: ${problem.message}`, path: result.path };
+  } else if (role === "intermediate" && certificate.caLevel !== 1) {
+    // check_chain_extensions: below the anchor, OpenSSL accepts only basicConstraints CA:TRUE.
+    verdict = { certificate, role, status: "invalid", code: "CERT_ISSUER_NOT_CA", reason: `"${certificate.subject}" cannot serve as an intermediate CA: it has no basicConstraints CA:TRUE`, path: result.path };
   } else if (result.ok) {
     verdict = { certificate, role, status: "valid", reason: `trusted path ${describePath(result.path)} (anchor)`, path: result.path };
   } else {

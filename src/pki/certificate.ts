@@ -147,17 +147,19 @@ export function parseCertificate(der: Uint8Array, source = "certificate", line?:
   try {
     openssl = new OpenSslCertificate(der);
     asn = AsnConvert.parse(der, AsnCertificate);
-    cert = new x509.X509Certificate(der);
+    cert = new x509.X509Certificate(asn); // one ASN.1 parse for both views
   } catch (error) {
     badDer(source, line, "certificate", error);
   }
   try {
     const tbs = asn.tbsCertificate;
-    const bcExt = cert.getExtension(x509.BasicConstraintsExtension);
-    const kuExt = cert.getExtension(x509.KeyUsagesExtension);
-    const ekuExt = cert.getExtension(x509.ExtendedKeyUsageExtension);
-    const skiExt = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-    const akiExt = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
+    const extensions = cert.extensions; // decoded once: the getter builds new objects on every call
+    const find = <T extends x509.Extension>(type: abstract new (...args: never[]) => T) => extensions.find((e): e is T => e instanceof type);
+    const bcExt = find(x509.BasicConstraintsExtension);
+    const kuExt = find(x509.KeyUsagesExtension);
+    const ekuExt = find(x509.ExtendedKeyUsageExtension);
+    const skiExt = find(x509.SubjectKeyIdentifierExtension);
+    const akiExt = find(x509.AuthorityKeyIdentifierExtension);
     const basicConstraints = bcExt ? { ca: bcExt.ca, ...(bcExt.pathLength === undefined ? {} : { pathLength: bcExt.pathLength }) } : undefined;
     const keyUsage = kuExt ? KEY_USAGE_NAMES.filter(([, flag]) => (kuExt.usages & flag) !== 0).map(([name]) => name) : undefined;
     const extendedKeyUsage = ekuExt ? ekuExt.usages.map(String) : undefined;
@@ -187,7 +189,7 @@ export function parseCertificate(der: Uint8Array, source = "certificate", line?:
       signatureAlgorithmName: SIGNATURE_NAMES[signatureAlgorithm] ?? signatureAlgorithm,
       publicKeyType: openssl.publicKey.asymmetricKeyType ?? "unknown",
       publicKeyBits: keyDetails?.modulusLength,
-      unknownCriticalExtensions: cert.extensions.filter((e) => e.critical && !KNOWN_CRITICAL.has(e.type)).map((e) => e.type),
+      unknownCriticalExtensions: extensions.filter((e) => e.critical && !KNOWN_CRITICAL.has(e.type)).map((e) => e.type),
       openssl,
       source,
       line,

@@ -50,6 +50,14 @@ describe("verifyBundle", () => {
     expect(summary(verdict)[1]).toEqual(["CN=Code Only", "other", "CERT_NOT_PACKAGE_SIGNER"]);
   });
 
+  it("refuses a keyUsage-only CA (no basicConstraints) as an intermediate, as OpenSSL does", async () => {
+    const kuOnly = await pki.issue(root, "KU Only CA", { keyUsage: ["keyCertSign", "cRLSign"] });
+    const verdict = await verify([kuOnly.certPem]);
+    expect(summary(verdict)).toEqual([["CN=KU Only CA", "intermediate", "CERT_ISSUER_NOT_CA"]]);
+    const leaf = await pki.signer(kuOnly, "Under KU Only");
+    expect(opensslVerify({ anchor: root.certPath, untrusted: kuOnly.certPath, cert: leaf.certPath, time: NOW }).error).toBe("invalid CA certificate");
+  });
+
   it("never gives the signing role to a CA, even with the signer's EKU", async () => {
     const caSigner = await pki.signer(ca, "CA Signer", { ca: true, keyUsage: ["digitalSignature", "keyCertSign"] });
     const verdict = await verify([ca.certPem, caSigner.certPem]);
@@ -103,6 +111,17 @@ describe("CRLs in the bundle", () => {
     expect(verdict.certificates[1]).toMatchObject({ status: "invalid", code: "CRL_BAD_SIGNATURE" });
     expect(verdict.valid).toBe(false);
     expect(opensslVerify({ anchor: root.certPath, untrusted: ca.certPath, cert: signer.certPath, time: NOW, crl: crl.path }).error).toBe("CRL signature failure");
+  });
+
+  it("refuses a CRL signed by a CA whose keyUsage lacks cRLSign (openssl agrees)", async () => {
+    const noCrlSign = await pki.intermediate(root, "No CRLSign CA", { keyUsage: ["keyCertSign"] });
+    const leaf = await pki.signer(noCrlSign, "Under No CRLSign");
+    const crl = await pki.crl(noCrlSign, []);
+    const verdict = await verify([noCrlSign.certPem, leaf.certPem, crl.pem]);
+    expect(verdict.crls[0]?.code).toBe("CRL_ISSUER_NOT_CRL_SIGNER");
+    expect(verdict.certificates[1]?.code).toBe("CRL_ISSUER_NOT_CRL_SIGNER");
+    const openssl = opensslVerify({ anchor: root.certPath, untrusted: noCrlSign.certPath, cert: leaf.certPath, time: NOW, crl: crl.path });
+    expect(openssl.error).toBe("key usage does not include CRL signing");
   });
 
   it("refuses a CRL whose issuer is not a valid CA of the bundle", async () => {
