@@ -104,6 +104,20 @@ describe("valid paths", () => {
   });
 });
 
+describe("the failure reported when no path is valid", () => {
+  it("prefers a complete path's check failure (expired) over a dead end (no issuer)", async () => {
+    const expired = await pki.intermediate(root, "Rank CA", { notAfter: new Date("2021-01-01T00:00:00Z") });
+    const stranger = await pki.root("Stranger Root");
+    const parent = await pki.intermediate(stranger, "Missing Parent");
+    const orphan = await pki.intermediate(parent, "Rank CA", { reuseKeyOf: expired });
+    const leaf = await pki.signer(expired, "Rank Signer");
+    const { ours, openssl } = verdicts({ leaf, bundle: [orphan, expired] });
+    expect(ours.ok ? "OK" : [ours.error.code, ours.error.detail.subject]).toEqual(["CERT_EXPIRED", "CN=Rank CA"]);
+    // OpenSSL prefers the issuer valid in time, the orphan, and stops there.
+    expect(openssl.error).toBe("unable to get local issuer certificate");
+  });
+});
+
 describe("validity period (RFC 5280 4.1.2.5: inclusive bounds)", () => {
   const notBefore = new Date("2026-01-01T00:00:00Z");
   const notAfter = new Date("2026-12-31T00:00:00Z");
@@ -183,6 +197,15 @@ describe("CA rules", () => {
     expect(code).toBe("CERT_WRONG_PURPOSE");
     expect(openssl.error).toBe("unsuitable certificate purpose");
     expect(verdicts({ leaf, bundle: [tlsCa], purpose: "any" }).code).toBe("OK");
+  });
+
+  it("judges a CA with EKU anyExtendedKeyUsage or emailProtection the way openssl does", async () => {
+    for (const extendedKeyUsage of [["anyExtendedKeyUsage"], ["emailProtection", "codeSigning"]]) {
+      const ekuCa = await pki.intermediate(root, "EKU CA", { extendedKeyUsage });
+      const leaf = await pki.signer(ekuCa, "Under EKU CA");
+      const { code, openssl } = verdicts({ leaf, bundle: [ekuCa] });
+      expect(code === "OK").toBe(openssl.ok);
+    }
   });
 
   it("refuses a TLS server certificate for the signing purpose", async () => {
