@@ -111,6 +111,20 @@ describe("PEM reading never fails in an uncoded way", () => {
     );
   });
 
+  it("on certificates and CRLs with mutated DER inside well-formed blocks", () => {
+    const block = (label: string, der: Uint8Array) => `-----BEGIN ${label}-----\n${Buffer.from(der).toString("base64")}\n-----END ${label}-----\n`;
+    const crlDer = readPem(crlPem, { source: "crl", labels: LABELS })[0]!.der;
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }), fc.nat(), (isCert, flips, cut) => {
+        const der = Uint8Array.from(isCert ? root.der : crlDer);
+        for (const f of flips) der[f.at % der.length] = f.byte;
+        const truncated = cut % 5 === 0 ? der.subarray(0, cut % der.length) : der;
+        return outcome(block(isCert ? "CERTIFICATE" : "X509 CRL", truncated)) !== undefined;
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it("on mutated bundles", () => {
     const text = `${root.certPem}${crlPem}`;
     const mutation = fc.record({
