@@ -147,6 +147,14 @@ describe("validity period (RFC 5280 4.1.2.5: inclusive bounds)", () => {
     expect(early.openssl.error).toBe("certificate is not yet valid");
   });
 
+  it("refuses a path to an expired anchor", async () => {
+    const oldRoot = await pki.root("Old Root", { notAfter: new Date("2025-01-01T00:00:00Z") });
+    const leaf2 = await pki.signer(oldRoot, "Under Old Root");
+    const { code, openssl } = verdicts({ leaf: leaf2, anchors: [oldRoot] });
+    expect(code).toBe("CERT_EXPIRED");
+    expect(openssl.error).toBe("certificate has expired");
+  });
+
   it("refuses a path through an expired intermediate, naming the intermediate", async () => {
     const old = await pki.intermediate(root, "Old CA", { notAfter: new Date("2025-01-01T00:00:00Z") });
     const leaf2 = await pki.signer(old, "Old Signer");
