@@ -2,8 +2,10 @@ import type { Writable } from "node:stream";
 import type { z } from "zod";
 import type { PkgtrustError } from "../errors.js";
 
+type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
 /** Writes a command's JSON result after checking it against the command's output schema. */
-export function writeJson<S extends z.ZodType>(out: Writable, schema: S, value: z.infer<S>): void {
+export function writeJson<S extends z.ZodType>(out: Writable, schema: S, value: DeepReadonly<z.input<S>>): void {
   out.write(`${JSON.stringify(schema.parse(value), null, 2)}\n`);
 }
 

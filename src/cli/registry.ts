@@ -8,6 +8,10 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
+  { name: "setup", summary: "Configure verified installation from a repository's key bundle", load: async () => (await import("./commands/setup.js")).command },
+  { name: "refresh", summary: "Re-fetch the configured repository's key bundle (key rotation)", load: async () => (await import("./commands/refresh.js")).command },
+  { name: "demo", summary: "Run setup against a generated demo repository on 127.0.0.1", load: async () => (await import("./commands/demo.js")).command },
+  { name: "status", summary: "Show the configured trust and what needs attention", load: async () => (await import("./commands/status.js")).command },
   { name: "verify-bundle", summary: "Verify a repository key bundle against an anchor file", load: async () => (await import("./commands/verify-bundle.js")).command },
   { name: "verify-package", summary: "Verify a signed binary package as pkg_install on NetBSD 10 would", load: async () => (await import("./commands/verify-package.js")).command },
   { name: "sign-package", summary: "Sign a binary package in pkg_install's format", load: async () => (await import("./commands/sign-package.js")).command },

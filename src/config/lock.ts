@@ -1,4 +1,4 @@
-import { open, readFile, rm } from "node:fs/promises";
+import { open, readFile, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { makeDirectories } from "./atomic-file.js";
 import { ConfigError } from "./errors.js";
@@ -21,13 +21,18 @@ function processAlive(pid: number): boolean {
  * writes. A lock left by a process that no longer exists is taken over.
  */
 export async function acquireLock(hostPath: string): Promise<Lock> {
-  await makeDirectories(path.dirname(hostPath));
+  // Directories made for the lock go again on release unless the run filled them.
+  const created = await makeDirectories(path.dirname(hostPath));
+  const release = async () => {
+    await rm(hostPath, { force: true });
+    for (const dir of created.reverse()) await rmdir(dir).catch(() => undefined);
+  };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(hostPath, "wx", 0o644);
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();
-      return { release: () => rm(hostPath, { force: true }) };
+      return { release };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
         throw new ConfigError("CONFIG_WRITE", `cannot create the lock ${hostPath}: ${(error as Error).message}`, { cause: error });

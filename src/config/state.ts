@@ -19,7 +19,15 @@ export const stateSchema = z.object({
   acceptedAt: z.string(),
   files: z.array(fileRecord),
   certificates: z.array(
-    z.object({ sha256: z.string(), subject: z.string(), issuer: z.string(), serialNumber: z.string(), role: z.string(), notAfter: z.string() }),
+    z.object({
+      sha256: z.string(),
+      subject: z.string(),
+      issuer: z.string(),
+      serialNumber: z.string(),
+      role: z.string(),
+      notBefore: z.string(),
+      notAfter: z.string(),
+    }),
   ),
   /** Highest CRL number accepted per issuer (subject string). */
   crlNumbers: z.record(z.string(), z.string()),

@@ -105,6 +105,8 @@ describe("the lock", () => {
     const lock = await acquireLock(lockPath);
     await expect(acquireLock(lockPath)).rejects.toThrowWithCode("CONFIG_LOCKED");
     await lock.release();
+    await expect(lstat(path.dirname(lockPath)), "the directory made for the lock goes with it").rejects.toThrow();
+    await mkdir(path.dirname(lockPath), { recursive: true });
     await writeFile(lockPath, "999999999\n");
     const taken = await acquireLock(lockPath);
     expect((await readFile(lockPath, "utf8")).trim()).toBe(String(process.pid));

@@ -1,0 +1,82 @@
+import { createHash } from "node:crypto";
+import { readIfExists } from "../config/atomic-file.js";
+import { ConfigError } from "../config/errors.js";
+import { defaultConfigPath, stateLayout } from "../config/layout.js";
+import { OWNED_VARIABLES, readSettings } from "../config/pkg-install-conf.js";
+import { readState, type TrustState } from "../config/state.js";
+import type { TargetRoot } from "../config/target-root.js";
+import { readCertificateFile } from "../pki/certificate.js";
+import { daysUntil } from "./summary.js";
+import { ownedSettings } from "./trust-files.js";
+
+/** Certificates expiring within this many days are warned about. */
+export const EXPIRY_WARNING_DAYS = 30;
+
+export interface StatusCertificate {
+  readonly file: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly sha256: string;
+  readonly notAfter: string;
+  readonly daysLeft: number;
+}
+
+export interface StatusFile {
+  readonly path: string;
+  readonly sha256: string | null;
+  /** Whether the file still holds what pkgtrust wrote. */
+  readonly matches: boolean;
+}
+
+export interface StatusReport {
+  readonly repository: string;
+  readonly configFile: string;
+  readonly anchorFile: string;
+  readonly acceptedAt: string;
+  readonly files: readonly StatusFile[];
+  readonly certificates: readonly StatusCertificate[];
+  readonly warnings: readonly string[];
+}
+
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+/** The state pkgtrust recorded for a configuration, or a coded error when there is none. */
+export async function loadState(root: TargetRoot, configPath: string | undefined): Promise<TrustState> {
+  const config = configPath ?? (await defaultConfigPath(root));
+  const state = await readState(root, stateLayout(config).state);
+  if (state === undefined) {
+    throw new ConfigError("CONFIG_NOT_CONFIGURED", `pkgtrust has not configured ${config} yet`, { detail: { config } });
+  }
+  return state;
+}
+
+/** What pkgtrust configured, checked against what is on disk now. */
+export async function readStatus(root: TargetRoot, configPath: string | undefined, now: Date): Promise<StatusReport> {
+  const state = await loadState(root, configPath);
+  const warnings: string[] = [];
+  const paths = stateLayout(state.configFile).repository(state.repositoryId);
+  const expected = ownedSettings(new URL(state.repository), paths);
+  const configBytes = await readIfExists(root.hostPath(state.configFile));
+  const settings = readSettings(configBytes?.toString("utf8") ?? "");
+  for (const name of OWNED_VARIABLES) {
+    const value = settings.get(name);
+    if (value !== expected[name]) warnings.push(`${state.configFile}: ${name} is ${value === undefined ? "unset" : `'${value}'`}, pkgtrust wrote '${expected[name]}'`);
+  }
+  const files: StatusFile[] = [];
+  const certificates: StatusCertificate[] = [];
+  for (const record of state.files) {
+    const bytes = await readIfExists(root.hostPath(record.path));
+    const digest = bytes === undefined ? null : sha256(bytes);
+    files.push({ path: record.path, sha256: digest, matches: digest === record.sha256 });
+    if (bytes === undefined) warnings.push(`${record.path} is missing`);
+    else if (digest !== record.sha256) warnings.push(`${record.path} was changed after pkgtrust wrote it`);
+    if (bytes === undefined) continue;
+    for (const certificate of readCertificateFile(bytes.toString("utf8"), record.path).certificates) {
+      const daysLeft = daysUntil(certificate.notAfter, now);
+      certificates.push({ file: record.path, subject: certificate.subject, issuer: certificate.issuer, sha256: certificate.sha256, notAfter: certificate.notAfter.toISOString(), daysLeft });
+      if (daysLeft < 0) warnings.push(`${certificate.subject} in ${record.path} expired on ${certificate.notAfter.toISOString()}: run 'pkgtrust refresh'`);
+      else if (daysLeft < EXPIRY_WARNING_DAYS) warnings.push(`${certificate.subject} in ${record.path} expires in ${daysLeft} days: run 'pkgtrust refresh' after the repository renews it`);
+    }
+  }
+  return { repository: state.repository, configFile: state.configFile, anchorFile: state.anchorFile, acceptedAt: state.acceptedAt, files, certificates, warnings };
+}

@@ -1,0 +1,104 @@
+import { execFile } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { finished } from "node:stream/promises";
+import { promisify } from "node:util";
+import { readIfExists } from "../config/atomic-file.js";
+import { readSettings } from "../config/pkg-install-conf.js";
+import type { TargetRoot } from "../config/target-root.js";
+import { fetchStream, type FetchOptions } from "../net/fetch.js";
+import { verifyPackage } from "../package/verify-package.js";
+import { readCertificateFile, type Certificate } from "../pki/certificate.js";
+import { PKG_INSTALL_POLICY } from "../pki/policy.js";
+import { BootstrapError } from "./errors.js";
+import type { TestInstallOutcome } from "./events.js";
+import { chooseTestPackage, packageUrl, readPkgSummary } from "./repository.js";
+
+/** Packages are larger than bundles, but a test package is small; cap against endless data (TUF). */
+export const MAX_TEST_PACKAGE_BYTES = 512 * 1024 * 1024;
+
+export interface TestInstallRequest {
+  readonly root: TargetRoot;
+  readonly repository: URL;
+  readonly configPath: string;
+  readonly requested?: string;
+  readonly time: Date;
+  readonly fetch: FetchOptions;
+  /** pkg_add to run for real (only when configuring the running system). */
+  readonly pkgAdd?: string;
+}
+
+async function loadPem(root: TargetRoot, targetPath: string | undefined): Promise<Certificate[]> {
+  if (targetPath === undefined || targetPath === "") return [];
+  const bytes = await readIfExists(root.hostPath(targetPath));
+  if (bytes === undefined) throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${targetPath}, named in the configuration, is missing`);
+  return readCertificateFile(bytes.toString("utf8"), targetPath).certificates;
+}
+
+/** The trust pkg_install will use, read back from the configuration just written. */
+async function writtenTrust(root: TargetRoot, configPath: string) {
+  const text = (await readIfExists(root.hostPath(configPath)))?.toString("utf8") ?? "";
+  const settings = readSettings(text);
+  if (settings.get("VERIFIED_INSTALLATION") !== "always") {
+    throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${configPath} does not say VERIFIED_INSTALLATION=always`);
+  }
+  return {
+    anchors: await loadPem(root, settings.get("CERTIFICATE_ANCHOR_PKGS")),
+    chain: await loadPem(root, settings.get("CERTIFICATE_CHAIN")),
+  };
+}
+
+async function* teeToFile(body: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
+  const out = createWriteStream(file);
+  for await (const chunk of body) {
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+    yield chunk;
+  }
+  out.end();
+  await finished(out);
+}
+
+async function runPkgAdd(pkgAdd: string, configHostPath: string, packageFile: string, scratch: string): Promise<void> {
+  // A throw-away package database and prefix: the real pkg_add checks the signature with
+  // the configuration just written, and nothing of the package stays on the system.
+  const args = ["-C", configHostPath, "-K", path.join(scratch, "pkgdb"), "-P", path.join(scratch, "prefix"), "-I", packageFile];
+  try {
+    await promisify(execFile)(pkgAdd, args, { timeout: 300_000 });
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? "").trim().split("\n").at(-1) ?? "";
+    throw new BootstrapError("BOOT_PKG_ADD_FAILED", `${pkgAdd} ${args.join(" ")} failed: ${stderr || (error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Downloads one signed package and verifies it under exactly the configuration just
+ * written, while downloading; with a pkg_add at hand it then installs it for real into a
+ * scratch database and prefix.
+ */
+export async function testInstall(request: TestInstallRequest): Promise<TestInstallOutcome> {
+  const entries = await readPkgSummary(request.repository, request.fetch);
+  const entry = chooseTestPackage(entries, request.requested);
+  const url = packageUrl(request.repository, entry);
+  const trust = await writtenTrust(request.root, request.configPath);
+  const scratch = await mkdtemp(path.join(tmpdir(), "pkgtrust-test-install-"));
+  try {
+    const { body } = await fetchStream(url, { ...request.fetch, maxBytes: MAX_TEST_PACKAGE_BYTES });
+    const packageFile = path.join(scratch, entry.fileName);
+    const verdict = await verifyPackage(request.pkgAdd ? teeToFile(body, packageFile) : body, trust, { time: request.time, policy: PKG_INSTALL_POLICY });
+    if (!verdict.trusted) {
+      throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${entry.pkgname} does not verify under the new configuration: ${verdict.reason}`, {
+        detail: { package: entry.pkgname, code: verdict.code ?? null },
+      });
+    }
+    const base = { package: entry.pkgname, url: url.href, trusted: true, signer: verdict.signer?.subject ?? "" };
+    if (!request.pkgAdd) {
+      return { ...base, check: "native", why: "no pkg_add on this system: pkgtrust's pkg_install-exact verification was the test" };
+    }
+    await runPkgAdd(request.pkgAdd, request.root.hostPath(request.configPath), packageFile, scratch);
+    return { ...base, check: "pkg_add", why: `${request.pkgAdd} installed it into a scratch database and prefix` };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

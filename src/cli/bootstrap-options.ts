@@ -1,0 +1,60 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { findPkgAdd } from "../config/layout.js";
+import { TargetRoot } from "../config/target-root.js";
+import { createDispatcher } from "../net/dispatcher.js";
+import { UsageError } from "./errors.js";
+
+/** Options shared by setup and refresh. */
+export const networkOptionSpec = {
+  "ca-file": { type: "string" },
+  root: { type: "string" },
+  config: { type: "string" },
+  json: { type: "boolean" },
+  "non-interactive": { type: "boolean" },
+  "allow-weak": { type: "boolean" },
+  "test-package": { type: "string" },
+  "no-test-install": { type: "boolean" },
+} as const;
+
+export const targetPath = z.string().startsWith("/", "give the path as the target system sees it, starting with '/'");
+
+export const networkOptionSchema = z.object({
+  "ca-file": z.string().min(1).optional(),
+  root: z.string().min(1).default("/"),
+  config: targetPath.optional(),
+  json: z.boolean().default(false),
+  "non-interactive": z.boolean().default(false),
+  "allow-weak": z.boolean().default(false),
+  "test-package": z.string().min(1).optional(),
+  "no-test-install": z.boolean().default(false),
+});
+export type NetworkOptions = z.infer<typeof networkOptionSchema>;
+
+export async function dispatcherFor(options: NetworkOptions, env: NodeJS.ProcessEnv) {
+  let ca: string | undefined;
+  if (options["ca-file"] !== undefined) {
+    ca = await readFile(options["ca-file"], "utf8").catch((error: Error) => {
+      throw new UsageError("USAGE_BAD_VALUE", `--ca-file: cannot read ${options["ca-file"]}: ${error.message}`, { cause: error });
+    });
+  }
+  return createDispatcher({ env, ...(ca === undefined ? {} : { ca }) });
+}
+
+/**
+ * The pkg_add for a real test-install: only when configuring the running system, since a
+ * target root's binaries may not run here. PKGTRUST_PKG_ADD names another one (tests, or
+ * a pkg_add outside the usual places); "none" turns the real install off.
+ */
+export async function pkgAddFor(root: TargetRoot, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const override = env.PKGTRUST_PKG_ADD;
+  if (override === "none") return undefined;
+  if (override) return override;
+  return root.dir === "/" ? findPkgAdd(root) : undefined;
+}
+
+export function checkTestInstallOptions(options: NetworkOptions): void {
+  if (options["test-package"] !== undefined && options["no-test-install"]) {
+    throw new UsageError("USAGE_BAD_OPTION", "--test-package and --no-test-install exclude each other");
+  }
+}

@@ -1,0 +1,59 @@
+import { z } from "zod";
+import type { SetupOutcome } from "../bootstrap/setup.js";
+import { EXIT } from "../errors.js";
+import type { CommandContext } from "./command.js";
+import { writeJson } from "./output.js";
+
+const certificate = z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  role: z.enum(["intermediate", "signing", "other"]),
+  status: z.enum(["valid", "invalid"]),
+  code: z.string().optional(),
+  reason: z.string(),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  daysLeft: z.number().int(),
+});
+
+/** The JSON of `setup` and `refresh`, the contract sysinst's glue reads (docs/releng.md). */
+export const setupJsonSchema = z.discriminatedUnion("ok", [
+  z.object({
+    ok: z.literal(true),
+    repository: z.string(),
+    configFile: z.string(),
+    anchorFile: z.string(),
+    certificates: z.array(certificate),
+    files: z.array(z.object({ path: z.string(), status: z.enum(["created", "updated", "unchanged"]) })),
+    testInstall: z
+      .object({ package: z.string(), url: z.string(), check: z.enum(["pkg_add", "native"]), why: z.string(), trusted: z.boolean(), signer: z.string().optional() })
+      .nullable(),
+  }),
+  z.object({
+    ok: z.literal(false),
+    failure: z.object({ step: z.string(), code: z.string(), message: z.string(), next: z.string(), unchanged: z.boolean() }),
+    error: z.object({ code: z.string(), message: z.string(), next: z.string(), exit: z.number().int() }),
+  }),
+]);
+
+/** Prints the outcome (JSON, or the closing lines of the plain report) and returns the exit status. */
+export function reportOutcome(context: CommandContext, outcome: SetupOutcome, json: boolean): number {
+  if (json) {
+    if (outcome.ok) {
+      writeJson(context.stdout, setupJsonSchema, { ok: true, ...outcome.result, testInstall: outcome.result.testInstall ?? null });
+    } else {
+      const { error } = outcome;
+      writeJson(context.stdout, setupJsonSchema, {
+        ok: false,
+        failure: outcome.failure,
+        error: { code: error.code, message: error.message, next: error.next, exit: error.exit },
+      });
+    }
+  } else if (outcome.ok) {
+    const { result } = outcome;
+    const tested = result.testInstall ? `${result.testInstall.package} verified by ${result.testInstall.check}: ${result.testInstall.why}` : "skipped";
+    context.stdout.write(`\npkgtrust: ${result.repository} is configured in ${result.configFile}\n  test-install: ${tested}\n`);
+  }
+  return outcome.ok ? EXIT.OK : outcome.error.exit;
+}

@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { readStatus } from "../../bootstrap/status.js";
+import { TargetRoot } from "../../config/target-root.js";
+import { EXIT } from "../../errors.js";
+import { targetPath } from "../bootstrap-options.js";
+import type { Command } from "../command.js";
+import { parseCommandLine, requirePositionals } from "../options.js";
+import { writeJson, writeLines } from "../output.js";
+import { colonFingerprint } from "../reporter.js";
+
+const schema = z.object({ root: z.string().min(1).default("/"), config: targetPath.optional(), json: z.boolean().default(false) });
+
+const statusJsonSchema = z.object({
+  healthy: z.boolean(),
+  repository: z.string(),
+  configFile: z.string(),
+  anchorFile: z.string(),
+  acceptedAt: z.string(),
+  files: z.array(z.object({ path: z.string(), sha256: z.string().nullable(), matches: z.boolean() })),
+  certificates: z.array(
+    z.object({ file: z.string(), subject: z.string(), issuer: z.string(), sha256: z.string(), notAfter: z.string(), daysLeft: z.number().int() }),
+  ),
+  warnings: z.array(z.string()),
+});
+
+export const command: Command = {
+  name: "status",
+  summary: "Show the configured repository and trust files, days to expiry, and drift from what pkgtrust wrote.",
+  usage: "status [--config FILE] [--root DIR] [--json]",
+  async run(context) {
+    const { options, positionals } = parseCommandLine(
+      context.argv,
+      { root: { type: "string" }, config: { type: "string" }, json: { type: "boolean" } },
+      schema,
+    );
+    requirePositionals(positionals, []);
+    const report = await readStatus(new TargetRoot(options.root), options.config, context.now);
+    const healthy = report.warnings.length === 0;
+    if (options.json) {
+      writeJson(context.stdout, statusJsonSchema, { healthy, ...report });
+    } else {
+      writeLines(context.stdout, [
+        `repository:  ${report.repository}`,
+        `config:      ${report.configFile}`,
+        `anchor:      ${report.anchorFile}`,
+        `accepted at: ${report.acceptedAt}`,
+        "files:",
+        ...report.files.map((file) => `  ${file.matches ? "ok     " : "CHANGED"} ${file.path}`),
+        "certificates:",
+        ...report.certificates.map(
+          (c) => `  ${c.subject}  (${c.file})\n    sha256 ${colonFingerprint(c.sha256)}\n    expires ${c.notAfter.slice(0, 10)}, in ${c.daysLeft} days`,
+        ),
+        ...(healthy ? ["no warnings"] : ["warnings:", ...report.warnings.map((w) => `  ${w}`)]),
+      ]);
+    }
+    // Non-zero on warnings so that monitoring can run `pkgtrust status` as a check.
+    return healthy ? EXIT.OK : EXIT.STALE;
+  },
+};

@@ -1,0 +1,67 @@
+import type { Writable } from "node:stream";
+import { STEP_TITLES, type BootstrapEvent, type CertificateSummary } from "../bootstrap/events.js";
+
+/** "ab12cd..." as "AB:12:CD:..." the way openssl prints fingerprints. */
+export function colonFingerprint(hex: string): string {
+  return (hex.toUpperCase().match(/../g) ?? []).join(":");
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function certificateLine(certificate: CertificateSummary): string {
+  const expiry = `${certificate.notAfter.slice(0, 10)} (${certificate.daysLeft} days)`;
+  const head = `${certificate.status.padEnd(7)} ${certificate.role.padEnd(12)} ${certificate.subject}`;
+  const detail = certificate.status === "valid" ? `expires ${expiry}` : `${certificate.reason} [${certificate.code ?? "invalid"}]`;
+  return `    ${head}\n      sha256 ${colonFingerprint(certificate.sha256)}\n      ${detail}`;
+}
+
+/**
+ * The plain-text face of the bootstrap event stream. On a terminal, download progress
+ * redraws one line; elsewhere only the finished downloads are printed.
+ */
+export function plainReporter(out: Writable, interactive: boolean): (event: BootstrapEvent) => void {
+  let progressShown = false;
+  const endProgress = () => {
+    if (progressShown) out.write("\n");
+    progressShown = false;
+  };
+  return (event) => {
+    if (event.type === "progress") {
+      if (!interactive) return;
+      const total = event.total === undefined ? "" : ` of ${formatBytes(event.total)}`;
+      out.write(`\r    ${formatBytes(event.received)}${total}   `);
+      progressShown = true;
+      return;
+    }
+    endProgress();
+    switch (event.type) {
+      case "step-started":
+        out.write(`==> ${STEP_TITLES[event.step]}: ${event.detail}\n`);
+        break;
+      case "certificate-reviewed":
+        out.write(`${certificateLine(event.certificate)}\n`);
+        break;
+      case "file-written":
+        out.write(`    ${event.file.status.padEnd(9)} ${event.file.path}\n`);
+        break;
+      case "step-finished":
+        out.write(`    ok: ${event.summary}\n`);
+        break;
+      case "step-skipped":
+        out.write(`==> ${STEP_TITLES[event.step]}: skipped (${event.reason})\n`);
+        break;
+      case "rolled-back":
+        out.write(`    rolled back: ${event.files.length > 0 ? event.files.join(", ") : "nothing had been written"}\n`);
+        break;
+      case "step-failed":
+        out.write(`    FAILED at "${STEP_TITLES[event.failure.step]}": ${event.failure.message} [${event.failure.code}]\n`);
+        out.write(`    ${event.failure.unchanged ? "Nothing on the system was changed." : "Some files could not be restored: see above."}\n`);
+        out.write(`    next: ${event.failure.next}\n`);
+        break;
+    }
+  };
+}
