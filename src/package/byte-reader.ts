@@ -3,6 +3,8 @@ import { PackageError } from "./errors.js";
 /**
  * Pull-style reading of exact byte counts from a chunk stream (a file read stream or an
  * HTTP body), so that the package is read once, in order, and never held whole.
+ * A chunk is used only until the one after the next is requested: `read` copies, and
+ * what `stream` yields must be consumed before the loop pulls again.
  */
 export class ByteReader {
   private readonly iterator: AsyncIterator<Uint8Array>;
@@ -49,7 +51,8 @@ export class ByteReader {
     if (!(await this.fill(n))) {
       throw new PackageError("PKG_TRUNCATED", `the package ends inside ${what} (offset ${this.offset + this.pending.length})`, { detail: { offset: this.offset + this.pending.length } });
     }
-    const out = this.pending.subarray(0, n);
+    // A copy: the source may reuse its buffers (see fileChunks).
+    const out = this.pending.slice(0, n);
     this.pending = this.pending.subarray(n);
     this.offset += n;
     return out;

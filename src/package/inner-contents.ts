@@ -57,7 +57,8 @@ export class ContentsReader {
     if (!this.started) this.start(chunk);
     const sink = this.sink;
     if (!sink || this.settled) return;
-    if (!sink.write(chunk)) {
+    // zlib keeps the chunk until it gets to it: give it a copy (the source may reuse buffers).
+    if (!sink.write(Buffer.from(chunk))) {
       await new Promise<void>((resolve) => {
         const done = () => {
           sink.off("drain", done);

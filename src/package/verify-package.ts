@@ -6,6 +6,7 @@ import { BlockHasher } from "./block-hasher.js";
 import { ByteReader } from "./byte-reader.js";
 import { PackageError } from "./errors.js";
 import { ContentsReader } from "./inner-contents.js";
+import { PARALLEL_MIN_SIZE, ParallelBlockHasher } from "./parallel-block-hasher.js";
 import { readPkcs7Signature, verifySigners } from "./pkcs7-signature.js";
 import { parsePkgHash, type PkgHash } from "./pkg-hash.js";
 import { decideTrust, type PackageTrust, type TrustAnswer } from "./verdict.js";
@@ -66,15 +67,21 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: { ti
   if (inner.size !== hash.fileSize) {
     throw new PackageError("PKG_SIZE_MISMATCH", `the inner package has ${inner.size} bytes, +PKG_HASH says ${hash.fileSize}`, { detail: { size: inner.size, signed: hash.fileSize } });
   }
-  const hasher = new BlockHasher(hash.blockSize, (index, hex) => {
+  const check = (index: number, hex: string) => {
     if (hex !== hash.blocks[index]) throw new PackageError("PKG_BLOCK_MISMATCH", `block ${index} of the inner package does not match +PKG_HASH`, { detail: { block: index } });
-  });
+  };
+  // Large packages are hashed on worker threads, a batch of blocks at a time.
+  const hasher = hash.fileSize >= PARALLEL_MIN_SIZE ? new ParallelBlockHasher(hash.blockSize, check) : new BlockHasher(hash.blockSize, check);
   const contents = new ContentsReader();
-  for await (const chunk of ar.body(inner.name)) {
-    hasher.update(chunk);
-    if (!contents.done) await contents.write(chunk);
+  try {
+    for await (const chunk of ar.body(inner.name)) {
+      await hasher.update(chunk);
+      if (!contents.done) await contents.write(chunk);
+    }
+    await hasher.finish();
+  } finally {
+    if (hasher instanceof ParallelBlockHasher) await hasher.close();
   }
-  hasher.finish();
   const name = await contents.end();
   if (name !== hash.pkgname) {
     throw new PackageError("PKG_NAME_MISMATCH", `+PKG_HASH signs '${hash.pkgname}' but +CONTENTS says @name ${name}`, { detail: { signed: hash.pkgname, name } });

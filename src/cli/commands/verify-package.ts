@@ -1,10 +1,10 @@
-import { createReadStream } from "node:fs";
-import { open, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { readSettings } from "../../config/pkg-install-conf.js";
 import { EXIT } from "../../errors.js";
 import { PackageError } from "../../package/errors.js";
+import { fileChunks } from "../../package/file-source.js";
 import { verifyPackage, type PackageVerdict } from "../../package/verify-package.js";
 import type { Certificate } from "../../pki/certificate.js";
 import { readCertificateFile } from "../../pki/certificate.js";
@@ -68,16 +68,6 @@ async function trustFiles(options: z.infer<typeof schema>, cwd: string): Promise
   return chain === undefined ? { anchor } : { anchor, chain };
 }
 
-async function packageStream(path: string, cwd: string): Promise<AsyncIterable<Uint8Array>> {
-  const full = resolve(cwd, path);
-  try {
-    await (await open(full, "r")).close();
-  } catch (error) {
-    throw new PackageError("PKG_UNREADABLE", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file: path } });
-  }
-  return createReadStream(full, { highWaterMark: 256 * 1024 });
-}
-
 const brief = (c: Certificate) => ({ subject: c.subject, sha256: c.sha256 });
 
 function toText(verdict: PackageVerdict, file: string): string[] {
@@ -107,7 +97,7 @@ export const command: Command = {
     const files = await trustFiles(options, context.cwd);
     const trust = { anchors: await certificates(files.anchor, context.cwd), chain: await certificates(files.chain, context.cwd) };
     const time = options.at ? new Date(options.at) : context.now;
-    const verdict = await verifyPackage(await packageStream(file, context.cwd), trust, { time, policy: PKG_INSTALL_POLICY });
+    const verdict = await verifyPackage(fileChunks(resolve(context.cwd, file)), trust, { time, policy: PKG_INSTALL_POLICY });
     if (options.json) {
       writeJson(context.stdout, outputSchema, {
         file,
