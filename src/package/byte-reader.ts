@@ -1,10 +1,14 @@
 import { PackageError } from "./errors.js";
 
+/** A copy (Buffer#slice would only make a view). */
+const copy = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
+
 /**
  * Pull-style reading of exact byte counts from a chunk stream (a file read stream or an
  * HTTP body), so that the package is read once, in order, and never held whole.
- * A chunk is used only until the one after the next is requested: `read` copies, and
- * what `stream` yields must be consumed before the loop pulls again.
+ * A chunk is used only until the next one is requested (what is kept longer is copied),
+ * so a source may reuse its buffers; what `stream` yields must be consumed before the
+ * caller pulls again.
  */
 export class ByteReader {
   private readonly iterator: AsyncIterator<Uint8Array>;
@@ -20,14 +24,16 @@ export class ByteReader {
   /** Buffers until `n` bytes are pending or the input ends; returns false at the end. */
   private async fill(n: number): Promise<boolean> {
     if (this.pending.length >= n) return true;
-    const chunks = this.pending.length > 0 ? [this.pending] : [];
+    // The source may reuse a chunk's buffer once the next is pulled (fileChunks does):
+    // whatever is held across a pull is a copy.
+    const chunks: Uint8Array[] = this.pending.length > 0 ? [copy(this.pending)] : [];
     let total = this.pending.length;
     while (total < n && !this.ended) {
       const next = await this.iterator.next();
       if (next.done) this.ended = true;
       else if (next.value.length > 0) {
-        chunks.push(next.value);
         total += next.value.length;
+        chunks.push(total < n ? copy(next.value) : next.value);
       }
     }
     if (chunks.length === 1) this.pending = chunks[0] as Uint8Array;
@@ -52,7 +58,7 @@ export class ByteReader {
       throw new PackageError("PKG_TRUNCATED", `the package ends inside ${what} (offset ${this.offset + this.pending.length})`, { detail: { offset: this.offset + this.pending.length } });
     }
     // A copy: the source may reuse its buffers (see fileChunks).
-    const out = this.pending.slice(0, n);
+    const out = copy(this.pending.subarray(0, n));
     this.pending = this.pending.subarray(n);
     this.offset += n;
     return out;

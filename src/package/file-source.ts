@@ -5,8 +5,8 @@ import { PackageError } from "./errors.js";
  * Reads a file as a chunk stream for verifyPackage, cycling through a few fixed buffers
  * instead of allocating one per read: freed read buffers only return to the system when
  * V8 collects them, which would otherwise add tens of MiB to the peak RSS of a big package.
- * verifyPackage copies what it keeps and uses a chunk only until it asks for the one after
- * the next; with one read ahead in flight, `ring` >= 3 buffers are safe to reuse.
+ * ByteReader copies what it keeps and uses a chunk only until it asks for the next one;
+ * with one read ahead in flight, `ring` >= 2 buffers are safe to reuse.
  */
 export async function* fileChunks(path: string, chunkSize = 1024 * 1024, ring = 3): AsyncGenerator<Uint8Array> {
   let handle;

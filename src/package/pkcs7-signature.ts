@@ -101,6 +101,9 @@ export function readPkcs7Signature(text: string): Pkcs7Signature {
   if (signed.encapContentInfo.eContent) formatError("the signature embeds content; a detached signature is expected");
   if (signed.encapContentInfo.eContentType !== id_data) formatError("the signed content type is not data");
   if (signed.signerInfos.length === 0) formatError("no signer");
+  // pkg_install reads PKCS#7, whose SignerInfo names the signer by issuer and serial only;
+  // a CMS subjectKeyIdentifier makes PEM_read_bio_PKCS7 fail, so it is refused here too.
+  if (signed.signerInfos.some((info) => !info.sid.issuerAndSerialNumber)) formatError("a signer is named by subject key identifier, which pkg_install's PKCS#7 reader cannot parse");
   const embedded: Uint8Array[] = [];
   for (const choice of signed.certificates ?? []) {
     if (choice.certificate) embedded.push(new Uint8Array(AsnConvert.serialize(choice.certificate)));
@@ -118,15 +121,7 @@ function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
 
 function matches(info: SignerInfo, cert: AsnCertificate): boolean {
   const ias = info.sid.issuerAndSerialNumber;
-  if (ias) {
-    return hex(ias.serialNumber) === hex(cert.tbsCertificate.serialNumber) && sameBytes(AsnConvert.serialize(ias.issuer), AsnConvert.serialize(cert.tbsCertificate.issuer));
-  }
-  const ski = info.sid.subjectKeyIdentifier;
-  if (!ski) return false;
-  const extension = cert.tbsCertificate.extensions?.find((e) => e.extnID === "2.5.29.14");
-  if (!extension) return false;
-  const value = AsnConvert.parse(extension.extnValue.buffer, OctetString);
-  return sameBytes(value.buffer, ski.buffer);
+  return ias !== undefined && hex(ias.serialNumber) === hex(cert.tbsCertificate.serialNumber) && sameBytes(AsnConvert.serialize(ias.issuer), AsnConvert.serialize(cert.tbsCertificate.issuer));
 }
 
 function parseCert(der: Uint8Array): AsnCertificate {
@@ -139,8 +134,7 @@ function parseCert(der: Uint8Array): AsnCertificate {
 
 function signerName(info: SignerInfo): string {
   const ias = info.sid.issuerAndSerialNumber;
-  if (!ias) return `subject key identifier ${hex(info.sid.subjectKeyIdentifier?.buffer ?? new ArrayBuffer(0))}`;
-  return `serial ${hex(ias.serialNumber)} of issuer ${nameText(ias.issuer)}`;
+  return ias ? `serial ${hex(ias.serialNumber)} of issuer ${nameText(ias.issuer)}` : "an unnamed signer";
 }
 
 function nameText(name: Name): string {

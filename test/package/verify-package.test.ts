@@ -1,9 +1,14 @@
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 import { readCertificateFile } from "../../src/pki/certificate.js";
+import { signPackage } from "../../src/keys/sign-package.js";
+import { fileChunks } from "../../src/package/file-source.js";
+import { PARALLEL_MIN_SIZE } from "../../src/package/parallel-block-hasher.js";
 import { verifyPackage, type PackageVerdict } from "../../src/package/verify-package.js";
 import { buildPackageCases, type PackageCase, type PackageCases } from "../fixtures/cases.js";
+import { makeInnerPackage } from "../fixtures/packages.js";
 import { NOW } from "../fixtures/pki.js";
 import { opensslAnswer } from "./openssl-oracle.js";
 
@@ -109,5 +114,34 @@ describe("cross-check against openssl smime -verify and pkg_install's signer rul
     const oracle = await opensslAnswer({ file: c.file, anchor: c.anchor, chain: c.chain, signerCert: c.signer!.certPath, signerSubject: c.signer!.subject, time: NOW });
     expect(oracle.smimeVerified).toBe(true);
     expect(oracle.signerEmbedded).toBe(false);
+  });
+});
+
+describe("reading through a reused buffer ring", () => {
+  it.each([[777], [65536]])("gives every case the same verdict in %i-byte chunks", async (size) => {
+    for (const c of fixtures.cases) {
+      const streamed = await verify(c).catch((error: { code?: string }) => error.code);
+      const ringed = await verifyPackage(fileChunks(c.file, size), trustOf(c), { time: NOW, policy: PKG_INSTALL_POLICY }).catch((error: { code?: string }) => error.code);
+      const summary = (v: PackageVerdict | string | undefined) => (typeof v === "object" ? { trusted: v.trusted, code: v.code, pkgname: v.pkgname } : v);
+      expect(summary(ringed), c.name).toEqual(summary(streamed));
+    }
+  });
+});
+
+describe("a package large enough for the worker threads", () => {
+  it("verifies, and still catches a tampered block near the end", async () => {
+    const c = fixtures.byName("signed by an ECDSA P-256 signer");
+    const inner = await makeInnerPackage(fixtures.dir, { pkgname: "big-1.0", payload: PARALLEL_MIN_SIZE + 300_000 });
+    const output = join(fixtures.dir, "big-signed.tgz");
+    const signer = c.signer!;
+    const ca = readFileSync(join(fixtures.pki.dir, "Repo_CA.crt"), "utf8");
+    await signPackage({ input: inner.path, output, keyPem: signer.keyPem, certPem: signer.certPem, chainPem: ca });
+    const run = (file: string) => verifyPackage(fileChunks(file), trustOf(c), { time: NOW, policy: PKG_INSTALL_POLICY });
+    expect(await run(output)).toMatchObject({ trusted: true, pkgname: "big-1.0" });
+    const bytes = readFileSync(output);
+    bytes[bytes.length - 1000] = (bytes[bytes.length - 1000] ?? 0) ^ 0xff;
+    const tampered = join(fixtures.dir, "big-tampered.tgz");
+    writeFileSync(tampered, bytes);
+    expect(await run(tampered)).toMatchObject({ trusted: false, code: "PKG_BLOCK_MISMATCH" });
   });
 });
