@@ -1,0 +1,141 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../../src/cli/main.js";
+import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
+import { EXIT } from "../../src/errors.js";
+import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
+import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
+import { snapshotTree, standardPki, writeRepository } from "../fixtures/repository.js";
+
+let pki: TestPki;
+let trust: Awaited<ReturnType<typeof standardPki>>;
+let www: string;
+let server: RepoServer;
+
+beforeAll(async () => {
+  pki = await TestPki.create();
+  trust = await standardPki(pki);
+  www = mkdtempSync(path.join(tmpdir(), "pkgtrust-refresh-"));
+  server = await startRepoServer({ root: www });
+});
+afterAll(async () => {
+  await server?.close();
+  await pki?.cleanup();
+  rmSync(www, { recursive: true, force: true });
+});
+
+async function cli(argv: string[], now = NOW) {
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on("data", (b: Buffer) => chunks.push(b));
+  const status = await run({ argv, stdout, stderr: new PassThrough(), env: { PKGTRUST_PKG_ADD: "none" }, cwd: www, isTTY: false, now });
+  const text = Buffer.concat(chunks).toString();
+  return { status, json: text.startsWith("{") ? JSON.parse(text) : undefined, text };
+}
+
+let repos = 0;
+/** A repository whose bundle can be replaced between runs, and a target configured from it. */
+async function configured(bundle: string, signer: Issued) {
+  const name = `repo${repos++}`;
+  await writeRepository(path.join(www, name), { bundle, packages: [{ pkgname: "digest-20220214", signer, chain: [trust.ca] }] });
+  const target = mkdtempSync(path.join(tmpdir(), "pkgtrust-refresh-target-"));
+  mkdirSync(path.join(target, path.dirname(DEFAULT_ANCHOR)), { recursive: true });
+  writeFileSync(path.join(target, DEFAULT_ANCHOR), trust.root.certPem);
+  const url = new URL(`${name}/All/`, server.httpUrl).href;
+  const setup = await cli(["setup", "--repo", url, "--root", target, "--json"]);
+  expect(setup.status, setup.text).toBe(EXIT.OK);
+  const publish = (pem: string) => writeFileSync(path.join(www, name, "All/pkg_keys.pem"), pem);
+  return { target, publish };
+}
+
+describe("refresh", () => {
+  it("takes a rotated bundle and drops a revoked signing certificate from what it wrote", async () => {
+    const crl1 = await pki.crl(trust.ca, [], { number: 1, nextUpdate: new Date("2030-01-01") });
+    const { target, publish } = await configured(trust.ca.certPem + trust.build.certPem + crl1.pem, trust.build);
+    const rotated = await pki.signer(trust.ca, "build machine 2");
+    const crl2 = await pki.crl(trust.ca, [{ serial: trust.build.serial }], { number: 2, nextUpdate: new Date("2030-01-01") });
+    publish(trust.ca.certPem + trust.build.certPem + rotated.certPem + crl2.pem);
+    // The old build certificate is revoked: the test package must come from the new one.
+    await writeRepository(path.join(www, `repo${repos - 1}`), {
+      bundle: trust.ca.certPem + trust.build.certPem + rotated.certPem + crl2.pem,
+      packages: [{ pkgname: "digest-20220214", signer: rotated, chain: [trust.ca] }],
+    });
+    const refreshed = await cli(["refresh", "--root", target, "--json"]);
+    expect(refreshed.status, refreshed.text).toBe(EXIT.OK);
+    const revoked = refreshed.json.certificates.find((c: { subject: string }) => c.subject === "CN=build machine");
+    expect(revoked).toMatchObject({ status: "invalid", code: "CERT_REVOKED" });
+    const chain = readFileSync(path.join(target, refreshed.json.files.find((f: { path: string }) => f.path.endsWith("chain.pem")).path), "utf8");
+    expect(chain).toContain(rotated.certPem.trim().split("\n")[1]);
+    expect(chain).not.toContain(trust.build.certPem.trim().split("\n")[1]);
+    const state = JSON.parse(readFileSync(path.join(target, "etc/pkgtrust/state.json"), "utf8"));
+    expect(state.crlNumbers["CN=pkgsrc developer CA"]).toBe("2");
+  });
+
+  it("refuses a bundle whose CRL number went down, and changes nothing", async () => {
+    const crl5 = await pki.crl(trust.ca, [], { number: 5, nextUpdate: new Date("2030-01-01") });
+    const { target, publish } = await configured(trust.ca.certPem + trust.build.certPem + crl5.pem, trust.build);
+    const crl4 = await pki.crl(trust.ca, [], { number: 4, nextUpdate: new Date("2030-01-01") });
+    publish(trust.ca.certPem + trust.build.certPem + crl4.pem);
+    const before = snapshotTree(target);
+    const refreshed = await cli(["refresh", "--root", target, "--json"]);
+    expect(refreshed.status).toBe(EXIT.STALE);
+    expect(refreshed.json.error.code).toBe("BOOT_ROLLBACK");
+    expect(snapshotTree(target)).toEqual(before);
+  });
+
+  it("refuses a bundle that dropped a CRL it had before", async () => {
+    const crl = await pki.crl(trust.ca, [], { number: 3, nextUpdate: new Date("2030-01-01") });
+    const { target, publish } = await configured(trust.ca.certPem + trust.build.certPem + crl.pem, trust.build);
+    publish(trust.ca.certPem + trust.build.certPem);
+    expect((await cli(["refresh", "--root", target, "--json"])).json.error.code).toBe("BOOT_ROLLBACK");
+  });
+
+  it("refuses an older certificate for a subject it accepted a newer one for", async () => {
+    const newer = await pki.signer(trust.ca, "build machine 3", { notBefore: new Date("2025-01-01") });
+    const older = await pki.signer(trust.ca, "build machine 3", { notBefore: new Date("2024-01-01") });
+    const { target, publish } = await configured(trust.ca.certPem + newer.certPem, newer);
+    publish(trust.ca.certPem + older.certPem);
+    expect((await cli(["refresh", "--root", target, "--json"])).json.error.code).toBe("BOOT_ROLLBACK");
+  });
+
+  it("refuses a CRL past its next update (freeze attack)", async () => {
+    const crl = await pki.crl(trust.ca, [], { number: 1, nextUpdate: new Date("2030-01-01") });
+    const { target } = await configured(trust.ca.certPem + trust.build.certPem + crl.pem, trust.build);
+    const later = await cli(["refresh", "--root", target, "--json"], new Date("2031-01-01"));
+    expect(later.json.error.code).toBe("BOOT_STALE_CRL");
+    expect(later.status).toBe(EXIT.STALE);
+  });
+
+  it("says so when nothing was configured yet", async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), "pkgtrust-empty-"));
+    expect((await cli(["refresh", "--root", empty, "--json"])).json.error.code).toBe("CONFIG_NOT_CONFIGURED");
+  });
+});
+
+describe("status", () => {
+  it("reports the configuration, fingerprints and days left, and exits 0 when all is well", async () => {
+    const { target } = await configured(trust.ca.certPem + trust.build.certPem, trust.build);
+    const status = await cli(["status", "--root", target, "--json"]);
+    expect(status.status, status.text).toBe(EXIT.OK);
+    expect(status.json).toMatchObject({ healthy: true, anchorFile: DEFAULT_ANCHOR, warnings: [] });
+    expect(status.json.certificates.map((c: { sha256: string }) => c.sha256)).toContain(readCertSha(trust.build));
+  });
+
+  it("warns about a certificate expiring within 30 days and about edits behind its back", async () => {
+    const soon = await pki.signer(trust.ca, "short-lived build machine", { notAfter: new Date(NOW.getTime() + 10 * 86_400_000) });
+    const { target } = await configured(trust.ca.certPem + soon.certPem, soon);
+    writeFileSync(path.join(target, "etc/pkg_install.conf"), "VERIFIED_INSTALLATION=never\n");
+    const status = await cli(["status", "--root", target, "--json"]);
+    expect(status.status).toBe(EXIT.STALE);
+    expect(status.json.warnings.join("\n")).toMatch(/short-lived build machine .* expires in 10 days/);
+    expect(status.json.warnings.join("\n")).toMatch(/VERIFIED_INSTALLATION is 'never'/);
+  });
+});
+
+function readCertSha(issued: Issued): string {
+  return createHash("sha256").update(issued.der).digest("hex");
+}
