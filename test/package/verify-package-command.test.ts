@@ -35,7 +35,7 @@ describe("pkgtrust verify-package", () => {
     const c = fixtures.byName("tampered block");
     const result = await runCli(["verify-package", c.file, "--anchor", c.anchor, ...AT]);
     expect(result.status).toBe(EXIT.UNTRUSTED);
-    expect(result.stderr).toMatch(/NOT trusted: .*\[PKG_BLOCK_MISMATCH\]/);
+    expect(result.stdout).toMatch(/NOT trusted: .*\[PKG_BLOCK_MISMATCH\]/);
   });
 
   it("exits 3 for malformed input, with a JSON error", async () => {
@@ -53,7 +53,7 @@ describe("pkgtrust verify-package", () => {
     expect(result.status).toBe(EXIT.UNTRUSTED);
     expect(JSON.parse(result.stdout)).toMatchObject({ trusted: false, code: "CERT_NO_ISSUER", chain: c.chain, newerOpenSSL: { trusted: true } });
     const text = await runCli(["verify-package", c.file, "--config", config, ...AT]);
-    expect(text.stderr).toMatch(/newer OpenSSL.*would be trusted/);
+    expect(text.stdout).toMatch(/newer OpenSSL.*would be trusted/);
   });
 
   it("refuses a config without CERTIFICATE_ANCHOR_PKGS", async () => {

@@ -116,7 +116,7 @@ export const command: Command = {
         warnings: [...verdict.warnings],
       });
     } else {
-      writeLines(verdict.trusted ? context.stdout : context.stderr, toText(verdict, file));
+      writeLines(context.stdout, toText(verdict, file));
     }
     return verdict.trusted ? EXIT.OK : EXIT.UNTRUSTED;
   },
