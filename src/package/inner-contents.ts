@@ -12,6 +12,8 @@ import { PackageError } from "./errors.js";
 
 /** A packing list larger than this is refused rather than buffered. */
 export const MAX_CONTENTS = 4 * 1024 * 1024;
+/** Decompressed bytes allowed before +CONTENTS is complete (tar headers, pax records included). */
+const MAX_TAR_PREFIX = MAX_CONTENTS + 1024 * 1024;
 
 const MAGICS: readonly { readonly bytes: readonly number[]; readonly name: string }[] = [
   { bytes: [0x42, 0x5a, 0x68], name: "bzip2" },
@@ -104,6 +106,12 @@ export class ContentsReader {
     const gzip = first[0] === 0x1f && first[1] === 0x8b;
     const input = gzip ? createGunzip() : new PassThrough();
     input.on("error", (error) => this.fail("PKG_INNER_FORMAT", `the inner package cannot be decompressed: ${error.message}`, error));
+    // A compression bomb or a huge pax header before +CONTENTS must not fill memory.
+    let decompressed = 0;
+    input.on("data", (data: Buffer) => {
+      decompressed += data.length;
+      if (decompressed > MAX_TAR_PREFIX) this.fail("PKG_INNER_FORMAT", `+CONTENTS does not end within the first ${MAX_TAR_PREFIX} bytes of the inner package`);
+    });
     tar.on("error", (error: Error) => this.fail("PKG_INNER_FORMAT", `the inner package is not a tar archive: ${error.message}`, error));
     tar.on("finish", () => this.fail("PKG_INNER_FORMAT", "the inner package has no entry"));
     tar.on("entry", (header, stream) => {

@@ -13,6 +13,11 @@ import { Worker } from "node:worker_threads";
 export const PARALLEL_MIN_SIZE = 8 * 1024 * 1024;
 const BATCH_BYTES = 1024 * 1024;
 
+/** Whether to hash on threads: a big package whose blocks fit a batch (+PKG_HASH may declare any block size). */
+export function hashInParallel(blockSize: number, fileSize: number): boolean {
+  return fileSize >= PARALLEL_MIN_SIZE && blockSize <= BATCH_BYTES;
+}
+
 // Evaluated source (CommonJS) so that it runs the same from TypeScript sources and the build.
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");

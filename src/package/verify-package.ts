@@ -6,7 +6,7 @@ import { BlockHasher } from "./block-hasher.js";
 import { ByteReader } from "./byte-reader.js";
 import { PackageError } from "./errors.js";
 import { ContentsReader } from "./inner-contents.js";
-import { PARALLEL_MIN_SIZE, ParallelBlockHasher } from "./parallel-block-hasher.js";
+import { hashInParallel, ParallelBlockHasher } from "./parallel-block-hasher.js";
 import { readPkcs7Signature, verifySigners } from "./pkcs7-signature.js";
 import { parsePkgHash, type PkgHash } from "./pkg-hash.js";
 import { decideTrust, type PackageTrust, type TrustAnswer } from "./verdict.js";
@@ -71,7 +71,7 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: { ti
     if (hex !== hash.blocks[index]) throw new PackageError("PKG_BLOCK_MISMATCH", `block ${index} of the inner package does not match +PKG_HASH`, { detail: { block: index } });
   };
   // Large packages are hashed on worker threads, a batch of blocks at a time.
-  const hasher = hash.fileSize >= PARALLEL_MIN_SIZE ? new ParallelBlockHasher(hash.blockSize, check) : new BlockHasher(hash.blockSize, check);
+  const hasher = hashInParallel(hash.blockSize, hash.fileSize) ? new ParallelBlockHasher(hash.blockSize, check) : new BlockHasher(hash.blockSize, check);
   const contents = new ContentsReader();
   try {
     for await (const chunk of ar.body(inner.name)) {

@@ -2,6 +2,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { pack } from "tar-stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { ContentsReader, packingListName } from "../../src/package/inner-contents.js";
 import { makeInnerPackage } from "../fixtures/packages.js";
@@ -52,6 +54,24 @@ describe("reading @name from the inner package", () => {
     await expect(nameOf(Buffer.alloc(2048, 0x41))).rejects.toThrowWithCode("PKG_INNER_FORMAT");
     await expect(nameOf(Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0]))).rejects.toThrowWithCode("PKG_INNER_FORMAT");
     await expect(new ContentsReader().end()).rejects.toThrowWithCode("PKG_INNER_FORMAT");
+  });
+
+  it("stops at a pax header that would fill memory before +CONTENTS", async () => {
+    const tar = pack();
+    tar.entry({ name: "+CONTENTS", pax: { comment: "x".repeat(6 * 1024 * 1024) } }, "@name bomb-1\n");
+    tar.finalize();
+    const parts: Buffer[] = [];
+    for await (const part of tar) parts.push(part as Buffer);
+    await expect(nameOf(gzipSync(Buffer.concat(parts)), 4096)).rejects.toThrowWithCode("PKG_INNER_FORMAT");
+  });
+
+  it("refuses a +CONTENTS over 4 MiB", async () => {
+    const tar = pack();
+    tar.entry({ name: "+CONTENTS" }, `@name big-1\n${"@comment padding\n".repeat(300_000)}`);
+    tar.finalize();
+    const parts: Buffer[] = [];
+    for await (const part of tar) parts.push(part as Buffer);
+    await expect(nameOf(gzipSync(Buffer.concat(parts)))).rejects.toThrowWithCode("PKG_INNER_FORMAT");
   });
 
   it("takes the first @name line of the packing list", () => {

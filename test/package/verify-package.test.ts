@@ -8,7 +8,7 @@ import { fileChunks } from "../../src/package/file-source.js";
 import { PARALLEL_MIN_SIZE } from "../../src/package/parallel-block-hasher.js";
 import { verifyPackage, type PackageVerdict } from "../../src/package/verify-package.js";
 import { buildPackageCases, type PackageCase, type PackageCases } from "../fixtures/cases.js";
-import { makeInnerPackage } from "../fixtures/packages.js";
+import { makeInnerPackage, opensslSign, pkgHashFor, signedPackage } from "../fixtures/packages.js";
 import { NOW } from "../fixtures/pki.js";
 import { opensslAnswer } from "./openssl-oracle.js";
 
@@ -143,5 +143,18 @@ describe("a package large enough for the worker threads", () => {
     const tampered = join(fixtures.dir, "big-tampered.tgz");
     writeFileSync(tampered, bytes);
     expect(await run(tampered)).toMatchObject({ trusted: false, code: "PKG_BLOCK_MISMATCH" });
+  });
+});
+
+describe("a block size other than 65536", () => {
+  it("verifies blocks larger than the whole package with the single-thread hasher", async () => {
+    const c = fixtures.byName("signed by an ECDSA P-256 signer");
+    const inner = await makeInnerPackage(fixtures.dir, { pkgname: "demo-1.0", payload: PARALLEL_MIN_SIZE + 1000 });
+    const hash = pkgHashFor(inner.bytes, "demo-1.0", 2 ** 40);
+    expect(hash.toString()).toContain(`block size: ${2 ** 40}\n`);
+    const file = join(fixtures.dir, "huge-block.tgz");
+    writeFileSync(file, signedPackage(hash, opensslSign(fixtures.dir, hash, c.signer!, { chain: [] }), inner.bytes));
+    const verdict = await verifyPackage(fileChunks(file), trustOf(c), { time: NOW, policy: PKG_INSTALL_POLICY });
+    expect(verdict).toMatchObject({ code: "CERT_NO_ISSUER", hash: { blocks: 1 } });
   });
 });
