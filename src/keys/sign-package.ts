@@ -40,11 +40,16 @@ export interface SignedPackage {
 }
 
 function readKey(pem: string): KeyObject {
+  let key: KeyObject;
   try {
-    return createPrivateKey(pem);
+    key = createPrivateKey(pem);
   } catch (error) {
     throw new SigningError("SIGN_KEY_READ", `cannot read the private key: ${(error as Error).message}`, { cause: error });
   }
+  if (key.asymmetricKeyType !== "rsa" && key.asymmetricKeyType !== "ec") {
+    throw new SigningError("SIGN_KEY_READ", `a ${key.asymmetricKeyType ?? "unknown"} key cannot sign packages: pkg_install verifies RSA and ECDSA signatures`);
+  }
+  return key;
 }
 
 /** pkg_install's signer refusals, in its order (easy_pkcs7_sign). */

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { createReadStream, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -110,8 +111,10 @@ describe("signPackage", () => {
     it("a certificate file with more than one certificate", async () => {
       await expect(attempt({ keyPem: signer.keyPem, certPem: signer.certPem + ca.certPem })).rejects.toThrowWithCode("SIGN_CERT_COUNT");
     });
-    it("a file that is not a private key", async () => {
+    it("a file that is not a private key, or a key type pkg_install cannot verify", async () => {
       await expect(attempt({ keyPem: signer.certPem, certPem: signer.certPem })).rejects.toThrowWithCode("SIGN_KEY_READ");
+      const ed25519 = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+      await expect(attempt({ keyPem: ed25519, certPem: signer.certPem })).rejects.toThrowWithCode("SIGN_KEY_READ");
     });
     it("an inner package that does not start with +CONTENTS", async () => {
       const inner = await makeInnerPackage(dir, { pkgname: "bad-1.0", firstEntry: "README" });

@@ -35,6 +35,7 @@ const CASES = [
   "issued by the anchor directly",
   "two intermediates",
   "signed attributes present",
+  "intermediate signed with SHA-1 (accepted, with a warning)",
   "package size an exact multiple of 65536",
   "signer certificate only in the chain file",
   "intermediate only in the chain file",
