@@ -62,7 +62,7 @@ export interface SetupResult {
 export type SetupOutcome = { readonly ok: true; readonly result: SetupResult } | { readonly ok: false; readonly failure: FailureSummary; readonly error: PkgtrustError };
 
 /** Fails the run unless the bundle can be trusted as a whole (issue: any foreign root fails it). */
-function requireUsableBundle(verdict: BundleVerdict, anchor: Anchor): void {
+export function requireUsableBundle(verdict: BundleVerdict, anchor: Pick<Anchor, "path" | "roots">): void {
   const anchorPath = anchor.path;
   // One certificate from another root is enough to distrust the whole repository.
   const foreign = verdict.certificates.find((entry) => chainsToForeignRoot(entry, anchor.roots));
