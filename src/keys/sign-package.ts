@@ -37,6 +37,8 @@ export interface SignedPackage {
   readonly blocks: number;
   readonly signer: Certificate;
   readonly embedded: readonly Certificate[];
+  /** Things pkg_install will trip over although the signature is right. */
+  readonly warnings: readonly string[];
 }
 
 function readKey(pem: string): KeyObject {
@@ -131,5 +133,9 @@ export async function signPackage(request: SignPackageRequest): Promise<SignedPa
   // pkg_sign: archive_entry_copy_stat of the input for every member; the package keeps its file name.
   const inner: ArMemberInfo = { name: basename(request.input), size: info.size, mtime: Math.floor(info.mtimeMs / 1000), uid: info.uid, gid: info.gid, mode: info.mode };
   await writeSigned(request, { hash: hashText, signature, inner }, blocks);
-  return { pkgname, fileSize: info.size, blocks: blocks.length, signer, embedded };
+  const warnings =
+    info.size % SIGNING_BLOCK_SIZE === 0
+      ? [`the package's size is a multiple of ${SIGNING_BLOCK_SIZE}: pkg_install (NetBSD 10) cannot verify it; rebuild it so that its size changes`]
+      : [];
+  return { pkgname, fileSize: info.size, blocks: blocks.length, signer, embedded, warnings };
 }

@@ -21,6 +21,7 @@ export const PackageError = errorClass("PackageError", {
   PKG_SIGNER_NOT_EMBEDDED: { exit: EXIT.UNTRUSTED, next: "Sign the package again so that the signature embeds the signing certificate: pkg_install looks for signers only there." },
   PKG_BLOCK_MISMATCH: { exit: EXIT.UNTRUSTED, next: "The package content differs from what was signed: do not install it; download it again." },
   PKG_SIZE_MISMATCH: { exit: EXIT.UNTRUSTED, next: "The package size differs from what was signed: do not install it; download it again." },
+  PKG_LAST_BLOCK_BUG: { exit: EXIT.UNTRUSTED, next: "pkg_install cannot verify a package whose size is a multiple of the block size: rebuild it (see docs/pkg_install-notes.md)." },
   PKG_NAME_MISMATCH: { exit: EXIT.UNTRUSTED, next: "The signed package name differs from the package's @name: do not install it." },
   PKG_INNER_FORMAT: { exit: EXIT.INPUT, next: "The inner package is not a tar (gzip'd or plain) starting with +CONTENTS: rebuild it with pkg_create." },
   PKG_INNER_COMPRESSION: { exit: EXIT.INPUT, next: "Only gzip'd or uncompressed inner packages can be checked against @name: recompress it with gzip." },

@@ -87,12 +87,20 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: { ti
     throw new PackageError("PKG_NAME_MISMATCH", `+PKG_HASH signs '${hash.pkgname}' but +CONTENTS says @name ${name}`, { detail: { signed: hash.pkgname, name } });
   }
 
+  const { signers, newerOpenSSL, ...signatureAnswer } = decision;
+  // pkg_install (lib/pkg_signature.c verify_signature_read_cb) reads the last block as
+  // size % block size bytes: with an exact multiple it hashes an empty block, so pkg_add
+  // refuses a package that is correctly signed. The verdict must be pkg_install's.
+  const answer =
+    signatureAnswer.trusted && hash.fileSize % hash.blockSize === 0
+      ? {
+          ...signatureAnswer,
+          trusted: false,
+          code: "PKG_LAST_BLOCK_BUG",
+          reason: `the signature and every block are valid, but the inner package's size ${hash.fileSize} is a multiple of ${hash.blockSize} and pkg_install reads its last block as empty`,
+        }
+      : signatureAnswer;
   const warnings = [...decision.warnings];
-  if (hash.fileSize % hash.blockSize === 0) {
-    // lib/pkg_signature.c verify_signature_read_cb reads the last block as size % block size bytes.
-    warnings.push(`the inner package size is a multiple of ${hash.blockSize}: pkg_install's own reader takes the last block as empty and rejects this package`);
-  }
-  const { signers, newerOpenSSL, ...answer } = decision;
   return {
     ...answer,
     pkgname: hash.pkgname,

@@ -94,6 +94,12 @@ describe("cross-check against openssl smime -verify and pkg_install's signer rul
     if (!c.signer) throw new Error("case without signer");
     const oracle = await opensslAnswer({ file: c.file, anchor: c.anchor, chain: c.chain, signerCert: c.signer.certPath, signerSubject: c.signer.subject, time: NOW });
     const verdict = await verify(c).catch(() => ({ trusted: false }) as const);
+    if (name === "package size an exact multiple of 65536") {
+      // openssl checks only the signature; pkg_install's block reader then takes the last block as empty.
+      expect(oracle.trusted).toBe(true);
+      expect(verdict.trusted).toBe(false);
+      return;
+    }
     if (name === "pkgname differing from @name") {
       // pkg_install never compares pkgname with @name (the XXX in pkg_signature.c): pkgtrust does.
       expect(oracle.trusted).toBe(true);

@@ -23,6 +23,7 @@ export const outputSchema = z.object({
   blocks: z.number().int(),
   signer: certificateJson,
   embedded: z.array(certificateJson),
+  warnings: z.array(z.string()),
 });
 
 async function readText(path: string, cwd: string): Promise<string> {
@@ -53,12 +54,13 @@ export const command: Command = {
     });
     const brief = (c: { subject: string; sha256: string }) => ({ subject: c.subject, sha256: c.sha256 });
     if (options.json) {
-      writeJson(context.stdout, outputSchema, { output, pkgname: signed.pkgname, fileSize: signed.fileSize, blocks: signed.blocks, signer: brief(signed.signer), embedded: signed.embedded.map(brief) });
+      writeJson(context.stdout, outputSchema, { output, pkgname: signed.pkgname, fileSize: signed.fileSize, blocks: signed.blocks, signer: brief(signed.signer), embedded: signed.embedded.map(brief), warnings: signed.warnings });
     } else {
       writeLines(context.stdout, [
         `${output}: signed ${signed.pkgname} (${signed.fileSize} bytes, ${signed.blocks} blocks of 65536)`,
         `  signer    ${signed.signer.subject}`,
         ...signed.embedded.map((c) => `  embedded  ${c.subject}`),
+        ...signed.warnings.map((w) => `  warning: ${w}`),
       ]);
     }
     return EXIT.OK;
