@@ -2,7 +2,8 @@ import { createPrivateKey, randomBytes, webcrypto } from "node:crypto";
 import * as x509 from "../pki/x509.js";
 
 /** The only key types pkgtrust generates: ECDSA P-256 (default) or RSA 3072, SHA-256 signatures. */
-export type KeyAlgorithm = "ec-p256" | "rsa-3072";
+export const KEY_ALGORITHMS = ["ec-p256", "rsa-3072"] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
 export interface KeyAndCertificate {
   readonly certificatePem: string;
@@ -19,7 +20,7 @@ function generationParameters(algorithm: KeyAlgorithm): webcrypto.EcKeyGenParams
     : { name: "RSASSA-PKCS1-v1_5", modulusLength: 3072, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" };
 }
 
-function signingAlgorithm(keyType: string): webcrypto.EcdsaParams | webcrypto.Algorithm {
+export function signingAlgorithm(keyType: string): webcrypto.EcdsaParams | webcrypto.Algorithm {
   return keyType === "ec" ? ({ name: "ECDSA", hash: "SHA-256" } as webcrypto.EcdsaParams) : { name: "RSASSA-PKCS1-v1_5" };
 }
 
@@ -27,8 +28,8 @@ async function generateKeys(algorithm: KeyAlgorithm): Promise<webcrypto.CryptoKe
   return (await webcrypto.subtle.generateKey(generationParameters(algorithm), true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
 }
 
-/** Loads an issuer's PKCS#8 PEM key for webcrypto, whatever its type. */
-async function importSigningKey(privateKeyPem: string): Promise<{ key: webcrypto.CryptoKey; type: string }> {
+/** Loads an issuer's PEM key (EC P-256 or RSA) for webcrypto. */
+export async function importSigningKey(privateKeyPem: string): Promise<{ key: webcrypto.CryptoKey; type: string }> {
   const key = createPrivateKey(privateKeyPem);
   const type = key.asymmetricKeyType ?? "";
   const der = key.export({ type: "pkcs8", format: "der" });
@@ -68,7 +69,7 @@ function validity(request: IssueRequest) {
 /** The root: the base-system anchor. CA:TRUE with no path length limit; keyCertSign and cRLSign. */
 export async function createRootCa(request: IssueRequest): Promise<KeyAndCertificate> {
   const keys = await generateKeys(request.algorithm ?? "ec-p256");
-  const name = `CN=${request.commonName}`;
+  const name = commonNameOnly(request.commonName);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name,
@@ -84,14 +85,29 @@ export async function createRootCa(request: IssueRequest): Promise<KeyAndCertifi
   return { certificatePem: certificate.toString("pem") + "\n", privateKeyPem: await exportKeyPem(keys) };
 }
 
+/** A Name of one CN attribute; built as JSON so that commas or '=' in the name stay literal. */
+function commonNameOnly(commonName: string): x509.JsonName {
+  return [{ CN: [commonName] }];
+}
+
+/**
+ * RFC 5280 4.2.1.1: the AKI key identifier equals the issuer's subject key identifier; take it
+ * from the issuer's certificate when present (a CA made by another tool may derive it otherwise).
+ */
+export async function authorityKeyIdentifier(issuer: x509.X509Certificate): Promise<x509.AuthorityKeyIdentifierExtension> {
+  const ski = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
+  return ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : x509.AuthorityKeyIdentifierExtension.create(issuer);
+}
+
 async function issue(issuer: Issuer, request: IssueRequest, extensions: x509.Extension[]): Promise<KeyAndCertificate> {
   const issuerCertificate = new x509.X509Certificate(issuer.certificatePem);
   const signing = await importSigningKey(issuer.privateKeyPem);
   const keys = await generateKeys(request.algorithm ?? "ec-p256");
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
-    subject: `CN=${request.commonName}`,
-    issuer: issuerCertificate.subject,
+    subject: commonNameOnly(request.commonName),
+    // The issuer's Name as encoded in its certificate: RFC 5280 6.1.3 (a)(4) compares names, and OpenSSL compares the DER.
+    issuer: issuerCertificate.subjectName,
     ...validity(request),
     publicKey: keys.publicKey,
     signingKey: signing.key,
@@ -99,7 +115,7 @@ async function issue(issuer: Issuer, request: IssueRequest, extensions: x509.Ext
     extensions: [
       ...extensions,
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(issuerCertificate),
+      await authorityKeyIdentifier(issuerCertificate),
     ],
   });
   return { certificatePem: certificate.toString("pem") + "\n", privateKeyPem: await exportKeyPem(keys) };

@@ -1,0 +1,246 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { EXIT } from "../../errors.js";
+import { loadCa, type LoadedCa } from "../../keys/ca.js";
+import { readInput, requireAbsent, writeKeyPair } from "../../keys/files.js";
+import { writeFileAtomic } from "../../config/atomic-file.js";
+import { createRootCa, issueIntermediate, issueSigning, KEY_ALGORITHMS, type KeyAndCertificate } from "../../keys/issue.js";
+import { OperatorError } from "../../keys/operator-errors.js";
+import { defaultCrlPath, DEFAULT_NEXT_UPDATE_DAYS, normaliseSerial, readExistingCrl, signNextCrl } from "../../keys/revoke.js";
+import { parseCertificate, type Certificate } from "../../pki/certificate.js";
+import { readPem } from "../../pki/pem.js";
+import type { Command, CommandContext } from "../command.js";
+import { UsageError } from "../errors.js";
+import { parseCommandLine, requirePositionals } from "../options.js";
+import { writeJson, writeLines } from "../output.js";
+
+/** Default lifetimes in days (see the summary below for the signing one). */
+export const DEFAULT_DAYS = { root: 7300, intermediate: 1825, signing: 90 } as const;
+
+const DAY_MS = 86_400_000;
+
+const count = (what: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${what} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${what} must be at least ${min}`).max(max, `${what} must be at most ${max}`));
+
+const required = (flag: string, what: string) => z.string({ error: `${what} is required (--${flag})` }).min(1, `--${flag} must not be empty`);
+const days = (fallback: number) => count("--days", 1, 36500).default(fallback);
+const keyType = z.enum(KEY_ALGORITHMS, { error: `--key-type must be ${KEY_ALGORITHMS.join(" or ")}` }).default("ec-p256");
+
+const outputs = { cn: required("cn", "a common name"), "out-cert": required("out-cert", "the certificate file"), "out-key": required("out-key", "the private key file"), "key-type": keyType, json: z.boolean().default(false) };
+const issuer = { "ca-cert": required("ca-cert", "the issuing CA's certificate"), "ca-key": required("ca-key", "the issuing CA's private key") };
+
+const schemas = {
+  "init-ca": z.object({ ...outputs, days: days(DEFAULT_DAYS.root) }),
+  "issue-intermediate": z.object({ ...outputs, ...issuer, days: days(DEFAULT_DAYS.intermediate), "path-length": count("--path-length", 0, 8).default(0) }),
+  "issue-signing": z.object({ ...outputs, ...issuer, days: days(DEFAULT_DAYS.signing) }),
+  revoke: z.object({ ...issuer, serial: required("serial", "the serial number to revoke"), crl: z.string().min(1).optional(), "next-update-days": count("--next-update-days", 1, 3650).default(DEFAULT_NEXT_UPDATE_DAYS), json: z.boolean().default(false) }),
+};
+type Subcommand = keyof typeof schemas;
+
+const STRING = { type: "string" } as const;
+const BOOLEAN = { type: "boolean" } as const;
+const outputSpec = { cn: STRING, "out-cert": STRING, "out-key": STRING, "key-type": STRING, days: STRING, json: BOOLEAN };
+const issuerSpec = { "ca-cert": STRING, "ca-key": STRING };
+const specs = {
+  "init-ca": outputSpec,
+  "issue-intermediate": { ...outputSpec, ...issuerSpec, "path-length": STRING },
+  "issue-signing": { ...outputSpec, ...issuerSpec },
+  revoke: { ...issuerSpec, serial: STRING, crl: STRING, "next-update-days": STRING, json: BOOLEAN },
+};
+
+const certificateJson = z.object({
+  path: z.string(),
+  subject: z.string(),
+  issuer: z.string(),
+  serialNumber: z.string().regex(/^[0-9a-f]+$/),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  notBefore: z.string(),
+  notAfter: z.string(),
+});
+const issuedSchema = z.object({
+  action: z.enum(["init-ca", "issue-intermediate", "issue-signing"]),
+  certificate: certificateJson,
+  key: z.object({ path: z.string(), type: z.enum(KEY_ALGORITHMS), mode: z.literal("0600") }),
+  warnings: z.array(z.string()),
+});
+const revokedSchema = z.object({
+  action: z.literal("revoke"),
+  crl: z.string(),
+  issuer: z.string(),
+  serialNumber: z.string(),
+  alreadyRevoked: z.boolean(),
+  number: z.string(),
+  thisUpdate: z.string(),
+  nextUpdate: z.string(),
+  revoked: z.array(z.string()),
+});
+
+function parse<S extends z.ZodType>(argv: readonly string[], spec: (typeof specs)[Subcommand], schema: S): z.infer<S> {
+  const { options, positionals } = parseCommandLine(argv.slice(1), spec, schema);
+  requirePositionals(positionals, []);
+  return options;
+}
+
+/** Warnings about a new certificate that would stop verifying before its own notAfter. */
+function lifetimeWarnings(issued: Certificate, ca: LoadedCa | undefined): string[] {
+  if (!ca || issued.notAfter.getTime() <= ca.certificate.notAfter.getTime()) return [];
+  return [`${issued.subject} is valid until ${issued.notAfter.toISOString()} but its issuer only until ${ca.certificate.notAfter.toISOString()}: chains through it fail from then on`];
+}
+
+async function report(context: CommandContext, action: z.infer<typeof issuedSchema>["action"], options: { "out-cert": string; "out-key": string; "key-type": z.infer<typeof keyType>; json: boolean }, issued: KeyAndCertificate, ca?: LoadedCa): Promise<number> {
+  const [block] = readPem(issued.certificatePem, { source: options["out-cert"], labels: ["CERTIFICATE"] });
+  const certificate = parseCertificate((block as { der: Uint8Array }).der, options["out-cert"]);
+  const warnings = lifetimeWarnings(certificate, ca);
+  if (options.json) {
+    writeJson(context.stdout, issuedSchema, {
+      action,
+      certificate: {
+        path: options["out-cert"],
+        subject: certificate.subject,
+        issuer: certificate.issuer,
+        serialNumber: certificate.serialNumber,
+        sha256: certificate.sha256,
+        notBefore: certificate.notBefore.toISOString(),
+        notAfter: certificate.notAfter.toISOString(),
+      },
+      key: { path: options["out-key"], type: options["key-type"], mode: "0600" },
+      warnings,
+    });
+  } else {
+    writeLines(context.stdout, [
+      `${options["out-cert"]}: ${certificate.subject}`,
+      `  issuer   ${certificate.issuer}`,
+      `  serial   ${certificate.serialNumber}`,
+      `  sha256   ${certificate.sha256}`,
+      `  valid    ${certificate.notBefore.toISOString()} .. ${certificate.notAfter.toISOString()}`,
+      `${options["out-key"]}: ${options["key-type"]} private key, mode 0600`,
+      ...warnings.map((w) => `warning: ${w}`),
+    ]);
+  }
+  return EXIT.OK;
+}
+
+async function initCa(context: CommandContext): Promise<number> {
+  const options = parse(context.argv, specs["init-ca"], schemas["init-ca"]);
+  await requireAbsent([options["out-cert"], options["out-key"]], context.cwd);
+  const issued = await createRootCa({ commonName: options.cn, days: options.days, algorithm: options["key-type"], now: context.now });
+  await writeKeyPair({ cert: options["out-cert"], key: options["out-key"] }, context.cwd, issued);
+  return report(context, "init-ca", options, issued);
+}
+
+async function issueBelowCa(context: CommandContext, action: "issue-intermediate" | "issue-signing"): Promise<number> {
+  const options =
+    action === "issue-intermediate"
+      ? parse(context.argv, specs[action], schemas[action])
+      : { ...parse(context.argv, specs[action], schemas[action]), "path-length": undefined };
+  await requireAbsent([options["out-cert"], options["out-key"]], context.cwd);
+  const ca = await loadCa({ cert: options["ca-cert"], key: options["ca-key"] }, context.cwd, context.now);
+  const request = { commonName: options.cn, days: options.days, algorithm: options["key-type"], now: context.now };
+  let issued: KeyAndCertificate;
+  if (action === "issue-intermediate") {
+    // RFC 5280 4.2.1.9: pathLenConstraint 0 allows no CA below; OpenSSL fails such a chain with "path length constraint exceeded".
+    if (ca.certificate.basicConstraints?.pathLength === 0) {
+      throw new OperatorError("KEYS_CA_PATH_LENGTH", `${ca.certificate.subject} has path length 0 and cannot issue CA certificates`, { detail: { subject: ca.certificate.subject } });
+    }
+    issued = await issueIntermediate(ca, { ...request, pathLength: options["path-length"] ?? 0 });
+  } else {
+    issued = await issueSigning(ca, request);
+  }
+  await writeKeyPair({ cert: options["out-cert"], key: options["out-key"] }, context.cwd, issued);
+  return report(context, action, options, issued, ca);
+}
+
+async function readIfPresent(path: string, cwd: string): Promise<string | undefined> {
+  try {
+    return await readFile(resolve(cwd, path), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    return readInput(path, cwd); // any other failure, reported as unreadable input
+  }
+}
+
+async function revoke(context: CommandContext): Promise<number> {
+  const options = parse(context.argv, specs.revoke, schemas.revoke);
+  const serial = normaliseSerial(options.serial);
+  const ca = await loadCa({ cert: options["ca-cert"], key: options["ca-key"] }, context.cwd, context.now);
+  // RFC 5280 6.3.3 (f): clients check a CRL signer's keyUsage for cRLSign (src/bundle/crls.ts).
+  if (ca.certificate.keyUsage && !ca.certificate.keyUsage.includes("cRLSign")) {
+    throw new OperatorError("KEYS_CA_NOT_CRL_SIGNER", `${ca.certificate.subject} may not sign CRLs (its keyUsage lacks cRLSign)`, { detail: { subject: ca.certificate.subject } });
+  }
+  const crlPath = options.crl ?? defaultCrlPath(options["ca-cert"]);
+  const existing = await readIfPresent(crlPath, context.cwd);
+  const previous = existing === undefined ? undefined : await readExistingCrl(existing, crlPath, ca);
+  const signed = await signNextCrl({ ca, serial, ...(previous ? { previous } : {}), now: context.now, nextUpdateDays: options["next-update-days"] });
+  await writeFileAtomic(resolve(context.cwd, crlPath), Buffer.from(signed.pem), 0o644);
+  const { crl } = signed;
+  const nextUpdate = (crl.nextUpdate ?? new Date(context.now.getTime() + options["next-update-days"] * DAY_MS)).toISOString();
+  if (options.json) {
+    writeJson(context.stdout, revokedSchema, {
+      action: "revoke",
+      crl: crlPath,
+      issuer: crl.issuer,
+      serialNumber: serial,
+      alreadyRevoked: signed.alreadyRevoked,
+      number: String(crl.number ?? 0n),
+      thisUpdate: crl.thisUpdate.toISOString(),
+      nextUpdate,
+      revoked: [...crl.revokedSerials],
+    });
+  } else {
+    writeLines(context.stdout, [
+      `${crlPath}: CRL number ${crl.number ?? 0n} of ${crl.issuer}, ${crl.revokedSerials.size} revoked, next update ${nextUpdate}`,
+      signed.alreadyRevoked ? `  serial ${serial} was already revoked; the CRL was signed again` : `  revoked serial ${serial}`,
+      "  publish it: rebuild the key bundle with 'pkgtrust bundle build' and copy pkg_keys.pem to the repository",
+    ]);
+  }
+  return EXIT.OK;
+}
+
+const SUBCOMMANDS: Record<Subcommand, (context: CommandContext) => Promise<number>> = {
+  "init-ca": initCa,
+  "issue-intermediate": (context) => issueBelowCa(context, "issue-intermediate"),
+  "issue-signing": (context) => issueBelowCa(context, "issue-signing"),
+  revoke,
+};
+
+export const command: Command = {
+  name: "keys",
+  summary: [
+    "Issue the certificates of a package-signing PKI and revoke them.",
+    "",
+    "  init-ca             the root, installed in the base system as the anchor (default 7300 days)",
+    "  issue-intermediate  a developer or master CA: CA:TRUE with --path-length (default 0: it issues",
+    "                      build certificates only; 1 for a master CA that issues developer CAs),",
+    "                      keyCertSign and cRLSign (default 1825 days)",
+    "  issue-signing       a build-machine certificate pkg_install accepts: CA:FALSE, digitalSignature,",
+    "                      extended key usage exactly codeSigning + emailProtection. Short-lived",
+    "                      (default 90 days) because pkg_install consults no CRL: expiry is what",
+    "                      limits a stolen build key on systems that are not refreshed.",
+    "  revoke              add --serial (hex; 0x and colons allowed) to the CA's CRL, or create it;",
+    "                      the CRL number goes up by one, nextUpdate is --next-update-days (30) away.",
+    "                      The CRL defaults to the CA certificate's file name with .crl.pem for its",
+    "                      extension, beside it (dev-ca.pem: dev-ca.crl.pem). pkgtrust keeps no",
+    "                      record of issued serials, so any serial is accepted.",
+    "",
+    "Keys are ECDSA P-256 (default) or RSA 3072 (--key-type), signatures SHA-256. Private keys are",
+    "created with mode 0600; no output file is ever overwritten.",
+  ].join("\n"),
+  usage: [
+    "keys init-ca --cn NAME --out-cert FILE --out-key FILE [--days N] [--key-type ec-p256|rsa-3072] [--json]",
+    "keys issue-intermediate --ca-cert FILE --ca-key FILE --cn NAME --out-cert FILE --out-key FILE [--path-length N] [--days N] [--key-type T] [--json]",
+    "keys issue-signing --ca-cert FILE --ca-key FILE --cn NAME --out-cert FILE --out-key FILE [--days N] [--key-type T] [--json]",
+    "keys revoke --ca-cert FILE --ca-key FILE --serial HEX [--crl FILE] [--next-update-days N] [--json]",
+  ].join("\n"),
+  async run(context) {
+    const name = context.argv[0];
+    if (name === undefined) throw new UsageError("USAGE_MISSING_ARGUMENT", `missing subcommand: ${Object.keys(SUBCOMMANDS).join(", ")}`);
+    const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name as Subcommand] : undefined;
+    if (!subcommand) throw new UsageError("USAGE_UNKNOWN_COMMAND", `unknown subcommand 'keys ${name}': use ${Object.keys(SUBCOMMANDS).join(", ")}`);
+    return subcommand(context);
+  },
+};

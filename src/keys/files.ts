@@ -1,0 +1,69 @@
+import { access, open, readFile, rm } from "node:fs/promises";
+import { resolve } from "node:path";
+import { OperatorError } from "./operator-errors.js";
+
+/** Private keys are readable by their owner only; certificates and CRLs are public. */
+export const KEY_MODE = 0o600;
+export const PUBLIC_MODE = 0o644;
+
+export async function readInput(path: string, cwd: string, code: "KEYS_INPUT_UNREADABLE" | "BUNDLE_INPUT_UNREADABLE" = "KEYS_INPUT_UNREADABLE"): Promise<string> {
+  try {
+    return await readFile(resolve(cwd, path), "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new OperatorError(code, `cannot read ${path}: ${reason}`, { cause: error, detail: { file: path } });
+  }
+}
+
+function exists(path: string): OperatorError {
+  return new OperatorError("KEYS_OUTPUT_EXISTS", `${path} already exists; refusing to overwrite it`, { detail: { file: path } });
+}
+
+/** Fails before any key is generated when an output is already there. */
+export async function requireAbsent(paths: readonly string[], cwd: string): Promise<void> {
+  for (const path of paths) {
+    const found = await access(resolve(cwd, path)).then(
+      () => true,
+      () => false,
+    );
+    if (found) throw exists(path);
+  }
+}
+
+/**
+ * Creates a new file with its final mode from the start: O_EXCL ('wx') so that an existing
+ * file, or a symlink planted at the path, is never written through; the mode is given to
+ * open() so a key is never readable by others, not even for a moment.
+ */
+export async function writeNewFile(path: string, cwd: string, text: string, mode: number): Promise<void> {
+  const full = resolve(cwd, path);
+  let handle;
+  try {
+    handle = await open(full, "wx", mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw exists(path);
+    throw new OperatorError("KEYS_WRITE_FAILED", `cannot create ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file: path } });
+  }
+  try {
+    // The umask may have narrowed the mode; certificates must stay world-readable.
+    await handle.chmod(mode);
+    await handle.writeFile(text);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(full, { force: true });
+    throw new OperatorError("KEYS_WRITE_FAILED", `cannot write ${path}: ${(error as Error).message}`, { cause: error, detail: { file: path } });
+  }
+  await handle.close();
+}
+
+/** Writes a private key then its certificate; a certificate that cannot be written takes its new key with it. */
+export async function writeKeyPair(paths: { cert: string; key: string }, cwd: string, pems: { certificatePem: string; privateKeyPem: string }): Promise<void> {
+  await writeNewFile(paths.key, cwd, pems.privateKeyPem, KEY_MODE);
+  try {
+    await writeNewFile(paths.cert, cwd, pems.certificatePem, PUBLIC_MODE);
+  } catch (error) {
+    await rm(resolve(cwd, paths.key), { force: true });
+    throw error;
+  }
+}
