@@ -27,6 +27,9 @@ export async function run(context: CommandContext): Promise<number> {
   const [name, ...rest] = context.argv;
   const json = context.argv.includes("--json");
   try {
+    // On a terminal, plain `pkgtrust` opens the setup wizard (what an admin or sysinst's shell escape wants).
+    const setup = findCommand("setup");
+    if (name === undefined && context.isTTY && setup) return await (await setup.load()).run(context);
     if (name === undefined || name === "--help" || name === "-h" || name === "help") {
       context.stdout.write(help());
       return name === undefined ? EXIT.USAGE : EXIT.OK;

@@ -1,0 +1,253 @@
+/**
+ * The five screens as text, a pure function of the state and the terminal size: the
+ * wizard hands the lines to blessed, the tests read them. Nothing here depends on colour:
+ * styles only add emphasis (the focused button is also marked "> Accept <").
+ */
+import { STEPS, STEP_TITLES, type CertificateSummary } from "../src/bootstrap/events.js";
+import { formatBytes } from "../src/cli/reporter.js";
+import type { Download, ScreenName, StepState, WizardState } from "./state.js";
+import { day, fingerprintLines, labelled, shorten, wrap } from "./text.js";
+
+export type Style = "inverse" | "bold" | "good" | "bad";
+export interface Segment {
+  readonly text: string;
+  readonly style?: Style;
+}
+export type Line = readonly Segment[];
+
+export interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Line drawing: blessed maps the Unicode box characters to the terminal's alternate character set. */
+export type Borders = "line" | "ascii";
+
+export const MIN_SIZE: Size = { width: 50, height: 20 };
+
+const TITLES: Readonly<Record<ScreenName, string>> = {
+  repository: "1/4 Repository",
+  progress: "2/4 Progress",
+  review: "3/4 Key review",
+  result: "4/4 Done",
+  failure: "Failed",
+};
+
+const HELP: Readonly<Record<ScreenName, string>> = {
+  repository: "Enter continue  Tab next  Ctrl-U clear  Esc quit  Ctrl-C quit",
+  progress: "Esc stop and go back  Ctrl-C quit  (nothing is kept from a stopped run)",
+  review: "Enter choose  Tab/Left/Right switch  Up/Down scroll  Esc back  Ctrl-C quit",
+  result: "Enter exit",
+  failure: "Enter choose  Tab/Left/Right switch  Esc change URL  Ctrl-C quit",
+};
+
+const plain = (text: string): Line => [{ text }];
+const BLANK: Line = [];
+
+function buttons(labels: readonly string[], focus: number): Line {
+  const line: Segment[] = [];
+  labels.forEach((label, i) => {
+    if (i > 0) line.push({ text: "   " });
+    line.push(i === focus ? { text: `> ${label} <`, style: "inverse" } : { text: `[ ${label} ]` });
+  });
+  return line;
+}
+
+/** The whole screen, framed, exactly `size.height` lines of at most `size.width` columns. */
+export function renderScreen(state: WizardState, size: Size, borders: Borders): Line[] {
+  const { width, height } = size;
+  if (width < MIN_SIZE.width || height < MIN_SIZE.height) {
+    const text = wrap(`The terminal is ${width}x${height}: make it at least ${MIN_SIZE.width}x${MIN_SIZE.height}, or press Ctrl-C to quit.`, Math.max(1, width));
+    return Array.from({ length: height }, (_, i) => plain(text[i] ?? ""));
+  }
+  const inner = width - 4;
+  const rows = height - 3;
+  const body = screenBody(state, inner, rows).slice(0, rows);
+  const box = borders === "line" ? { tl: "┌", tr: "┐", bl: "└", br: "┘", h: "─", v: "│" } : { tl: "+", tr: "+", bl: "+", br: "+", h: "-", v: "|" };
+  const title = ` pkgtrust setup `;
+  const where = ` ${TITLES[state.screen]} `;
+  const fill = Math.max(0, width - 2 - 1 - title.length - where.length - 1);
+  const lines: Line[] = [[{ text: box.tl + box.h }, { text: title, style: "bold" }, { text: box.h.repeat(fill) }, { text: where, style: "bold" }, { text: box.h + box.tr }]];
+  for (let i = 0; i < rows; i++) {
+    const line = body[i] ?? BLANK;
+    const used = line.reduce((n, segment) => n + segment.text.length, 0);
+    lines.push([{ text: `${box.v} ` }, ...line, { text: `${" ".repeat(Math.max(0, inner - used))} ${box.v}` }]);
+  }
+  lines.push([{ text: box.bl + box.h.repeat(width - 2) + box.br }]);
+  lines.push(plain(` ${shorten(HELP[state.screen], width - 2)}`));
+  return lines;
+}
+
+/** The text of a rendered screen, as `tmux capture-pane` would show it with ASCII borders. */
+export function screenText(lines: readonly Line[]): string {
+  return lines.map((line) => line.map((segment) => segment.text).join("").trimEnd()).join("\n");
+}
+
+function screenBody(state: WizardState, width: number, rows: number): Line[] {
+  switch (state.screen) {
+    case "repository":
+      return repositoryBody(state, width, rows);
+    case "progress":
+      return progressBody(state, width);
+    case "review":
+      return reviewBody(state, width, rows);
+    case "result":
+      return resultBody(state, width, rows);
+    case "failure":
+      return failureBody(state, width, rows);
+  }
+}
+
+/** Pads the body so that the buttons sit on the last row. */
+function withButtons(body: Line[], buttonLine: Line, rows: number): Line[] {
+  const room = rows - 2;
+  const kept = body.slice(0, room);
+  while (kept.length < room) kept.push(BLANK);
+  return [...kept, BLANK, buttonLine];
+}
+
+function repositoryBody(state: WizardState, width: number, rows: number): Line[] {
+  const body: Line[] = [BLANK];
+  const intro =
+    "pkgtrust fetches the key bundle (pkg_keys.pem) of the package repository, checks it against the " +
+    "base-system anchor, configures pkg_install and test-installs a signed package. " +
+    "Nothing is written before you accept the keys.";
+  for (const line of wrap(intro, width)) body.push(plain(line));
+  body.push(BLANK, plain("Package repository URL (or absolute path):"));
+  body.push(field(state, width));
+  if (state.urlProblem !== undefined) for (const line of labelled("! ", state.urlProblem, width)) body.push([{ text: line, style: "bad" }]);
+  if (state.urlNote !== undefined) for (const line of wrap(state.urlNote, width)) body.push(plain(line));
+  return withButtons(body, buttons(["Continue", "Quit"], state.focus - 1), rows);
+}
+
+/** The URL field, "[text ]", scrolled so that the cursor shows; the cursor is a reversed cell when focused. */
+function field(state: WizardState, width: number): Line {
+  const room = width - 2;
+  const { url, cursor } = state;
+  const start = Math.max(0, cursor - room + 1);
+  const visible = url.slice(start, start + room).padEnd(room);
+  const at = cursor - start;
+  if (state.focus !== 0) return [{ text: `[${visible}]` }];
+  return [
+    { text: `[${visible.slice(0, at)}` },
+    { text: visible[at] ?? " ", style: "inverse" },
+    { text: `${visible.slice(at + 1)}]` },
+  ];
+}
+
+const MARKS: Readonly<Record<StepState, string>> = { pending: "[    ]", running: "[ .. ]", done: "[ ok ]", skipped: "[skip]", failed: "[FAIL]" };
+
+function progressBody(state: WizardState, width: number): Line[] {
+  const body: Line[] = [plain(shorten(`Repository: ${state.url.trim()}`, width)), BLANK];
+  for (const step of STEPS) {
+    const { state: stepState, detail } = state.steps[step];
+    const style = stepState === "failed" ? "bad" : stepState === "done" ? "good" : stepState === "running" ? "bold" : undefined;
+    body.push([{ text: MARKS[stepState], ...(style ? { style } : {}) }, { text: ` ${STEP_TITLES[step]}` }]);
+    body.push(plain(detail === "" ? "" : `       ${shorten(detail, width - 7)}`));
+  }
+  body.push(BLANK);
+  const downloads = state.downloads.slice(-3);
+  body.push(plain(downloads.length === 0 ? "Downloads: none yet" : "Downloads:"));
+  for (const download of downloads) body.push(...downloadLines(download, width));
+  if (state.cancel !== undefined) {
+    body.push(BLANK, [{ text: shorten("Stopping: waiting for the run to end and put back anything it wrote...", width), style: "bold" }]);
+  }
+  return body;
+}
+
+function downloadLines(download: Download, width: number): Line[] {
+  const rate = download.rate > 0 ? `  ${formatBytes(download.rate)}/s` : "";
+  const lines: Line[] = [plain(`  ${shorten(download.url, width - 2)}`)];
+  if (download.total === undefined || download.total <= 0) {
+    lines.push(plain(`  ${formatBytes(download.received)} (size not announced)${rate}`));
+    return lines;
+  }
+  const fraction = Math.min(1, download.received / download.total);
+  const numbers = ` ${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(download.received)} of ${formatBytes(download.total)}${rate}`;
+  const barWidth = Math.max(10, width - 2 - 2 - numbers.length);
+  const filled = Math.round(fraction * barWidth);
+  lines.push(plain(`  [${"#".repeat(filled)}${".".repeat(barWidth - filled)}]${numbers}`.slice(0, width)));
+  return lines;
+}
+
+function certificateLines(certificate: CertificateSummary, index: number, count: number, width: number): Line[] {
+  const status: Segment =
+    certificate.status === "valid" ? { text: "VALID", style: "good" } : { text: "INVALID: will not be installed", style: "bad" };
+  const days = certificate.daysLeft < 0 ? `expired ${-certificate.daysLeft} days ago` : `${certificate.daysLeft} days left`;
+  const lines: Line[] = [[{ text: `Certificate ${index + 1} of ${count}: ${certificate.role}  `, style: "bold" }, status]];
+  const label = "  Subject: ".length;
+  for (const line of labelled("  Subject: ", certificate.subject, width)) lines.push(plain(line));
+  for (const line of labelled("  Issuer:  ", certificate.issuer, width)) lines.push(plain(line));
+  fingerprintLines(certificate.sha256, width - label).forEach((line, i) => lines.push(plain(`${i === 0 ? "  SHA-256: " : " ".repeat(label)}${line}`)));
+  for (const line of labelled("  Valid:   ", `${day(certificate.notBefore)} to ${day(certificate.notAfter)} (${days})`, width)) lines.push(plain(line));
+  if (certificate.status !== "valid") {
+    const reason = `${certificate.reason}${certificate.code === undefined ? "" : ` [${certificate.code}]`}`;
+    for (const line of labelled("  Reason:  ", reason, width)) lines.push([{ text: line, style: "bad" }]);
+  }
+  return lines;
+}
+
+function reviewBody(state: WizardState, width: number, rows: number): Line[] {
+  const { certificates } = state;
+  const valid = certificates.filter((c) => c.status === "valid").length;
+  const head: Line[] = [];
+  for (const line of wrap(`The key bundle of ${state.url.trim()} verifies against the anchor. Accept installs the ${valid} valid of its ${certificates.length} certificates.`, width)) {
+    head.push(plain(line));
+  }
+  head.push(BLANK);
+  // Whole certificates from reviewScroll on, as many as fit above the buttons and the position line.
+  const room = rows - head.length - 3;
+  const list: Line[] = [];
+  let last = state.reviewScroll;
+  for (let i = state.reviewScroll; i < certificates.length; i++) {
+    const block = certificateLines(certificates[i] as CertificateSummary, i, certificates.length, width);
+    const needed = (list.length > 0 ? 1 : 0) + block.length;
+    if (list.length > 0 && list.length + needed > room) break;
+    if (list.length > 0) list.push(BLANK);
+    list.push(...block);
+    last = i;
+  }
+  const first = certificates.length === 0 ? 0 : state.reviewScroll + 1;
+  const more = last + 1 < certificates.length || state.reviewScroll > 0;
+  const position = `Certificates ${first}-${Math.min(certificates.length, last + 1)} of ${certificates.length}${more ? " (Up/Down for the others)" : ""}`;
+  const body = [...head, ...list.slice(0, room)];
+  while (body.length < rows - 3) body.push(BLANK);
+  return [...body, plain(shorten(position, width)), BLANK, buttons(["Accept", "Back"], state.focus)];
+}
+
+function resultBody(state: WizardState, width: number, rows: number): Line[] {
+  const result = state.result;
+  if (result === undefined) return withButtons([], buttons(["Exit"], 0), rows);
+  const body: Line[] = [BLANK, plain("pkg_install now verifies the signature of every package from"), plain(`  ${shorten(result.repository, width - 2)}`), BLANK];
+  body.push(plain("Files written (as the target system sees them):"));
+  for (const file of result.files) body.push(plain(shorten(`  ${file.status.padEnd(9)} ${file.path}`, width)));
+  body.push(BLANK);
+  const tested = result.testInstall;
+  if (tested === undefined) {
+    body.push(plain("Test-install: skipped (--no-test-install)"));
+  } else {
+    const check = tested.check === "pkg_add" ? "pkg_add into a scratch prefix" : "pkgtrust's pkg_install-exact check";
+    const verdict: Segment = tested.trusted ? { text: "TRUSTED", style: "good" } : { text: "NOT TRUSTED", style: "bad" };
+    body.push([{ text: shorten(`Test-install: ${tested.package} `, width - 12) }, verdict]);
+    for (const line of labelled("  Check:  ", check, width)) body.push(plain(line));
+    if (tested.signer !== undefined) for (const line of labelled("  Signer: ", tested.signer, width)) body.push(plain(line));
+    for (const line of labelled("  Why:    ", tested.why, width)) body.push(plain(line));
+  }
+  return withButtons(body, buttons(["Exit"], 0), rows);
+}
+
+function failureBody(state: WizardState, width: number, rows: number): Line[] {
+  const failure = state.failure;
+  const body: Line[] = [BLANK];
+  if (failure !== undefined) {
+    body.push([{ text: "Failed step: ", style: "bold" }, { text: shorten(STEP_TITLES[failure.step], width - 13) }]);
+    body.push(BLANK);
+    for (const line of labelled("Cause: ", `${failure.message} [${failure.code}]`, width)) body.push([{ text: line, style: "bad" }]);
+    body.push(BLANK);
+    body.push(plain(failure.unchanged ? "Nothing on the system was changed." : "Some files could not be put back: check the files named above."));
+    body.push(BLANK);
+    for (const line of labelled("Next: ", failure.next, width)) body.push(plain(line));
+  }
+  body.push(BLANK, plain(shorten(`Repository: ${state.url.trim()}`, width)));
+  return withButtons(body, buttons(["Retry", "Change URL", "Quit"], state.focus), rows);
+}

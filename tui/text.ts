@@ -1,0 +1,55 @@
+/** Plain-text layout helpers of the screens: every result fits the width it is given. */
+
+/** Word-wraps `text` to `width` columns; words longer than a line are cut. */
+export function wrap(text: string, width: number): string[] {
+  const size = Math.max(1, width);
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    let rest = word;
+    if (line !== "" && line.length + 1 + rest.length <= size) {
+      line += ` ${rest}`;
+      continue;
+    }
+    if (line !== "") lines.push(line);
+    while (rest.length > size) {
+      lines.push(rest.slice(0, size));
+      rest = rest.slice(size);
+    }
+    line = rest;
+  }
+  if (line !== "" || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+/** Wraps after a label, indenting the continuation lines under the text: "Subject: CN=...". */
+export function labelled(label: string, text: string, width: number): string[] {
+  const indent = " ".repeat(label.length);
+  return wrap(text, width - label.length).map((line, i) => (i === 0 ? label : indent) + line);
+}
+
+/** Shortens from the middle, keeping both ends of a URL readable. */
+export function shorten(text: string, width: number): string {
+  if (text.length <= width) return text;
+  if (width <= 3) return text.slice(0, width);
+  const head = Math.ceil((width - 3) / 2);
+  return `${text.slice(0, head)}...${text.slice(text.length - (width - 3 - head))}`;
+}
+
+/** "ab12..." as "AB:12:..." lines, with the same number of bytes on each line where possible. */
+export function fingerprintLines(hex: string, width: number): string[] {
+  const bytes = hex.toUpperCase().match(/../g) ?? [];
+  if (bytes.length === 0) return ["(none)"];
+  // Three columns a byte, counting the colon that ends a continued line.
+  const perLine = Math.max(1, Math.floor(width / 3));
+  const lineCount = Math.ceil(bytes.length / perLine);
+  const even = Math.ceil(bytes.length / lineCount);
+  const lines: string[] = [];
+  for (let i = 0; i < bytes.length; i += even) lines.push(bytes.slice(i, i + even).join(":") + (i + even < bytes.length ? ":" : ""));
+  return lines;
+}
+
+/** "2031-01-01" from an ISO time; the text itself when it is not one. */
+export function day(iso: string): string {
+  return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : iso;
+}
