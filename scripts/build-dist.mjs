@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * `npm run build` (after tsc): dist/pkgtrust.mjs, one file that runs with a plain `node`
+ * from any directory, no node_modules, TUI included.
+ *
+ * Layout of the file, chosen for start-up time (README "Single-file build"):
+ *   1. a small launcher (scripts/dist-launcher.mjs) that answers `--version` at once;
+ *   2. the whole program (src/cli/main.ts with zod, undici, @peculiar/x509, blessed ...)
+ *      bundled by esbuild as CommonJS and stored base64 in a trailing comment. V8 skips a
+ *      comment far faster than it pre-parses 1.8 MB of code, so `--version` pays almost
+ *      nothing for it; every other command decodes it and compiles it with node:vm.
+ * Inside the program the commands and blessed stay lazy (esbuild keeps `await import()`
+ * of bundled modules as deferred initialisers), so `setup --non-interactive` never
+ * evaluates blessed.
+ *
+ * blessed reads terminfo/termcap files next to its sources at run time: the plugin below
+ * embeds those files and hands blessed an fs whose reads find them.
+ */
+import { readdirSync, readFileSync, mkdirSync, writeFileSync, chmodSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const OUT = join(ROOT, "dist", "pkgtrust.mjs");
+const CORE_MARKER = "/*pkgtrust-core:";
+/** Where the embedded blessed sources believe they live; no real directory has this name. */
+const BLESSED_DIR = "/$pkgtrust-embedded/blessed";
+const BLESSED_USR = join(ROOT, "node_modules", "blessed", "usr");
+
+/** Terminal descriptions only: the fonts are for the BigText widget, which pkgtrust does not use. */
+function blessedDataFiles() {
+  const files = {};
+  for (const name of readdirSync(BLESSED_USR)) {
+    const path = join(BLESSED_USR, name);
+    if (statSync(path).isFile()) files[`${BLESSED_DIR}/usr/${name}`] = readFileSync(path).toString("base64");
+  }
+  return files;
+}
+
+const blessedPlugin = {
+  name: "pkgtrust-blessed",
+  setup(context) {
+    // fs for blessed: the embedded files by their virtual path, the real fs for anything else
+    // (the system's terminfo directories are still searched first, as blessed does).
+    context.onResolve({ filter: /^pkgtrust-blessed-fs$/ }, () => ({ path: "blessed-fs", namespace: "pkgtrust" }));
+    context.onLoad({ filter: /^blessed-fs$/, namespace: "pkgtrust" }, () => ({
+      loader: "js",
+      resolveDir: ROOT,
+      contents: `
+        const fs = require("node:fs");
+        const path = require("node:path");
+        const files = ${JSON.stringify(blessedDataFiles())};
+        const embedded = (file) => typeof file === "string" ? files[path.resolve(file)] : undefined;
+        module.exports = {
+          ...fs,
+          readFileSync(file, options) {
+            const data = embedded(file);
+            if (data === undefined) return fs.readFileSync(file, options);
+            const bytes = Buffer.from(data, "base64");
+            const encoding = typeof options === "string" ? options : options?.encoding;
+            return encoding ? bytes.toString(encoding) : bytes;
+          },
+          statSync(file, options) {
+            return embedded(file) === undefined ? fs.statSync(file, options) : fs.statSync(process.execPath);
+          },
+          existsSync(file) {
+            return embedded(file) !== undefined || fs.existsSync(file);
+          },
+        };`,
+    }));
+    context.onLoad({ filter: /[\\/]node_modules[\\/]blessed[\\/]lib[\\/].*\.js$/ }, (args) => {
+      const relative = args.path.slice(args.path.lastIndexOf(`${join("node_modules", "blessed")}`) + "node_modules/blessed".length);
+      const virtualDir = JSON.stringify(dirname(`${BLESSED_DIR}${relative}`));
+      let contents = readFileSync(args.path, "utf8")
+        .replace(/require\('fs'\)/g, "require('pkgtrust-blessed-fs')")
+        .replace(/\b__dirname\b/g, virtualDir)
+        // esbuild bundles this computed require as a glob over widgets/*.js, keyed with the extension.
+        .replace("require('./widgets/' + file)", "require('./widgets/' + file + '.js')");
+      // Lets the tests see that a run did (or did not) evaluate blessed.
+      if (args.path.endsWith(join("lib", "blessed.js"))) contents = `globalThis[Symbol.for("pkgtrust.blessed-loaded")] = true;\n${contents}`;
+      return { contents, loader: "js" };
+    });
+  },
+};
+
+async function bundle(options) {
+  const result = await build({
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    minify: true,
+    legalComments: "none",
+    write: false,
+    logLevel: "warning",
+    ...options,
+  });
+  return result.outputFiles[0].text;
+}
+
+async function main() {
+  const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
+  const core = await bundle({
+    stdin: { contents: 'import { main } from "./src/cli/main.ts";\nvoid main();\n', resolveDir: ROOT, sourcefile: "dist-core.ts", loader: "ts" },
+    format: "cjs",
+    // The Terminal widget's optional peers; pkgtrust never creates a Terminal.
+    external: ["term.js", "pty.js"],
+    plugins: [blessedPlugin],
+  });
+  const launcher = await bundle({
+    entryPoints: [join(ROOT, "scripts", "dist-launcher.mjs")],
+    format: "esm",
+    define: { PKGTRUST_VERSION: JSON.stringify(version), PKGTRUST_CORE_MARKER: JSON.stringify(CORE_MARKER) },
+    banner: { js: "#!/usr/bin/env node" },
+  });
+  const text = `${launcher}${CORE_MARKER}${Buffer.from(core).toString("base64")}*/\n`;
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, text);
+  chmodSync(OUT, 0o755);
+  process.stdout.write(`dist/pkgtrust.mjs: ${(text.length / 1048576).toFixed(2)} MiB (program ${(core.length / 1048576).toFixed(2)} MiB before base64)\n`);
+}
+
+await main();
