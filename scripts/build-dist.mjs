@@ -16,6 +16,7 @@
  * blessed reads terminfo/termcap files next to its sources at run time: the plugin below
  * embeds those files and hands blessed an fs whose reads find them.
  */
+import { Buffer } from "node:buffer";
 import { readdirSync, readFileSync, mkdirSync, writeFileSync, chmodSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";

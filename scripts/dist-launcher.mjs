@@ -11,9 +11,10 @@ const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`pkgtrust ${PKGTRUST_VERSION}\n`);
 } else {
-  const [{ readFileSync }, { createRequire }, { fileURLToPath }, { runInThisContext }] = await Promise.all([
+  const [{ readFileSync }, { createRequire }, { dirname }, { fileURLToPath }, { runInThisContext }] = await Promise.all([
     import("node:fs"),
     import("node:module"),
+    import("node:path"),
     import("node:url"),
     import("node:vm"),
   ]);
@@ -23,5 +24,5 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   const code = Buffer.from(text.slice(start, text.lastIndexOf("*/")), "base64").toString("utf8");
   const program = runInThisContext(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, { filename: `${file}:program` });
   const module = { exports: {} };
-  program(module.exports, createRequire(file), module, file, fileURLToPath(new URL(".", import.meta.url)));
+  program(module.exports, createRequire(file), module, file, dirname(file));
 }
