@@ -165,7 +165,10 @@ export function parseCertificate(der: Uint8Array, source = "certificate", line?:
     const extendedKeyUsage = ekuExt ? ekuExt.usages.map(String) : undefined;
     const subjectName = hex(AsnConvert.serialize(tbs.subject));
     const issuerName = hex(AsnConvert.serialize(tbs.issuer));
-    const keyDetails = openssl.publicKey.asymmetricKeyDetails;
+    // The getter builds a new KeyObject on every call, and key details are costly: ask once, and only RSA/DSA have a size to check.
+    const publicKey = openssl.publicKey;
+    const publicKeyType = publicKey.asymmetricKeyType ?? "unknown";
+    const publicKeyBits = publicKeyType === "rsa" || publicKeyType === "dsa" || publicKeyType === "rsa-pss" ? publicKey.asymmetricKeyDetails?.modulusLength : undefined;
     const signatureAlgorithm = asn.signatureAlgorithm.algorithm;
     const partial = {
       der,
@@ -187,8 +190,8 @@ export function parseCertificate(der: Uint8Array, source = "certificate", line?:
         : undefined,
       signatureAlgorithm,
       signatureAlgorithmName: SIGNATURE_NAMES[signatureAlgorithm] ?? signatureAlgorithm,
-      publicKeyType: openssl.publicKey.asymmetricKeyType ?? "unknown",
-      publicKeyBits: keyDetails?.modulusLength,
+      publicKeyType,
+      publicKeyBits,
       unknownCriticalExtensions: extensions.filter((e) => e.critical && !KNOWN_CRITICAL.has(e.type)).map((e) => e.type),
       openssl,
       source,
