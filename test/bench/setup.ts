@@ -31,7 +31,6 @@ function target(base: string, name: string, anchorPem: string): string {
   return dir;
 }
 
-const env = { ...process.env, PKGTRUST_PKG_ADD: "none" };
 
 export async function setupSection(dir: string, pki: TestPki, big: BenchPackage): Promise<SectionResult> {
   const www = mkdtempSync(path.join(dir, "www-"));
