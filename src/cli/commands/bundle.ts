@@ -170,7 +170,7 @@ export const command: Command = {
     const [name, ...rest] = context.argv;
     if (name === "build") return build(context, rest);
     if (name === "lint") return lint(context, rest);
-    if (name === undefined) throw new UsageError("USAGE_MISSING_ARGUMENT", "missing subcommand: build or lint");
+    if (name === undefined || name.startsWith("-")) throw new UsageError("USAGE_MISSING_ARGUMENT", "missing subcommand: build or lint");
     throw new UsageError("USAGE_UNKNOWN_COMMAND", `unknown subcommand 'bundle ${name}': use build or lint`);
   },
 };

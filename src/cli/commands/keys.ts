@@ -238,7 +238,7 @@ export const command: Command = {
   ].join("\n"),
   async run(context) {
     const name = context.argv[0];
-    if (name === undefined) throw new UsageError("USAGE_MISSING_ARGUMENT", `missing subcommand: ${Object.keys(SUBCOMMANDS).join(", ")}`);
+    if (name === undefined || name.startsWith("-")) throw new UsageError("USAGE_MISSING_ARGUMENT", `missing subcommand: ${Object.keys(SUBCOMMANDS).join(", ")}`);
     const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name as Subcommand] : undefined;
     if (!subcommand) throw new UsageError("USAGE_UNKNOWN_COMMAND", `unknown subcommand 'keys ${name}': use ${Object.keys(SUBCOMMANDS).join(", ")}`);
     return subcommand(context);
