@@ -6,10 +6,12 @@ import { DEFAULT_ANCHOR } from "../../config/layout.js";
 import { TargetRoot } from "../../config/target-root.js";
 import { checkTestInstallOptions, dispatcherFor, networkOptionSchema, networkOptionSpec, pkgAddFor, targetPath } from "../bootstrap-options.js";
 import { reportOutcome } from "../bootstrap-output.js";
+import { withAnswers } from "../answers.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { plainReporter } from "../reporter.js";
 
+const optionSpec = { ...networkOptionSpec, repo: { type: "string" }, anchor: { type: "string" } } as const;
 const schema = networkOptionSchema.extend({
   repo: z.string().min(1).optional(),
   anchor: targetPath.default(DEFAULT_ANCHOR),
@@ -20,9 +22,12 @@ export const command: Command = {
   summary: "Fetch a repository's key bundle, verify it against the anchor, configure pkg_install and test-install a package (a wizard on a terminal).",
   usage:
     "setup [--repo URL] [--anchor FILE] [--config FILE] [--root DIR] [--ca-file FILE]\n" +
-    "      [--test-package NAME | --no-test-install] [--allow-weak] [--non-interactive] [--json]",
+    "      [--test-package NAME | --no-test-install] [--allow-weak] [--non-interactive] [--json]\n" +
+    "      [--answers FILE]   (options left out come from FILE, then PKGTRUST_REPO, PKGTRUST_ROOT ...)",
   async run(context) {
-    const { options, positionals } = parseCommandLine(context.argv, { ...networkOptionSpec, repo: { type: "string" }, anchor: { type: "string" } }, schema);
+    // Flags win over the answer file, which wins over PKGTRUST_* variables (unattended installs).
+    const argv = await withAnswers(context.argv, optionSpec, context.env, context.cwd);
+    const { options, positionals } = parseCommandLine(argv, optionSpec, schema);
     requirePositionals(positionals, []);
     checkTestInstallOptions(options);
     const root = new TargetRoot(options.root);

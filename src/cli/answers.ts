@@ -1,0 +1,160 @@
+/**
+ * Unattended installs: an answer file (`--answers FILE`) and environment variables fill in
+ * the options of `pkgtrust setup` that the command line leaves out.
+ * Precedence: command-line flags > answer file > environment > defaults.
+ *
+ * The answer file is JSON (`{"repo": "https://...", "no-test-install": true}`) or
+ * `KEY=value` lines (`repo=https://...`, `TEST_PACKAGE=digest`; `#` comments, blank lines,
+ * one pair of surrounding quotes stripped). Keys are setup's option names; upper case with
+ * `_` for `-` is accepted too. Booleans in lines are yes/no, true/false or 1/0.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { z } from "zod";
+import { EXIT, errorClass } from "../errors.js";
+import { targetPath } from "./bootstrap-options.js";
+
+export const AnswersError = errorClass("AnswersError", {
+  ANSWERS_UNREADABLE: { exit: EXIT.INPUT, next: "Check the path and permissions of the --answers file." },
+  ANSWERS_TOO_LARGE: { exit: EXIT.INPUT, next: "An answer file holds a few lines: check that --answers names the right file." },
+  ANSWERS_MALFORMED: { exit: EXIT.INPUT, next: "Write the answer file as a JSON object or as KEY=value lines (see pkgtrust(1))." },
+  ANSWERS_BAD_VALUE: { exit: EXIT.INPUT, next: "Correct the key or value named in the message; the keys are setup's option names." },
+  ENV_BAD_VALUE: { exit: EXIT.USAGE, next: "Correct or unset the environment variable named in the message." },
+});
+
+/** Endless-data guard: an answer file is a few hundred bytes. */
+export const MAX_ANSWERS_BYTES = 64 * 1024;
+
+const text = z.string().min(1, "must not be empty");
+/** Every option of setup except --answers itself. */
+export const answersSchema = z.strictObject({
+  repo: text.optional(),
+  root: text.optional(),
+  anchor: targetPath.optional(),
+  config: targetPath.optional(),
+  "ca-file": text.optional(),
+  "test-package": text.optional(),
+  "no-test-install": z.boolean().optional(),
+  "allow-weak": z.boolean().optional(),
+  "non-interactive": z.boolean().optional(),
+  json: z.boolean().optional(),
+});
+export type Answers = z.infer<typeof answersSchema>;
+
+/** The main options by environment variable. */
+export const ENVIRONMENT: Readonly<Record<string, keyof Answers>> = {
+  PKGTRUST_REPO: "repo",
+  PKGTRUST_ROOT: "root",
+  PKGTRUST_ANCHOR: "anchor",
+  PKGTRUST_CONFIG: "config",
+  PKGTRUST_CA_FILE: "ca-file",
+  PKGTRUST_TEST_PACKAGE: "test-package",
+};
+
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { yes: true, true: true, "1": true, no: false, false: false, "0": false };
+const BOOLEAN_KEYS: ReadonlySet<string> = new Set(["no-test-install", "allow-weak", "non-interactive", "json"]);
+
+function malformed(source: string, message: string, line?: number): never {
+  throw new AnswersError("ANSWERS_MALFORMED", `${source}${line === undefined ? "" : `:${line}`}: ${message}`, { detail: { source, ...(line === undefined ? {} : { line }) } });
+}
+
+function readLines(content: string, source: string): Record<string, unknown> {
+  const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  content.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) return;
+    const equals = line.indexOf("=");
+    if (equals <= 0) malformed(source, "expected KEY=value", index + 1);
+    const key = line.slice(0, equals).trim().toLowerCase().replace(/_/g, "-");
+    let value = line.slice(equals + 1).trim();
+    const quote = value[0];
+    if (value.length >= 2 && (quote === '"' || quote === "'") && value.endsWith(quote)) value = value.slice(1, -1);
+    if (Object.hasOwn(values, key)) malformed(source, `${key} is given twice`, index + 1);
+    if (BOOLEAN_KEYS.has(key)) {
+      const word = BOOLEAN_WORDS[value.toLowerCase()];
+      if (word === undefined) throw new AnswersError("ANSWERS_BAD_VALUE", `${source}:${index + 1}: ${key} takes yes or no`, { detail: { source, line: index + 1, key } });
+      values[key] = word;
+    } else {
+      values[key] = value;
+    }
+  });
+  return values;
+}
+
+/** Parses and validates an answer file's text; AnswersError on anything else. */
+export function parseAnswers(content: string, source: string): Answers {
+  if (Buffer.byteLength(content) > MAX_ANSWERS_BYTES) {
+    throw new AnswersError("ANSWERS_TOO_LARGE", `${source}: more than ${MAX_ANSWERS_BYTES} bytes`, { detail: { source } });
+  }
+  let raw: unknown;
+  if (content.trimStart().startsWith("{")) {
+    try {
+      raw = JSON.parse(content);
+    } catch (error) {
+      malformed(source, `not valid JSON: ${(error as Error).message}`);
+    }
+  } else {
+    raw = readLines(content, source);
+  }
+  const parsed = answersSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : issue?.path.join(".");
+    throw new AnswersError("ANSWERS_BAD_VALUE", `${source}: ${key ? `${key}: ` : ""}${issue?.message ?? "invalid answers"}`, { detail: { source, key: key ?? null } });
+  }
+  return parsed.data;
+}
+
+/** The main options from PKGTRUST_* variables; an empty variable counts as unset. */
+export function environmentAnswers(env: NodeJS.ProcessEnv): Answers {
+  const answers: Record<string, string> = {};
+  for (const [name, key] of Object.entries(ENVIRONMENT)) {
+    const value = env[name];
+    if (value === undefined || value === "") continue;
+    const parsed = answersSchema.shape[key].safeParse(value);
+    if (!parsed.success) throw new AnswersError("ENV_BAD_VALUE", `${name}: ${parsed.error.issues[0]?.message ?? "invalid value"}`, { detail: { variable: name } });
+    answers[key] = value;
+  }
+  return answers;
+}
+
+type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Returns `argv` without `--answers FILE` and with the options it lacks taken from the
+ * answer file, then the environment, as flags in front. A command line that does not parse
+ * is returned as it is, for the command's own parser to report.
+ */
+export async function withAnswers(argv: readonly string[], spec: OptionSpec, env: NodeJS.ProcessEnv, cwd: string): Promise<string[]> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: { ...spec, answers: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true, tokens: true });
+  } catch {
+    return [...argv];
+  }
+  const skip = new Set<number>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind === "option" && token.name === "answers") {
+      skip.add(token.index);
+      if (token.inlineValue === false) skip.add(token.index + 1);
+    }
+  }
+  const rest = argv.filter((_, index) => !skip.has(index));
+  let fromFile: Answers = {};
+  const file = parsed.values.answers;
+  if (typeof file === "string") {
+    const location = path.resolve(cwd, file);
+    const content = await readFile(location, "utf8").catch((error: Error) => {
+      throw new AnswersError("ANSWERS_UNREADABLE", `cannot read the answer file ${file}: ${error.message}`, { cause: error, detail: { source: file } });
+    });
+    fromFile = parseAnswers(content, file);
+  }
+  const merged: Answers = { ...environmentAnswers(env), ...fromFile };
+  const added: string[] = [];
+  for (const [key, value] of Object.entries(merged)) {
+    if (!(key in spec) || parsed.values[key] !== undefined || value === undefined || value === false) continue;
+    added.push(value === true ? `--${key}` : `--${key}=${value}`);
+  }
+  return [...added, ...rest];
+}
