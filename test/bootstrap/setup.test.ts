@@ -37,6 +37,16 @@ beforeAll(async () => {
       { pkgname: "lonely-1.0", signer: build, chain: [ca], noSignerCert: true },
     ],
   });
+  // Signed by certificates the bundle leaves out: the written configuration must refuse them.
+  const wrongEku = await pki.signer(ca, "code signing only", { extendedKeyUsage: ["codeSigning"] });
+  const expired = await pki.signer(ca, "expired build machine", { notAfter: new Date("2021-01-01") });
+  await writeRepository(path.join(www, "strays"), {
+    bundle: goodBundle,
+    packages: [
+      { pkgname: "wrongeku-1.0", signer: wrongEku, chain: [ca] },
+      { pkgname: "expired-1.0", signer: expired, chain: [ca] },
+    ],
+  });
   await writeRepository(path.join(www, "rogue"), { bundle: rogueCa.certPem + rogueBuild.certPem, packages: [{ pkgname: "digest-20220214", signer: rogueBuild, chain: [rogueCa] }] });
   await writeRepository(path.join(www, "mixed"), { bundle: goodBundle + rogueCa.certPem, packages: [{ pkgname: "digest-20220214", signer: build, chain: [ca] }] });
   await writeRepository(path.join(www, "nosigner"), { bundle: ca.certPem, packages: [{ pkgname: "digest-20220214", signer: build, chain: [ca] }] });
@@ -191,7 +201,9 @@ describe("setup: happy paths", () => {
     for (const name of ["digest-20220214", "pkgin-24.5.1", "lonely-1.0"]) {
       expect(opensslAccepts(path.join(www, "good/All", `${name}.tgz`), anchors, chain), name).toBe(true);
     }
-    expect(opensslAccepts(path.join(www, "rogue/All/digest-20220214.tgz"), anchors, chain)).toBe(false);
+    for (const refused of ["rogue/All/digest-20220214.tgz", "strays/All/wrongeku-1.0.tgz", "strays/All/expired-1.0.tgz"]) {
+      expect(opensslAccepts(path.join(www, refused), anchors, chain), refused).toBe(false);
+    }
     // The control: with only the base anchor and the bundle as CERTIFICATE_CHAIN, OpenSSL 3.0 refuses the
     // package whose intermediate is not embedded - the trap the written anchors file avoids.
     const bundle = path.join(www, "good/All/pkg_keys.pem");
@@ -211,6 +223,45 @@ describe("setup: happy paths", () => {
     const outcome = await setup(new URL("good/All/", server.httpUrl).href, target, { testPackage: "lonely" });
     expect(!outcome.ok && outcome.error.code).toBe("BOOT_TEST_INSTALL_FAILED");
     expect(!outcome.ok && outcome.error.detail.code).toBe("PKG_SIGNER_NOT_EMBEDDED");
+    expect(snapshotTree(target)).toEqual(before);
+  });
+});
+
+describe("setup: the real pkg_add test-install", () => {
+  /** A stand-in pkg_add that records its arguments and checks the package and config it is given. */
+  function fakePkgAdd(status: number): { script: string; log: string } {
+    const dir = mkdtempSync(path.join(base, "pkg_add-"));
+    const log = path.join(dir, "args");
+    const script = path.join(dir, "pkg_add");
+    writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" > "${log}"\nfor last; do :; done\ntest -s "$last" || exit 9\ngrep -q '^VERIFIED_INSTALLATION=always$' "$2" || exit 8\necho "pkg_add: stand-in says ${status}" >&2\nexit ${status}\n`, { mode: 0o755 });
+    return { script, log };
+  }
+
+  async function setupWith(pkgAdd: string, target: string) {
+    const events: BootstrapEvent[] = [];
+    return runSetup(
+      { repository: new URL("good/All/", server.httpUrl).href, root: new TargetRoot(target), anchorPath: DEFAULT_ANCHOR, testInstall: true },
+      { dispatcher: dispatcher(), now: NOW, cwd: base, emit: (e) => events.push(e), pkgAdd },
+    );
+  }
+
+  it("runs pkg_add with the written configuration into a scratch database and prefix", async () => {
+    const target = newTarget();
+    const { script, log } = fakePkgAdd(0);
+    const outcome = await setupWith(script, target);
+    expect(outcome.ok && outcome.result.testInstall?.check).toBe("pkg_add");
+    const args = readFileSync(log, "utf8").trim().split("\n");
+    expect(args.slice(0, 2)).toEqual(["-C", path.join(target, "etc/pkg_install.conf")]);
+    expect(args).toContain("-K");
+    expect(args).toContain("-P");
+    expect(args.at(-1)).toMatch(/digest-20220214\.tgz$/);
+  });
+
+  it("rolls everything back when pkg_add refuses the package", async () => {
+    const target = newTarget({ config: "# mine\n" });
+    const before = snapshotTree(target);
+    const outcome = await setupWith(fakePkgAdd(1).script, target);
+    expect(!outcome.ok && outcome.error.code).toBe("BOOT_PKG_ADD_FAILED");
     expect(snapshotTree(target)).toEqual(before);
   });
 });
