@@ -94,7 +94,7 @@ describe("master-key.md", () => {
     expectSuccess(run);
     expect(statSync(path.join(dir, "pkgsrc-ca.key")).mode & 0o777).toBe(0o600);
     expect(readFileSync(path.join(dir, "pkgsrc-ca.key.enc"), "utf8")).toContain("ENCRYPTED PRIVATE KEY");
-    expect(existsSync(path.join(dir, "pkgsrc-ca.crl"))).toBe(true);
+    expect(existsSync(path.join(dir, "pkgsrc-ca.crl.pem"))).toBe(true);
   });
 });
 
