@@ -180,7 +180,8 @@ function moveFocus(state: WizardState, delta: number): WizardState {
 
 function onKey(state: WizardState, key: Key): Update {
   if (key.name === "C-c") {
-    if (!state.running) return { state, effect: { type: "exit", status: EXIT_CANCELLED } };
+    // After a successful run there is nothing left to cancel: the system is set up.
+    if (!state.running) return { state, effect: { type: "exit", status: state.screen === "result" ? 0 : EXIT_CANCELLED } };
     if (state.cancel === "quit") return { state };
     return { state: { ...state, cancel: "quit" }, effect: { type: "cancel" } };
   }

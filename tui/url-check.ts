@@ -27,7 +27,8 @@ export function checkRepositoryUrl(input: string): UrlCheck {
   } catch {
     return { ok: false, problem: scheme === "file" ? "This is not a valid file: URL." : "The host name is missing or not valid." };
   }
-  if (scheme !== "file" && url.hostname === "") return { ok: false, problem: "The host name is missing." };
+  // "http:///x" and "http:/x" parse (the host becomes "x"), but are a missing host to a person.
+  if (scheme !== "file" && (url.hostname === "" || !/^[^:]+:\/\/[^/]/.test(text))) return { ok: false, problem: "The host name is missing: https://HOST/path" };
   // pkg_keys.pem and the packages live in a directory of the mirror, never at its top.
   if (url.pathname.replace(/\/+$/, "") === "") {
     return { ok: false, problem: "Add the path of the packages, e.g. /pub/pkgsrc/packages/NetBSD/amd64/10.0/All" };

@@ -29,18 +29,25 @@ export class TmuxSession {
   constructor(options: TmuxOptions) {
     this.statusFile = options.statusFile;
     const bin = path.resolve("bin/pkgtrust.mjs");
-    const command = `${[process.execPath, bin, ...options.args].map(quote).join(" ")}; echo $? > ${quote(options.statusFile)}; sleep 600`;
+    // tmux sets TERM itself (default-terminal), so the environment is set on the command line.
     const env = { PKGTRUST_PKG_ADD: "none", ...options.env, TERM: options.term };
-    const envArgs = Object.entries(env).flatMap(([name, value]) => ["-e", `${name}=${value}`]);
-    this.tmux("-f", "/dev/null", "new-session", "-d", "-x", String(options.width ?? 80), "-y", String(options.height ?? 24), ...envArgs, command);
+    const words = ["env", ...Object.entries(env).map(([name, value]) => `${name}=${value}`), process.execPath, bin, ...options.args];
+    const command = `${words.map(quote).join(" ")}; echo $? > ${quote(options.statusFile)}; sleep 600`;
+    this.tmux("-f", "/dev/null", "new-session", "-d", "-x", String(options.width ?? 80), "-y", String(options.height ?? 24), command);
   }
 
   private tmux(...args: string[]): string {
     return execFileSync("tmux", ["-L", this.socket, ...args], { encoding: "utf8", env: { ...process.env, TMUX: "" } });
   }
 
+  /** The visible screen as text, one line per row (tmux drops trailing blanks). */
   screen(): string {
-    return this.tmux("capture-pane", "-p");
+    return this.tmux("capture-pane", "-p").replace(/\n$/, "");
+  }
+
+  /** The same with the SGR attributes (colours, reverse) as escape sequences. */
+  screenWithAttributes(): string {
+    return this.tmux("capture-pane", "-p", "-e");
   }
 
   /** Keys by tmux name ("Enter", "Escape", "C-u", "BTab"), or literal text with `literal`. */
@@ -56,13 +63,19 @@ export class TmuxSession {
     this.tmux("resize-window", "-x", String(width), "-y", String(height));
   }
 
-  /** Polls the screen until `pattern` shows (10 s at most); returns that screen. */
-  async waitFor(pattern: RegExp | string, timeoutMs = 10_000): Promise<string> {
+  /**
+   * Polls the screen until `pattern` shows (10 s at most); returns that screen. Every screen
+   * seen on the way is checked for text a bug would leave (undefined, NaN, [object Object]).
+   */
+  async waitFor(pattern: RegExp | string | ((screen: string) => boolean), timeoutMs = 10_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
+    const matches = typeof pattern === "string" ? (text: string) => text.includes(pattern) : pattern instanceof RegExp ? (text: string) => pattern.test(text) : pattern;
     let last = "";
     while (Date.now() < deadline) {
       last = this.screen();
-      if (typeof pattern === "string" ? last.includes(pattern) : pattern.test(last)) return last;
+      const bug = /undefined|NaN|\[object Object\]/.exec(last);
+      if (bug) throw new Error(`the screen shows "${bug[0]}":\n${last}`);
+      if (matches(last)) return last;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`timed out waiting for ${String(pattern)}; the screen was:\n${last}`);

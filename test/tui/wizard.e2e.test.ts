@@ -3,7 +3,7 @@
  * repositories, driven by keys, its screens read with capture-pane and the target's files
  * compared before and after. Needs `npm run build` (npm test builds first).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
@@ -73,5 +73,192 @@ describe("the setup wizard in a terminal", () => {
     expect(await tmux.exitStatus()).toBe(0);
     expect(readFileSync(path.join(target, "etc/pkg_install.conf"), "utf8")).toContain("VERIFIED_INSTALLATION=always");
     if (process.env.PKGTRUST_CAPTURE_DOCS) writeFileSync("/tmp/pkgtrust-screens.txt", [first, review, result].join("\n\n"));
+  });
+
+  it("shows a bad URL's problem inline and goes on once it is corrected", async () => {
+    const { tmux, target, before } = wizard();
+    await typeUrl(tmux, "ftp://ftp.NetBSD.org/pub/pkgsrc/packages/NetBSD/amd64/10.0/All");
+    let screen = await tmux.waitFor("! The scheme must be");
+    expect(screen).toContain("1/4 Repository");
+    tmux.send("C-u");
+    tmux.type("http:///All");
+    tmux.send("Enter");
+    screen = await tmux.waitFor("! The host name is missing");
+    // Corrected in place: the host typed after the scheme (Home, three steps right).
+    tmux.send("Home", "Right", "Right", "Right", "Right", "Right", "Right", "Right");
+    tmux.type(new URL(loopback.url("good")).host + "/good");
+    tmux.send("Enter");
+    screen = await tmux.waitFor("3/4 Key review");
+    expect(screen).not.toContain("! ");
+    tmux.send("C-c");
+    expect(await tmux.exitStatus()).toBe(130);
+    expect(snapshotTree(target)).toEqual(before);
+  });
+
+  it("fails on a rogue bundle, changes nothing, and sets up after the URL is changed", async () => {
+    const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("rogue")] });
+    const first = await tmux.waitFor("1/4 Repository");
+    expect(first).toContain(loopback.url("rogue"));
+    tmux.send("Enter");
+    const failure = await tmux.waitFor("Failed step:");
+    expect(failure).toMatch(/Failed step: Verify the keys against the anchor/);
+    expect(failure).toContain("[BOOT_FOREIGN_ROOT]");
+    expect(failure).toContain("Nothing on the system was changed.");
+    expect(failure).toMatch(/> Retry <\s+\[ Change URL \]\s+\[ Quit \]/);
+    expect(snapshotTree(target)).toEqual(before);
+    tmux.send("Tab");
+    await tmux.waitFor("> Change URL <");
+    tmux.send("Enter");
+    await typeUrl(tmux, loopback.url("good"));
+    await tmux.waitFor("3/4 Key review");
+    tmux.send("Enter");
+    await tmux.waitFor("4/4 Done");
+    tmux.send("Enter");
+    expect(await tmux.exitStatus()).toBe(0);
+    expect(readFileSync(path.join(target, "etc/pkg_install.conf"), "utf8")).toContain(loopback.url("good"));
+  });
+
+  it("Quit on the failure screen exits with the failure's status", async () => {
+    const { tmux } = wizard({ args: ["--repo", loopback.url("rogue")] });
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Enter");
+    await tmux.waitFor("Failed step:");
+    tmux.send("BTab");
+    await tmux.waitFor("> Quit <");
+    tmux.send("Enter");
+    expect(await tmux.exitStatus()).toBe(1);
+  });
+
+  it("Back on the key review returns to the URL and writes nothing", async () => {
+    const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("good")] });
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Enter");
+    await tmux.waitFor("3/4 Key review");
+    tmux.send("Right");
+    await tmux.waitFor("> Back <");
+    tmux.send("Enter");
+    const screen = await tmux.waitFor("1/4 Repository");
+    expect(screen).toContain(loopback.url("good"));
+    expect(snapshotTree(target)).toEqual(before);
+    // Esc does the same from the review.
+    tmux.send("Enter");
+    await tmux.waitFor("3/4 Key review");
+    tmux.send("Escape");
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Escape");
+    expect(await tmux.exitStatus()).toBe(130);
+    expect(snapshotTree(target)).toEqual(before);
+  });
+});
+
+describe("Ctrl-C leaves the system unchanged", () => {
+  const cases: readonly { name: string; repository: "good" | "rogue" | "stallkeys" | "stallpkg"; reach: (tmux: TmuxSession) => Promise<unknown> }[] = [
+    { name: "on the repository screen", repository: "good", reach: (tmux) => tmux.waitFor("1/4 Repository") },
+    { name: "while the bundle downloads", repository: "stallkeys", reach: (tmux) => start(tmux, /\[ \.\. \] Fetch the key bundle/) },
+    { name: "on the key review", repository: "good", reach: (tmux) => start(tmux, "3/4 Key review") },
+    { name: "on the failure screen", repository: "rogue", reach: (tmux) => start(tmux, "Failed step:") },
+    {
+      name: "during the test-install, after the files were written (they are put back)",
+      repository: "stallpkg",
+      reach: async (tmux) => {
+        await start(tmux, "3/4 Key review");
+        tmux.send("Enter");
+        await tmux.waitFor(/\[ \.\. \] Test-install a signed package/);
+      },
+    },
+  ];
+  async function start(tmux: TmuxSession, pattern: RegExp | string) {
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Enter");
+    return tmux.waitFor(pattern);
+  }
+  for (const { name, repository, reach } of cases) {
+    it(name, async () => {
+      const { tmux, target, before } = wizard({ args: ["--repo", loopback.url(repository)] });
+      await reach(tmux);
+      tmux.send("C-c");
+      expect(await tmux.exitStatus()).toBe(130);
+      expect(snapshotTree(target)).toEqual(before);
+    });
+  }
+
+  it("on the result screen it just leaves (status 0): the setup is done", async () => {
+    const { tmux, target } = wizard({ args: ["--repo", loopback.url("good")] });
+    await start(tmux, "3/4 Key review");
+    tmux.send("Enter");
+    await tmux.waitFor("4/4 Done");
+    tmux.send("C-c");
+    expect(await tmux.exitStatus()).toBe(0);
+    expect(readFileSync(path.join(target, "etc/pkg_install.conf"), "utf8")).toContain(loopback.url("good"));
+  });
+});
+
+describe("terminals an installer meets", () => {
+  /** SGR colour parameters (30-37, 40-47, 90-97, 38;5 ...) in a screen captured with attributes. */
+  const colours = (tmux: TmuxSession) => /\x1b\[[0-9;]*(?:3[0-8]|4[0-8]|9[0-7])(?:;[0-9;]*)?m/.test(tmux.screenWithAttributes());
+
+  it("TERM=vt100: the whole screen, with line drawing through the alternate character set, no colour", async () => {
+    const { tmux } = wizard({ term: "vt100", args: ["--repo", loopback.url("good")] });
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Enter");
+    const review = await tmux.waitFor("3/4 Key review");
+    // capture-pane shows alternate-charset cells as their ASCII letters (q = horizontal line).
+    expect(review.split("\n")[0]).toMatch(/^lq pkgtrust setup q+ 3\/4 Key review qk$/);
+    expect(review).toContain("> Accept <");
+    expect(colours(tmux)).toBe(false);
+    tmux.send("Enter");
+    await tmux.waitFor("4/4 Done");
+    tmux.send("Enter");
+    expect(await tmux.exitStatus()).toBe(0);
+  });
+
+  it("a terminal without line drawing and a C locale gets ASCII borders", async () => {
+    const { tmux } = wizard({ term: "sun", env: { LANG: "C", LC_ALL: "C", LC_CTYPE: "C" } });
+    const screen = await tmux.waitFor("1/4 Repository");
+    const lines = screen.split("\n");
+    expect(lines[0]).toMatch(/^\+- pkgtrust setup -+ 1\/4 Repository -\+$/);
+    expect(lines[1]).toMatch(/^\| +\|$/);
+    expect(lines[22]).toMatch(/^\+-{78}\+$/);
+    tmux.send("C-c");
+    expect(await tmux.exitStatus()).toBe(130);
+  });
+
+  it("NO_COLOR turns colour off on a colour terminal; without it the statuses are coloured", async () => {
+    const plain = wizard({ term: "xterm", env: { NO_COLOR: "1" }, args: ["--repo", loopback.url("good")] });
+    const coloured = wizard({ term: "xterm", args: ["--repo", loopback.url("good")] });
+    for (const { tmux } of [plain, coloured]) {
+      await tmux.waitFor("1/4 Repository");
+      tmux.send("Enter");
+      await tmux.waitFor("3/4 Key review");
+    }
+    expect(colours(plain.tmux)).toBe(false);
+    expect(colours(coloured.tmux)).toBe(true);
+    // Readable without colour: the focused button is marked in the text itself.
+    expect(plain.tmux.screen()).toContain("> Accept <   [ Back ]");
+  });
+
+  it("wsvt25 and vt220 draw the same screens", async () => {
+    for (const term of ["wsvt25", "vt220"]) {
+      const { tmux } = wizard({ term, args: ["--repo", loopback.url("good")] });
+      await tmux.waitFor("1/4 Repository");
+      tmux.send("Enter");
+      const review = await tmux.waitFor("3/4 Key review");
+      expect(review).toMatch(/Certificate 2 of 2: signing\s+VALID/);
+      tmux.send("C-c");
+      expect(await tmux.exitStatus()).toBe(130);
+    }
+  });
+
+  it("redraws on resize", async () => {
+    const { tmux } = wizard();
+    await tmux.waitFor("1/4 Repository");
+    tmux.resize(100, 30);
+    const wide = await tmux.waitFor(/1\/4 Repository qk\n/);
+    expect(wide.split("\n")[0]).toHaveLength(100);
+    tmux.resize(80, 24);
+    const back = await tmux.waitFor((screen: string) => screen.split("\n")[0]?.length === 80);
+    expect(back.split("\n")).toHaveLength(24);
+    tmux.send("C-c");
+    expect(await tmux.exitStatus()).toBe(130);
   });
 });
