@@ -15,6 +15,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "verify-bundle", summary: "Verify a repository key bundle against an anchor file", load: async () => (await import("./commands/verify-bundle.js")).command },
   { name: "verify-package", summary: "Verify a signed binary package as pkg_install on NetBSD 10 would", load: async () => (await import("./commands/verify-package.js")).command },
   { name: "sign-package", summary: "Sign a binary package in pkg_install's format", load: async () => (await import("./commands/sign-package.js")).command },
+  { name: "anchors", summary: "Check the installed base-system anchor files against the anchor catalogue", load: async () => (await import("./commands/anchors.js")).command },
   { name: "keys", summary: "Operators: issue the root, intermediate and build certificates; revoke", load: async () => (await import("./commands/keys.js")).command },
   { name: "bundle", summary: "Operators: build and lint a repository key bundle (pkg_keys.pem)", load: async () => (await import("./commands/bundle.js")).command },
 ];
