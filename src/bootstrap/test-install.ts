@@ -50,14 +50,19 @@ async function writtenTrust(root: TargetRoot, configPath: string) {
   };
 }
 
+/** Passes the download through while saving it for pkg_add; the file is complete once the verifier lets go. */
 async function* teeToFile(body: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
   const out = createWriteStream(file);
-  for await (const chunk of body) {
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
-    yield chunk;
+  try {
+    for await (const chunk of body) {
+      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+      yield chunk;
+    }
+  } finally {
+    // The verifier may stop at the archive's end without asking for more: flush either way.
+    out.end();
+    await finished(out);
   }
-  out.end();
-  await finished(out);
 }
 
 async function runPkgAdd(pkgAdd: string, configHostPath: string, packageFile: string, scratch: string): Promise<void> {
