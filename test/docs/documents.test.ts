@@ -146,7 +146,7 @@ describe("releng.md", () => {
     await writeFile(path.join(target, DEFAULT_ANCHOR), pki.anchor.certificatePem);
     await writeFile(path.join(dir, "pkgsrc-ca.pem"), pki.anchor.certificatePem);
     const repo = new URL("packages/All", server.url).href;
-    const run = await runDocument("docs/releng.md", dir, { REPO: repo, TARGET: target });
+    const run = await runDocument("docs/releng.md", dir, { REPO: repo, TARGET: target, BASE: target });
     expectSuccess(run);
     expect(run.stdout).toMatch(/pkgtrust setup: exit status 0\n[\s\S]*pkgtrust setup: exit status 4\n/);
     expect(run.stdout).toContain("pkg_keys.pem");

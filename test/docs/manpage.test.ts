@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ENVIRONMENT as ANSWER_VARIABLES } from "../../src/cli/answers.js";
 import { EXIT } from "../../src/errors.js";
 import { BIN, REPO_ROOT } from "./doc-runner.js";
 
@@ -37,10 +38,15 @@ const options = (text: string) => [...new Set(text.match(/--[a-z][a-z0-9-]*/g) ?
 const flagInSource = (option: string) => new RegExp(`Fl ${option.slice(1).replace(/-/g, "\\\\-")}(?![a-z0-9\\\\-])`);
 
 let commands: string[] = [];
+/** Each command's --help text ("" for pkgtrust's own), read once and in parallel. */
+const helps = new Map<string, string>();
 beforeAll(async () => {
   expect(existsSync(path.join(REPO_ROOT, "build/src/cli/main.js")), "run 'npm run build' first (npm test does)").toBe(true);
   const top = await help();
+  helps.set("", top);
   commands = [...top.matchAll(/^ {2}([a-z][a-z0-9-]*) {2,}/gm)].map((match) => match[1] as string);
+  const texts = await Promise.all(commands.map((command) => help(command)));
+  commands.forEach((command, index) => helps.set(command, texts[index] ?? ""));
 });
 
 describe("pkgtrust.1", () => {
@@ -61,7 +67,7 @@ describe("pkgtrust.1", () => {
   it("names every command of pkgtrust --help, with every usage form", async () => {
     expect(commands.length).toBeGreaterThanOrEqual(9);
     for (const command of commands) {
-      for (const commandPath of commandPaths(await help(command))) {
+      for (const commandPath of commandPaths(helps.get(command) ?? "")) {
         expect(source, `.Cm ${commandPath}`).toMatch(new RegExp(`^\\.Cm ${commandPath}( |$)`, "m"));
       }
     }
@@ -70,8 +76,7 @@ describe("pkgtrust.1", () => {
   it("documents every option each command's --help shows", async () => {
     const missing: string[] = [];
     for (const command of ["", ...commands]) {
-      const text = command === "" ? await help() : await help(command);
-      for (const option of options(text)) if (!flagInSource(option).test(source)) missing.push(`${command || "pkgtrust"} ${option}`);
+      for (const option of options(helps.get(command) ?? "")) if (!flagInSource(option).test(source)) missing.push(`${command || "pkgtrust"} ${option}`);
     }
     expect(missing).toEqual([]);
     expect(source).toMatch(flagInSource("--version"));
@@ -80,6 +85,9 @@ describe("pkgtrust.1", () => {
   it("lists every exit status and the environment variables pkgtrust reads", () => {
     const section = source.slice(source.indexOf(".Sh EXIT STATUS"), source.indexOf(".Sh EXAMPLES"));
     for (const status of Object.values(EXIT)) expect(section).toMatch(new RegExp(`^\\.It ${status}$`, "m"));
-    for (const variable of ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "PKGTRUST_PKG_ADD"]) expect(source).toMatch(new RegExp(`^\\.It Ev ${variable}\\b`, "m"));
+    const environment = source.slice(source.indexOf(".Sh ENVIRONMENT"), source.indexOf(".Sh FILES"));
+    for (const variable of ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "PKGTRUST_PKG_ADD", ...Object.keys(ANSWER_VARIABLES)]) {
+      expect(environment).toMatch(new RegExp(`^\\.It Ev .*\\b${variable}\\b`, "m"));
+    }
   });
 });
