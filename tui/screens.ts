@@ -42,6 +42,8 @@ const HELP: Readonly<Record<ScreenName, string>> = {
 };
 
 const plain = (text: string): Line => [{ text }];
+/** A paragraph wrapped to the width, one Line per row. */
+const para = (text: string, width: number): Line[] => wrap(text, width).map(plain);
 const BLANK: Line = [];
 
 function buttons(labels: readonly string[], focus: number): Line {
@@ -112,11 +114,11 @@ function repositoryBody(state: WizardState, width: number, rows: number): Line[]
     "pkgtrust fetches the key bundle (pkg_keys.pem) of the package repository, checks it against the " +
     "base-system anchor, configures pkg_install and test-installs a signed package. " +
     "Nothing is written before you accept the keys.";
-  for (const line of wrap(intro, width)) body.push(plain(line));
+  body.push(...para(intro, width));
   body.push(BLANK, plain("Package repository URL (or absolute path):"));
   body.push(field(state, width));
   if (state.urlProblem !== undefined) for (const line of labelled("! ", state.urlProblem, width)) body.push([{ text: line, style: "bad" }]);
-  if (state.urlNote !== undefined) for (const line of wrap(state.urlNote, width)) body.push(plain(line));
+  if (state.urlNote !== undefined) body.push(...para(state.urlNote, width));
   return withButtons(body, buttons(["Continue", "Quit"], state.focus - 1), rows);
 }
 
@@ -159,14 +161,15 @@ function downloadLines(download: Download, width: number): Line[] {
   const rate = download.rate > 0 ? `  ${formatBytes(download.rate)}/s` : "";
   const lines: Line[] = [plain(`  ${shorten(download.url, width - 2)}`)];
   if (download.total === undefined || download.total <= 0) {
-    lines.push(plain(`  ${formatBytes(download.received)} (size not announced)${rate}`));
+    lines.push(plain(shorten(`  ${formatBytes(download.received)} (size not announced)${rate}`, width)));
     return lines;
   }
   const fraction = Math.min(1, download.received / download.total);
-  const numbers = ` ${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(download.received)} of ${formatBytes(download.total)}${rate}`;
-  const barWidth = Math.max(10, width - 2 - 2 - numbers.length);
+  // A fixed bar width keeps the bars of several downloads aligned.
+  const barWidth = Math.max(10, Math.min(30, width - 48));
   const filled = Math.round(fraction * barWidth);
-  lines.push(plain(`  [${"#".repeat(filled)}${".".repeat(barWidth - filled)}]${numbers}`.slice(0, width)));
+  const numbers = `${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(download.received)} of ${formatBytes(download.total)}${rate}`;
+  lines.push(plain(`  [${"#".repeat(filled)}${".".repeat(barWidth - filled)}] ${numbers}`.slice(0, width)));
   return lines;
 }
 
@@ -174,7 +177,12 @@ function certificateLines(certificate: CertificateSummary, index: number, count:
   const status: Segment =
     certificate.status === "valid" ? { text: "VALID", style: "good" } : { text: "INVALID: will not be installed", style: "bad" };
   const days = certificate.daysLeft < 0 ? `expired ${-certificate.daysLeft} days ago` : `${certificate.daysLeft} days left`;
-  const lines: Line[] = [[{ text: `Certificate ${index + 1} of ${count}: ${certificate.role}  `, style: "bold" }, status]];
+  const title = `Certificate ${index + 1} of ${count}: ${certificate.role}`;
+  // The status goes after the title when both fit on one row, else on its own.
+  const lines: Line[] =
+    title.length + 2 + status.text.length <= width
+      ? [[{ text: `${title}  `, style: "bold" }, status]]
+      : [[{ text: shorten(title, width), style: "bold" }], [{ text: "  Status:  " }, { ...status, text: shorten(status.text, width - 11) }]];
   const label = "  Subject: ".length;
   for (const line of labelled("  Subject: ", certificate.subject, width)) lines.push(plain(line));
   for (const line of labelled("  Issuer:  ", certificate.issuer, width)) lines.push(plain(line));
@@ -191,9 +199,7 @@ function reviewBody(state: WizardState, width: number, rows: number): Line[] {
   const { certificates } = state;
   const valid = certificates.filter((c) => c.status === "valid").length;
   const head: Line[] = [];
-  for (const line of wrap(`The key bundle of ${state.url.trim()} verifies against the anchor. Accept installs the ${valid} valid of its ${certificates.length} certificates.`, width)) {
-    head.push(plain(line));
-  }
+  head.push(...para(`The key bundle of ${state.url.trim()} verifies against the anchor. Accept installs the ${valid} valid of its ${certificates.length} certificates.`, width));
   head.push(BLANK);
   // Whole certificates from reviewScroll on, as many as fit above the buttons and the position line.
   const room = rows - head.length - 3;
@@ -218,8 +224,8 @@ function reviewBody(state: WizardState, width: number, rows: number): Line[] {
 function resultBody(state: WizardState, width: number, rows: number): Line[] {
   const result = state.result;
   if (result === undefined) return withButtons([], buttons(["Exit"], 0), rows);
-  const body: Line[] = [BLANK, plain("pkg_install now verifies the signature of every package from"), plain(`  ${shorten(result.repository, width - 2)}`), BLANK];
-  body.push(plain("Files written (as the target system sees them):"));
+  const body: Line[] = [BLANK, ...para("pkg_install now verifies the signature of every package from", width), plain(`  ${shorten(result.repository, width - 2)}`), BLANK];
+  body.push(...para("Files written (as the target system sees them):", width));
   for (const file of result.files) body.push(plain(shorten(`  ${file.status.padEnd(9)} ${file.path}`, width)));
   body.push(BLANK);
   const tested = result.testInstall;
@@ -244,7 +250,7 @@ function failureBody(state: WizardState, width: number, rows: number): Line[] {
     body.push(BLANK);
     for (const line of labelled("Cause: ", `${failure.message} [${failure.code}]`, width)) body.push([{ text: line, style: "bad" }]);
     body.push(BLANK);
-    body.push(plain(failure.unchanged ? "Nothing on the system was changed." : "Some files could not be put back: check the files named above."));
+    body.push(...para(failure.unchanged ? "Nothing on the system was changed." : "Some files could not be put back: check the files named above.", width));
     body.push(BLANK);
     for (const line of labelled("Next: ", failure.next, width)) body.push(plain(line));
   }

@@ -195,7 +195,12 @@ describe("Ctrl-C leaves the system unchanged", () => {
 
 describe("terminals an installer meets", () => {
   /** SGR colour parameters (30-37, 40-47, 90-97, 38;5 ...) in a screen captured with attributes. */
-  const colours = (tmux: TmuxSession) => /\x1b\[[0-9;]*(?:3[0-8]|4[0-8]|9[0-7])(?:;[0-9;]*)?m/.test(tmux.screenWithAttributes());
+  const colours = (tmux: TmuxSession) =>
+    tmux
+      .screenWithAttributes()
+      .split(`${String.fromCharCode(27)}[`)
+      .slice(1)
+      .some((sequence) => /^[0-9;]*m/.test(sequence) && sequence.slice(0, sequence.indexOf("m")).split(";").some((n) => /^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$/.test(n)));
 
   it("TERM=vt100: the whole screen, with line drawing through the alternate character set, no colour", async () => {
     const { tmux } = wizard({ term: "vt100", args: ["--repo", loopback.url("good")] });

@@ -1,0 +1,154 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { CertificateSummary } from "../../src/bootstrap/events.js";
+import { MIN_SIZE, renderScreen, screenText, type Borders, type Line } from "../../tui/screens.js";
+import { initialState, update, type Action, type WizardState } from "../../tui/state.js";
+import { EXPIRED, GOOD_URL, INTERMEDIATE, SUCCESS, certificate, failure } from "./samples.js";
+
+const VT = { width: 80, height: 24 };
+const width = (line: Line) => line.reduce((n, segment) => n + segment.text.length, 0);
+
+function play(state: WizardState, ...actions: Action[]): WizardState {
+  return actions.reduce((s, action) => update(s, action).state, state);
+}
+const enter: Action = { type: "key", key: { name: "enter" } };
+
+function everyScreen(url = GOOD_URL, certificates: readonly CertificateSummary[] = [INTERMEDIATE, certificate(), EXPIRED]): WizardState[] {
+  const repository = { ...initialState(url, "Default for this system, NetBSD 10.1/amd64."), urlProblem: "The scheme must be https, http or file, not ftp." };
+  const progress = play(
+    initialState(url),
+    enter,
+    { type: "event", at: 0, event: { type: "step-started", step: "fetch", detail: `pkg_keys.pem of ${url}` } },
+    { type: "event", at: 0, event: { type: "progress", step: "fetch", url: `${url}/pkg_keys.pem`, received: 0, total: 2048 } },
+    { type: "event", at: 500, event: { type: "progress", step: "fetch", url: `${url}/pkg_keys.pem`, received: 1024, total: 2048 } },
+    { type: "event", at: 500, event: { type: "progress", step: "test-install", url: `${url}/digest.tgz`, received: 1_500_000 } },
+    { type: "key", key: { name: "escape" } },
+  );
+  const review = play(initialState(url), enter, { type: "review-requested", certificates });
+  const result = play(initialState(url), enter, { type: "outcome", outcome: SUCCESS });
+  const failed = play(initialState(url), enter, { type: "outcome", outcome: failure("BOOT_FOREIGN_ROOT", false) });
+  return [repository, progress, review, result, failed];
+}
+
+function expectFits(lines: Line[], size: { width: number; height: number }, borders: Borders, asciiText = true) {
+  expect(lines).toHaveLength(size.height);
+  for (const line of lines) expect(width(line)).toBeLessThanOrEqual(size.width);
+  const text = screenText(lines);
+  expect(text).not.toMatch(/undefined|NaN|\[object Object\]/);
+  if (borders === "ascii" && asciiText) expect(text).toMatch(/^[\x20-\x7e\n]*$/);
+  if (size.width >= MIN_SIZE.width && size.height >= MIN_SIZE.height) {
+    // The frame is whole: nothing was cut off at the right edge or the bottom.
+    const rows = text.split("\n");
+    const v = borders === "ascii" ? "|" : "│";
+    for (const row of rows.slice(1, size.height - 2)) expect(row.padEnd(size.width).slice(-1)).toBe(v);
+    expect(rows[size.height - 2]).toHaveLength(size.width);
+  }
+}
+
+describe("the screens at 80x24", () => {
+  it.each(["ascii", "line"] as const)("fit with every line framed (%s borders)", (borders) => {
+    for (const state of everyScreen()) expectFits(renderScreen(state, VT, borders), VT, borders);
+  });
+
+  it("repository: the field with its cursor, the problem and the note, Continue and Quit", () => {
+    const [repository] = everyScreen();
+    const lines = renderScreen(repository as WizardState, VT, "ascii");
+    const text = screenText(lines);
+    expect(text).toContain(`[${GOOD_URL}`);
+    expect(text).toContain("! The scheme must be https, http or file, not ftp.");
+    expect(text).toContain("Default for this system, NetBSD 10.1/amd64.");
+    expect(text).toMatch(/\[ Continue \] {3}\[ Quit \]/);
+    // The cursor is the reversed cell after the text.
+    const field = lines.find((line) => line.some((segment) => segment.style === "inverse"));
+    expect(field?.find((segment) => segment.style === "inverse")?.text).toBe(" ");
+  });
+
+  it("repository: a URL longer than the field scrolls to keep the cursor in view", () => {
+    const url = `https://mirror.example.org/${"very-long-directory/".repeat(6)}All`;
+    const text = screenText(renderScreen(initialState(url), VT, "ascii"));
+    expect(text).toContain("directory/All");
+    expect(text).not.toContain("https://mirror");
+    const home = update(initialState(url), { type: "key", key: { name: "home" } }).state;
+    expect(screenText(renderScreen(home, VT, "ascii"))).toContain("[https://mirror.example.org/");
+  });
+
+  it("progress: steps with their state, a bar with bytes and rate, the size-unknown download, the stop notice", () => {
+    const [, progress] = everyScreen();
+    const text = screenText(renderScreen(progress as WizardState, VT, "ascii"));
+    expect(text).toMatch(/\[ \.\. \] Fetch the key bundle/);
+    expect(text).toMatch(/\[ {4}\] Write the pkg_install configuration/);
+    expect(text).toMatch(/\[#{14}\.{14}\] {2}50% {2}1\.0 KiB of 2\.0 KiB {2}2\.0 KiB\/s/);
+    expect(text).toContain("1.4 MiB (size not announced)");
+    expect(text).toContain("Stopping:");
+  });
+
+  it("review: role, subject, issuer, wrapped colon fingerprint, dates, days left, status and reason", () => {
+    const [, , review] = everyScreen();
+    const text = screenText(renderScreen(review as WizardState, VT, "ascii"));
+    expect(text).toContain("Certificate 1 of 3: intermediate  VALID");
+    expect(text).toContain("Subject: CN=pkgsrc developer CA, O=The NetBSD Foundation");
+    expect(text).toContain("Issuer:  CN=pkgsrc CA");
+    expect(text).toContain("SHA-256: 52:FC:57:94:DA:F0:2A:9D:1F:87:D7:29:A5:62:0F:B1:");
+    expect(text).toContain("         B5:F7:9B:41:A5:B8:F6:02:D9:D1:1C:31:43:6D:64:04");
+    expect(text).toContain("Valid:   2026-01-01 to 2027-01-01 (700 days left)");
+    expect(text).toContain("> Accept <   [ Back ]");
+    // The third certificate does not fit under the first two: the position line says so.
+    expect(text).toContain("Certificates 1-2 of 3 (Up/Down for the others)");
+    const scrolled = screenText(renderScreen(play(review as WizardState, { type: "key", key: { name: "end" } }), VT, "ascii"));
+    expect(scrolled).toContain("Certificate 3 of 3: signing  INVALID: will not be installed");
+    expect(scrolled).toContain("expired 151 days ago");
+    expect(scrolled).toMatch(/Reason: {2}the certificate expired on 2025-01-01, before the verification +\|\n\| +time \(RFC 5280 section 6\.1\.3 \(a\)\(2\)\) \[PATH_EXPIRED\]/);
+  });
+
+  it("result: files as the target sees them, the verdict and the check that ran", () => {
+    const [, , , result] = everyScreen();
+    const text = screenText(renderScreen(result as WizardState, VT, "ascii"));
+    expect(text).toMatch(/updated\s+\/etc\/pkg_install\.conf/);
+    expect(text).toMatch(/created\s+\/etc\/pkgtrust\/127\.0\.0\.1-8080\/anchors\.pem/);
+    expect(text).toContain("Test-install: digest-20220214 TRUSTED");
+    expect(text).toContain("Check:  pkgtrust's pkg_install-exact check");
+    expect(text).toContain("> Exit <");
+  });
+
+  it("failure: the step, the cause with its code, what was changed, the next step and the three choices", () => {
+    const [, , , , failed] = everyScreen();
+    const text = screenText(renderScreen(failed as WizardState, VT, "ascii"));
+    expect(text).toContain("Failed step: Verify the keys against the anchor");
+    expect(text).toContain("[BOOT_FOREIGN_ROOT]");
+    expect(text).toContain("Some files could not be put back");
+    expect(text).toContain("Next: Do not use this repository");
+    expect(text).toMatch(/> Retry < {3}\[ Change URL \] {3}\[ Quit \]/);
+  });
+
+  it("below the minimum size says how large the terminal must be", () => {
+    const text = screenText(renderScreen(initialState(GOOD_URL), { width: 40, height: 10 }, "ascii"));
+    expect(text).toMatch(/make it at\s+least\s+50x20/);
+  });
+});
+
+describe("any state at any size", () => {
+  const text = fc.string({ unit: fc.constantFrom("a", "B", "/", ":", " ", "-", ".", "{", "}", "é", "x"), maxLength: 200 });
+  const cert = fc.record({
+    subject: text,
+    issuer: text,
+    sha256: fc.constantFrom("", "ab", "52fc5794daf02a9d1f87d729a5620fb1b5f79b41a5b8f602d9d11c31436d6404"),
+    role: fc.constantFrom("intermediate" as const, "signing" as const, "other" as const),
+    status: fc.constantFrom("valid" as const, "invalid" as const),
+    reason: text,
+    notBefore: text,
+    notAfter: text,
+    daysLeft: fc.integer({ min: -100000, max: 100000 }),
+  });
+
+  it("fits, framed, and shows no undefined, NaN or [object Object]", () => {
+    fc.assert(
+      fc.property(text, fc.array(cert, { maxLength: 6 }), fc.integer({ min: 0, max: 10 }), fc.integer({ min: 30, max: 160 }), fc.integer({ min: 12, max: 60 }), fc.constantFrom("ascii" as const, "line" as const), (url, certificates, scroll, w, h, borders) => {
+        for (const state of everyScreen(url, certificates)) {
+          const scrolled = { ...state, reviewScroll: Math.min(scroll, Math.max(0, certificates.length - 1)) };
+          expectFits(renderScreen(scrolled, { width: w, height: h }, borders), { width: w, height: h }, borders, false);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
