@@ -6,15 +6,19 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
+import { readSettings } from "../../src/config/pkg-install-conf.js";
 import { EXIT } from "../../src/errors.js";
 import { makeInnerPackage } from "../fixtures/packages.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { openssl, pkgtrust, type CliResult } from "../keys/operator-cli.js";
 
 const PKGNAME = "digest-20220214";
+const execFileAsync = promisify(execFile);
 let work: string;
 let ops: string;
 let www: string;
@@ -52,6 +56,16 @@ async function publishPackage(signer: string): Promise<void> {
   writeFileSync(path.join(www, "All", "pkg_summary.gz"), gzipSync(`PKGNAME=${PKGNAME}\nCOMMENT=test package\nFILE_NAME=${PKGNAME}.tgz\nFILE_SIZE=${bytes.length}\nSIZE_PKG=${bytes.length * 2}\n`));
 }
 
+/** pkg_install's verification of a package, reproduced with ar and openssl smime under the configuration setup wrote (domain.md section 2). */
+async function pkgInstallAccepts(packageFile: string, configFile: string): Promise<boolean> {
+  const settings = readSettings(readFileSync(path.join(target, configFile), "utf8"));
+  const host = (name: string) => path.join(target, settings.get(name) ?? "missing");
+  const dir = mkdtempSync(path.join(work, "ar-"));
+  await execFileAsync("ar", ["x", packageFile], { cwd: dir });
+  const args = ["smime", "-verify", "-binary", "-inform", "PEM", "-in", "+PKG_SIGNATURE", "-content", "+PKG_HASH", "-purpose", "smimesign", "-out", "/dev/null"];
+  return (await openssl([...args, "-CAfile", host("CERTIFICATE_ANCHOR_PKGS"), "-certfile", host("CERTIFICATE_CHAIN")], dir)).ok;
+}
+
 const base64Of = (pem: string) => pem.trim().split("\n").slice(1, -1).join("\n");
 const opsFile = (name: string) => readFileSync(path.join(ops, name), "utf8");
 
@@ -87,6 +101,8 @@ describe("the operator round trip", () => {
     expect(setup.json.testInstall).toMatchObject({ package: expect.stringContaining(PKGNAME), check: "native" });
     const chainFile = path.join(target, setup.json.files.find((f: { path: string }) => f.path.endsWith("chain.pem")).path);
     expect(readFileSync(chainFile, "utf8")).toContain(base64Of(opsFile("build1.pem")));
+    const signedByBuild1 = path.join(ops, `${PKGNAME}-build1.tgz`);
+    expect(await pkgInstallAccepts(signedByBuild1, setup.json.configFile)).toBe(true);
 
     // 4. Build machine 1 is compromised: revoke it, re-sign the package on machine 2, rebuild.
     await operator("keys", "revoke", "--ca-cert", "dev.pem", "--ca-key", "dev.key", "--serial", build.json.certificate.serialNumber);
@@ -107,6 +123,11 @@ describe("the operator round trip", () => {
     const written = refreshed.json.files.map((f: { path: string }) => readFileSync(path.join(target, f.path), "utf8")).join("");
     expect(written).not.toContain(base64Of(opsFile("build1.pem")));
     expect(readFileSync(chainFile, "utf8")).toContain(base64Of(opsFile("build2.pem")));
+    expect(await pkgInstallAccepts(path.join(ops, `${PKGNAME}-build2.tgz`), refreshed.json.configFile)).toBe(true);
+    // What revocation cannot do: pkg_install consults no CRL and OpenSSL 3.0 builds the chain from the
+    // certificates the signature embeds, so a package machine 1 signed still verifies until build1.pem
+    // expires. This is why build certificates are short-lived (keys issue-signing --help).
+    expect(await pkgInstallAccepts(signedByBuild1, refreshed.json.configFile)).toBe(true);
     const state = JSON.parse(readFileSync(path.join(target, "etc/pkgtrust/state.json"), "utf8"));
     expect(state.crlNumbers["CN=pkgsrc developer CA"]).toBe("1");
     expect(state.certificates.map((c: { subject: string }) => c.subject).sort()).toEqual(["CN=build machine 2", "CN=pkgsrc developer CA"]);
