@@ -19,13 +19,36 @@ export interface Metering {
 
 /**
  * Passes the chunks of a body through, counting them against the cap and reporting
- * progress. Leaving the loop early (an error, or the consumer's break) releases the
- * source, which closes the connection or the file.
+ * progress. Leaving early (an error, the consumer's break, or return() before the first
+ * chunk, as urlExists does) releases the source, which closes the connection or the file.
  */
-export async function* meteredBody(source: AsyncIterable<Uint8Array>, metering: Metering): AsyncGenerator<Uint8Array, void, undefined> {
+export function meteredBody(source: AsyncIterable<Uint8Array>, metering: Metering): AsyncIterableIterator<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  const metered = meter(iterator, metering);
+  // A generator's finally never runs when it is returned before it started; release here too.
+  const release = async () => {
+    await iterator.return?.().catch(() => undefined);
+  };
+  return {
+    next: () => metered.next(),
+    async return() {
+      await metered.return(undefined);
+      await release();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      await release();
+      return metered.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+async function* meter(iterator: AsyncIterator<Uint8Array>, metering: Metering): AsyncGenerator<Uint8Array, void, undefined> {
   const { url, maxBytes, total, onProgress } = metering;
   const shown = displayUrl(url);
-  const iterator = source[Symbol.asyncIterator]();
   let received = 0;
   let finished = false;
   try {

@@ -15,6 +15,21 @@ const metering = (maxBytes: number, total?: number) => ({
 });
 
 describe("meteredBody", () => {
+  it("releases the source when returned before the first chunk (a probe that never reads)", async () => {
+    let released = false;
+    const source: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => ({ done: false, value: new Uint8Array(1) }),
+        return: async () => {
+          released = true;
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+    await meteredBody(source, metering(10))[Symbol.asyncIterator]().return?.();
+    expect(released).toBe(true);
+  });
+
   it("passes at most maxBytes to the caller, however the body is split", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 20 }), fc.integer({ min: 0, max: 40_000 }), async (sizes, maxBytes) => {
