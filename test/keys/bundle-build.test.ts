@@ -100,6 +100,16 @@ describe("pkgtrust bundle build", () => {
     expect(verified.json.valid).toBe(true);
   });
 
+  it("takes the root's CRL: a revoked developer CA goes, with every build certificate below it", async () => {
+    const rootCrl = await pki.crl(trust.root, [{ serial: ca2.serial }], { number: 1 });
+    const cwd = workdir({ "certs.pem": trust.ca.certPem + trust.build.certPem + ca2.certPem + build2.certPem, "root.crl.pem": rootCrl.pem });
+    const result = await build(cwd, ["certs.pem", "root.crl.pem"]);
+    expect(result.status).toBe(EXIT.OK);
+    expect(result.json.certificates.map((c: { subject: string }) => c.subject)).toEqual(["CN=pkgsrc developer CA", "CN=build machine"]);
+    expect(result.json.crls).toEqual([expect.objectContaining({ issuer: "CN=pkgsrc CA", number: "1" })]);
+    expect(result.json.dropped.map((d: { subject: string; code: string }) => `${d.subject} ${d.code}`).sort()).toEqual(["CN=another build machine CERT_REVOKED", "CN=another developer CA CERT_REVOKED"]);
+  });
+
   it("writes the same bytes whatever the order of its inputs", async () => {
     const crl = await pki.crl(trust.ca, [], { number: 1 });
     const files = { "a.pem": trust.ca.certPem + trust.build.certPem, "b.pem": build2.certPem + ca2.certPem, "c.pem": crl.pem };
