@@ -5,7 +5,7 @@
  * commands had their documented effect.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -83,6 +83,8 @@ describe("workflow.md", () => {
     const body = (file: string) => readFileSync(path.join(dir, file), "utf8").replace(/-----[A-Z ]+-----|\s/g, "");
     expect(chain.replace(/-----[A-Z ]+-----|\s/g, "")).toContain(body("build-2.pem"));
     expect(chain.replace(/-----[A-Z ]+-----|\s/g, "")).not.toContain(body("build.pem"));
+    // A package signed with the revoked key still verifies against the refreshed anchor file (no CRL in pkg_install).
+    expect(run.stdout).toContain("hello-1.0: trusted");
     expect(run.stdout).toContain("refresh refused the old bundle: status 6");
   });
 });
@@ -104,7 +106,11 @@ describe("build-admins.md", () => {
     await seedDeveloperFiles(dir);
     const packages = path.join(dir, "packages");
     const keydir = path.join(dir, "keys");
+    // What the stubbed `make package` would have left: a signed package (here by another PKI,
+    // so that only the documented re-signing makes it verify under this machine's chain).
+    await writeDemoRepository(path.join(dir, "built"), await createDemoPki(new Date()));
     await mkdir(path.join(packages, "All"), { recursive: true });
+    await copyFile(path.join(dir, "built/All/digest-20220214.tgz"), path.join(packages, "All/digest-20220214.tgz"));
     const run = await runDocument("docs/build-admins.md", dir, { PACKAGES: packages, KEYDIR: keydir });
     expectSuccess(run);
     expect(run.calls).toEqual(
@@ -116,6 +122,10 @@ describe("build-admins.md", () => {
     );
     expect(statSync(path.join(keydir, "build.key")).mode & 0o777).toBe(0o600);
     expect(readFileSync(path.join(packages, "All/pkg_keys.pem"), "utf8")).toContain("BEGIN CERTIFICATE");
+    expect(run.calls).toContain(`pkg_info -X ${packages}/All/digest-20220214.tgz`);
+    // The smoke package and the re-signed repository package both verify.
+    expect(run.stdout).toContain("smoke-1.0: trusted");
+    expect(run.stdout).toContain("digest-20220214: trusted");
   });
 
   it("shows the mk.conf and pkg_install.conf settings pkgsrc and pkg_install read", () => {
