@@ -178,12 +178,16 @@ describe("bundle-format.md", () => {
 });
 
 describe("pkg_install-notes.md", () => {
-  it("reproduces the OpenSSL 3.0 chain behaviour with openssl smime", async () => {
+  it("reproduces notes 1 and 4 with openssl smime and verify-package", async () => {
     const dir = await scratch("pkg_install-notes");
     await seedDeveloperFiles(dir);
     const run = await runDocument("docs/pkg_install-notes.md", dir);
     expectSuccess(run);
     expect(run.stdout).toContain("chain file only: refused");
     expect(run.stdout).toContain("intermediate embedded: Verification successful");
+    expect(run.stdout).toMatch(/note-1\.0: NOT trusted: .*\[CERT_NO_ISSUER\]/);
+    // Note 4: openssl accepts a signer found only in -certfile; pkg_install (and pkgtrust) refuse it.
+    expect(run.stdout).toContain("openssl, signer in -certfile: Verification successful");
+    expect(run.stdout).toContain("[PKG_SIGNER_NOT_EMBEDDED]");
   });
 });
