@@ -81,7 +81,7 @@ export class ContentsReader {
     return this.result;
   }
 
-  private fail(code: "PKG_INNER_FORMAT" | "PKG_INNER_COMPRESSION", message: string, cause?: unknown): void {
+  private fail(code: "PKG_INNER_FORMAT" | "PKG_INNER_COMPRESSION" | "PKG_CONTENTS_TOO_LARGE", message: string, cause?: unknown): void {
     if (this.settled) return;
     this.settled = true;
     this.reject(new PackageError(code, message, { cause }));
@@ -110,7 +110,7 @@ export class ContentsReader {
     let decompressed = 0;
     input.on("data", (data: Buffer) => {
       decompressed += data.length;
-      if (decompressed > MAX_TAR_PREFIX) this.fail("PKG_INNER_FORMAT", `+CONTENTS does not end within the first ${MAX_TAR_PREFIX} bytes of the inner package`);
+      if (decompressed > MAX_TAR_PREFIX) this.fail("PKG_CONTENTS_TOO_LARGE", `+CONTENTS does not end within the first ${MAX_TAR_PREFIX} bytes of the inner package`);
     });
     tar.on("error", (error: Error) => this.fail("PKG_INNER_FORMAT", `the inner package is not a tar archive: ${error.message}`, error));
     tar.on("finish", () => this.fail("PKG_INNER_FORMAT", "the inner package has no entry"));
@@ -121,7 +121,7 @@ export class ContentsReader {
         return;
       }
       if ((header.size ?? 0) > MAX_CONTENTS) {
-        this.fail("PKG_INNER_FORMAT", `+CONTENTS has ${header.size} bytes, more than the ${MAX_CONTENTS} allowed`);
+        this.fail("PKG_CONTENTS_TOO_LARGE", `+CONTENTS has ${header.size} bytes, more than the ${MAX_CONTENTS} allowed`);
         return;
       }
       const parts: Buffer[] = [];

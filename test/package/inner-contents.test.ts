@@ -71,7 +71,7 @@ describe("reading @name from the inner package", () => {
     tar.finalize();
     const parts: Buffer[] = [];
     for await (const part of tar) parts.push(part as Buffer);
-    await expect(nameOf(gzipSync(Buffer.concat(parts)))).rejects.toThrowWithCode("PKG_INNER_FORMAT");
+    await expect(nameOf(gzipSync(Buffer.concat(parts)))).rejects.toThrowWithCode("PKG_CONTENTS_TOO_LARGE");
   });
 
   it("takes the first @name line of the packing list", () => {
