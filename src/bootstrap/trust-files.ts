@@ -23,6 +23,11 @@ export function packagePath(repository: URL): string {
   return href.replace(/\/+$/, "");
 }
 
+/** pkgin takes URLs only, file: ones included (repositories.conf). */
+export function pkginUrl(repository: URL): string {
+  return repository.protocol === "file:" ? repository.href.replace(/\/+$/, "") : packagePath(repository);
+}
+
 export interface TrustFiles {
   readonly anchors: string;
   readonly chain: string;

@@ -1,4 +1,4 @@
-import { MAX_BUNDLE_BYTES, requireUsableBundle } from "../bootstrap/setup.js";
+import { MAX_BUNDLE_BYTES, requireUsableBundle } from "../bootstrap/bundle-rules.js";
 import { readBundle, verifyBundle, type BundleVerdict } from "../bundle/verify.js";
 import { PkgtrustError } from "../errors.js";
 import { STRICT_POLICY } from "../pki/policy.js";

@@ -1,0 +1,65 @@
+import { createHash } from "node:crypto";
+import type { BundleVerdict } from "../bundle/verify.js";
+import { readIfExists } from "../config/atomic-file.js";
+import { defaultConfigPath, PKGIN_REPOSITORIES, pkginPresent, stateLayout } from "../config/layout.js";
+import { mergeSettings } from "../config/pkg-install-conf.js";
+import { setRepository } from "../config/pkgin-conf.js";
+import { serialiseState, type TrustState } from "../config/state.js";
+import type { TargetRoot } from "../config/target-root.js";
+import type { FileChange } from "../config/transaction.js";
+import type { Anchor } from "./anchor.js";
+import { trustRecord } from "./rollback-guard.js";
+import { ownedSettings, pkginUrl, repositoryId, trustFiles } from "./trust-files.js";
+
+export interface WritePlan {
+  readonly configPath: string;
+  /** Taken before anything is written. */
+  readonly lockPath: string;
+  readonly changes: readonly FileChange[];
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * Every file setup will write, computed before the first write: the repository's trust
+ * files, pkg_install.conf merged with the existing one, pkgin's repositories.conf when
+ * pkgin is there, and the state record that status and refresh read.
+ */
+export async function planWrite(
+  root: TargetRoot,
+  request: { readonly repository: URL; readonly anchor: Anchor; readonly configPath?: string; readonly previous?: TrustState; readonly now: Date },
+  verdict: BundleVerdict,
+): Promise<WritePlan> {
+  const { repository, anchor } = request;
+  const configPath = request.configPath ?? (await defaultConfigPath(root));
+  const layout = stateLayout(configPath);
+  const id = repositoryId(repository);
+  const paths = layout.repository(id);
+  const valid = verdict.certificates.filter((entry) => entry.status === "valid");
+  const certificatesOf = (role: string) => valid.filter((entry) => entry.role === role).map((entry) => entry.certificate);
+  const pems = trustFiles(anchor.roots, certificatesOf("intermediate"), certificatesOf("signing"));
+  const existing = async (target: string) => (await readIfExists(await root.writablePath(target)))?.toString("utf8");
+  const changes: FileChange[] = [
+    { targetPath: paths.anchors, content: Buffer.from(pems.anchors) },
+    { targetPath: paths.chain, content: Buffer.from(pems.chain) },
+    { targetPath: configPath, content: Buffer.from(mergeSettings(await existing(configPath), ownedSettings(repository, paths))), backup: true },
+  ];
+  if (await pkginPresent(root)) {
+    changes.push({ targetPath: PKGIN_REPOSITORIES, content: Buffer.from(setRepository(await existing(PKGIN_REPOSITORIES), pkginUrl(repository))), backup: true });
+  }
+  const state: TrustState = {
+    version: 1,
+    repository: repository.href,
+    repositoryId: id,
+    anchorFile: anchor.path,
+    configFile: configPath,
+    acceptedAt: request.now.toISOString(),
+    files: [
+      { path: paths.anchors, sha256: sha256(pems.anchors) },
+      { path: paths.chain, sha256: sha256(pems.chain) },
+    ],
+    ...trustRecord(verdict, request.previous),
+  };
+  changes.push({ targetPath: layout.state, content: serialiseState(state) });
+  return { configPath, lockPath: layout.lock, changes };
+}
