@@ -82,6 +82,13 @@ describe("pkgtrust.1", () => {
     expect(source).toMatch(flagInSource("--version"));
   });
 
+  it("documents no option that no --help shows (a removed option leaves the page too)", () => {
+    const known = new Set(["--help", "--version", ...[...helps.values()].flatMap(options)]);
+    const documented = [...source.matchAll(/Fl ((?:\\-[a-z0-9]+)+)/g)].map((match) => `-${(match[1] ?? "").replace(/\\-/g, "-")}`);
+    expect(documented.length).toBeGreaterThan(40);
+    expect([...new Set(documented)].filter((option) => !known.has(option))).toEqual([]);
+  });
+
   it("lists every exit status and the environment variables pkgtrust reads", () => {
     const section = source.slice(source.indexOf(".Sh EXIT STATUS"), source.indexOf(".Sh EXAMPLES"));
     for (const status of Object.values(EXIT)) expect(section).toMatch(new RegExp(`^\\.It ${status}$`, "m"));
