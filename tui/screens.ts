@@ -100,8 +100,9 @@ function screenBody(state: WizardState, width: number, rows: number): Line[] {
   }
 }
 
-/** Pads the body so that the buttons sit on the last row. */
+/** Pads the body so that the buttons sit on the last row, a blank row above them when there is room. */
 function withButtons(body: Line[], buttonLine: Line, rows: number): Line[] {
+  if (body.length === rows - 1) return [...body, buttonLine];
   const room = rows - 2;
   const kept = body.slice(0, room);
   while (kept.length < room) kept.push(BLANK);
@@ -140,7 +141,7 @@ function field(state: WizardState, width: number): Line {
 const MARKS: Readonly<Record<StepState, string>> = { pending: "[    ]", running: "[ .. ]", done: "[ ok ]", skipped: "[skip]", failed: "[FAIL]" };
 
 function progressBody(state: WizardState, width: number): Line[] {
-  const body: Line[] = [plain(shorten(`Repository: ${state.url.trim()}`, width)), BLANK];
+  const body: Line[] = [...labelled("Repository: ", state.url.trim(), width).slice(0, 2).map(plain), BLANK];
   for (const step of STEPS) {
     const { state: stepState, detail } = state.steps[step];
     const style = stepState === "failed" ? "bad" : stepState === "done" ? "good" : stepState === "running" ? "bold" : undefined;
@@ -150,16 +151,19 @@ function progressBody(state: WizardState, width: number): Line[] {
   body.push(BLANK);
   const downloads = state.downloads.slice(-3);
   body.push(plain(downloads.length === 0 ? "Downloads: none yet" : "Downloads:"));
-  for (const download of downloads) body.push(...downloadLines(download, width));
+  for (const download of downloads) body.push(...downloadLines(download, state.url.trim(), width));
   if (state.cancel !== undefined) {
     body.push(BLANK, [{ text: shorten("Stopping: waiting for the run to end and put back anything it wrote...", width), style: "bold" }]);
   }
   return body;
 }
 
-function downloadLines(download: Download, width: number): Line[] {
+function downloadLines(download: Download, repository: string, width: number): Line[] {
   const rate = download.rate > 0 ? `  ${formatBytes(download.rate)}/s` : "";
-  const lines: Line[] = [plain(`  ${shorten(download.url, width - 2)}`)];
+  // Files of the repository by their name; the repository is on the first line of the screen.
+  const base = repository.endsWith("/") ? repository : `${repository}/`;
+  const name = download.url.startsWith(base) ? download.url.slice(base.length) : download.url;
+  const lines: Line[] = [plain(`  ${shorten(name, width - 2)}`)];
   if (download.total === undefined || download.total <= 0) {
     lines.push(plain(shorten(`  ${formatBytes(download.received)} (size not announced)${rate}`, width)));
     return lines;
@@ -224,9 +228,10 @@ function reviewBody(state: WizardState, width: number, rows: number): Line[] {
 function resultBody(state: WizardState, width: number, rows: number): Line[] {
   const result = state.result;
   if (result === undefined) return withButtons([], buttons(["Exit"], 0), rows);
-  const body: Line[] = [BLANK, ...para("pkg_install now verifies the signature of every package from", width), plain(`  ${shorten(result.repository, width - 2)}`), BLANK];
+  const body: Line[] = [...para("pkg_install now verifies the signature of every package from", width), ...labelled("  ", result.repository, width).map(plain), BLANK];
   body.push(...para("Files written (as the target system sees them):", width));
-  for (const file of result.files) body.push(plain(shorten(`  ${file.status.padEnd(9)} ${file.path}`, width)));
+  // Paths are wrapped, never shortened: they are what the admin will look for.
+  for (const file of result.files) body.push(...labelled(`  ${file.status.padEnd(9)} `, file.path, width).map(plain));
   body.push(BLANK);
   const tested = result.testInstall;
   if (tested === undefined) {

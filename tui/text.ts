@@ -13,8 +13,11 @@ export function wrap(text: string, width: number): string[] {
     }
     if (line !== "") lines.push(line);
     while (rest.length > size) {
-      lines.push(rest.slice(0, size));
-      rest = rest.slice(size);
+      // Paths and URLs break after a "/" when one is far enough along the line.
+      const slash = rest.lastIndexOf("/", size - 1) + 1;
+      const cut = slash > size / 2 ? slash : size;
+      lines.push(rest.slice(0, cut));
+      rest = rest.slice(cut);
     }
     line = rest;
   }

@@ -37,8 +37,8 @@ export const SUCCESS: SetupOutcome = {
     anchorFile: "/usr/share/certs/pkgsrc/pkgsrc-ca.pem",
     certificates: [INTERMEDIATE, certificate()],
     files: [
-      { path: "/etc/pkgtrust/127.0.0.1-8080/anchors.pem", status: "created" },
-      { path: "/etc/pkgtrust/127.0.0.1-8080/chain.pem", status: "created" },
+      { path: "/etc/pkgtrust/repositories/http-127.0.0.1-8080-pub-pkgsrc-packages-netbsd-amd64-10.0-all-ff45b3b785/anchors.pem", status: "created" },
+      { path: "/etc/pkgtrust/repositories/http-127.0.0.1-8080-pub-pkgsrc-packages-netbsd-amd64-10.0-all-ff45b3b785/chain.pem", status: "created" },
       { path: "/etc/pkg_install.conf", status: "updated" },
       { path: "/var/db/pkgtrust/state.json", status: "created" },
     ],

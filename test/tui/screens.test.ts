@@ -79,6 +79,8 @@ describe("the screens at 80x24", () => {
     expect(text).toMatch(/\[ {4}\] Write the pkg_install configuration/);
     expect(text).toMatch(/\[#{14}\.{14}\] {2}50% {2}1\.0 KiB of 2\.0 KiB {2}2\.0 KiB\/s/);
     expect(text).toContain("1.4 MiB (size not announced)");
+    // The repository's own files go by their names under it.
+    expect(text).toMatch(/\| {3}pkg_keys\.pem +\|/);
     expect(text).toContain("Stopping:");
   });
 
@@ -104,7 +106,9 @@ describe("the screens at 80x24", () => {
     const [, , , result] = everyScreen();
     const text = screenText(renderScreen(result as WizardState, VT, "ascii"));
     expect(text).toMatch(/updated\s+\/etc\/pkg_install\.conf/);
-    expect(text).toMatch(/created\s+\/etc\/pkgtrust\/127\.0\.0\.1-8080\/anchors\.pem/);
+    // Long paths are wrapped under their status, never shortened.
+    expect(text).not.toContain("...");
+    expect(text).toMatch(/created {3}\/etc\/pkgtrust\/repositories\/http-127\.0\.0\.1-8080-pub-pkgsrc-packag +\|\n\| +es-netbsd-amd64-10\.0-all-ff45b3b785\/anchors\.pem/);
     expect(text).toContain("Test-install: digest-20220214 TRUSTED");
     expect(text).toContain("Check:  pkgtrust's pkg_install-exact check");
     expect(text).toContain("> Exit <");

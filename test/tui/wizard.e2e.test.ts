@@ -3,7 +3,7 @@
  * repositories, driven by keys, its screens read with capture-pane and the target's files
  * compared before and after. Needs `npm run build` (npm test builds first).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
@@ -30,8 +30,9 @@ interface Run {
   readonly before: Record<string, string>;
 }
 
-function wizard(options: { term?: string; env?: Record<string, string>; args?: string[]; width?: number; height?: number } = {}): Run {
+function wizard(options: { term?: string; env?: Record<string, string>; args?: string[]; width?: number; height?: number; prepare?: (target: string) => void } = {}): Run {
   const target = loopback.newTarget();
+  options.prepare?.(target);
   const before = snapshotTree(target);
   const tmux = new TmuxSession({
     args: ["setup", "--root", target, "--anchor", DEFAULT_ANCHOR, ...(options.args ?? [])],
@@ -72,7 +73,6 @@ describe("the setup wizard in a terminal", () => {
     tmux.send("Enter");
     expect(await tmux.exitStatus()).toBe(0);
     expect(readFileSync(path.join(target, "etc/pkg_install.conf"), "utf8")).toContain("VERIFIED_INSTALLATION=always");
-    if (process.env.PKGTRUST_CAPTURE_DOCS) writeFileSync("/tmp/pkgtrust-screens.txt", [first, review, result].join("\n\n"));
   });
 
   it("shows a bad URL's problem inline and goes on once it is corrected", async () => {
@@ -265,5 +265,76 @@ describe("terminals an installer meets", () => {
     expect(back.split("\n")).toHaveLength(24);
     tmux.send("C-c");
     expect(await tmux.exitStatus()).toBe(130);
+  });
+});
+
+/** The frame's alternate-charset cells (capture-pane shows them as l, q, k, x, m, j) as the box characters a terminal draws. */
+function boxCharacters(screen: string): string {
+  const rows = screen.split("\n");
+  const last = rows.findIndex((row) => /^mq+j$/.test(row));
+  return rows
+    .map((row, i) => {
+      if (i === 0) return row.replace(/^lq/, "┌─").replace(/qk$/, "─┐").replace(/q{2,}/g, (run) => "─".repeat(run.length));
+      if (i === last) return `└${"─".repeat(row.length - 2)}┘`;
+      if (i < last && row.startsWith("x")) return `│${row.slice(1, -1)}│`;
+      return row;
+    })
+    .join("\n");
+}
+
+/**
+ * Not a check: regenerates docs/tui-screens.md from a real run when PKGTRUST_TUI_SCREENS names
+ * the file (PKGTRUST_TUI_SCREENS=docs/tui-screens.md npx vitest run test/tui/wizard.e2e.test.ts -t captures).
+ */
+describe.runIf(process.env.PKGTRUST_TUI_SCREENS)("docs", () => {
+  it("captures the happy path's screens", async () => {
+    const shots: [string, string][] = [];
+    const release = (target: string) => {
+      mkdirSync(path.join(target, "etc"), { recursive: true });
+      writeFileSync(path.join(target, "etc/release"), "NetBSD 10.1/amd64\n");
+    };
+    const run = wizard({ term: "vt100", env: { LANG: "C", LC_ALL: "C" }, prepare: release }).tmux;
+    shots.push(["1. Repository, with the default for the target (`--root`): its /etc/release says NetBSD 10.1/amd64", await run.waitFor("1/4 Repository")]);
+    run.send("C-u");
+    run.type("cdn.example.org/pub/pkgsrc/All");
+    run.send("Enter");
+    shots.push(["1. Repository: a URL without a scheme, refused inline", await run.waitFor("! ")]);
+    run.send("C-u");
+    run.type(loopback.url("good"));
+    run.send("Enter");
+    shots.push(["3. Key review: Accept is the default button", await run.waitFor("3/4 Key review")]);
+    run.send("Enter");
+    shots.push(["4. Result: Enter exits with status 0", await run.waitFor("4/4 Done")]);
+    run.send("Enter");
+    expect(await run.exitStatus()).toBe(0);
+
+    // The progress screen flashes by on a loopback server: this repository holds back the test package.
+    const slow = wizard({ term: "vt100", env: { LANG: "C", LC_ALL: "C" }, args: ["--repo", loopback.url("stallpkg")] });
+    await slow.tmux.waitFor("1/4 Repository");
+    slow.tmux.send("Enter");
+    await slow.tmux.waitFor("3/4 Key review");
+    slow.tmux.send("Enter");
+    await slow.tmux.waitFor(/\[ \.\. \] Test-install/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    shots.splice(2, 0, ["2. Progress: the steps and one bar per download (here the test package is held back by the server)", slow.tmux.screen()]);
+    slow.tmux.send("C-c");
+    expect(await slow.tmux.exitStatus()).toBe(130);
+
+    const rogue = wizard({ term: "vt100", env: { LANG: "C", LC_ALL: "C" }, args: ["--repo", loopback.url("rogue")] });
+    await rogue.tmux.waitFor("1/4 Repository");
+    rogue.tmux.send("Enter");
+    shots.push(["5. Failure: a bundle that chains to another root", await rogue.tmux.waitFor("Failed step:")]);
+    rogue.tmux.send("C-c");
+
+    const body = shots.map(([title, screen]) => `## ${title}\n\n\`\`\`text\n${boxCharacters(screen)}\n\`\`\`\n`).join("\n");
+    const header =
+      "# The setup wizard's screens\n\n" +
+      "Captured from a real run of `pkgtrust setup --root T` in tmux at 80x24 with `TERM=vt100`, against a\n" +
+      "repository served on 127.0.0.1 by the test suite (test/tui/wizard.e2e.test.ts regenerates this file:\n" +
+      "`PKGTRUST_TUI_SCREENS=docs/tui-screens.md npx vitest run test/tui/wizard.e2e.test.ts -t captures`).\n" +
+      "The frame is drawn with the terminal's line-drawing characters, shown here as box characters;\n" +
+      "a terminal without them gets `+`, `-` and `|`. The reversed cells (the cursor, the focused button)\n" +
+      "do not show in text: the focused button is also marked `> Accept <`.\n\n";
+    writeFileSync(process.env.PKGTRUST_TUI_SCREENS as string, header + body);
   });
 });
