@@ -9,6 +9,7 @@ import { TestPki } from "../fixtures/pki.js";
 import { bundleSection } from "./bundle.js";
 import { makeBenchPackage, packageSection, type SectionResult } from "./package.js";
 import { setupSection } from "./setup.js";
+import { startupSection } from "./startup.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pkgtrust-bench-"));
 const pki = await TestPki.create();
@@ -18,6 +19,7 @@ const report = (title: string, section: SectionResult) => {
   missed ||= section.missed;
 };
 try {
+  report("start-up", startupSection());
   const big = await makeBenchPackage(dir, pki);
   report("verify-package, 256 MiB", await packageSection(big));
   report("key bundle, 1,000 certificates", await bundleSection(pki));

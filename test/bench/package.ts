@@ -20,6 +20,8 @@ import { TestPki } from "../fixtures/pki.js";
 const SIZE = 256 * 1024 * 1024;
 const RUNS = 3;
 export const CLI = fileURLToPath(new URL("../../../bin/pkgtrust.mjs", import.meta.url));
+/** The single-file build (npm run build makes it). */
+export const DIST = fileURLToPath(new URL("../../../dist/pkgtrust.mjs", import.meta.url));
 const CHILD = fileURLToPath(new URL("./verify-child.js", import.meta.url));
 
 export async function writeInnerPackage(path: string, size: number): Promise<void> {
@@ -82,6 +84,8 @@ export async function packageSection({ anchor, signed }: BenchPackage): Promise<
   const openssl = best("openssl", ["dgst", "-sha512", signed]);
   const cli = best(process.execPath, [CLI, "verify-package", signed, "--anchor", anchor]);
   if (cli.status !== 0) throw new Error(`verify-package failed with status ${cli.status}`);
+  const dist = best(process.execPath, [DIST, "verify-package", signed, "--anchor", anchor]);
+  if (dist.status !== 0) throw new Error(`dist verify-package failed with status ${dist.status}`);
   const verifySeconds = Math.min(
     ...Array.from({ length: RUNS }, () => {
       const result = JSON.parse(spawnSync(process.execPath, [CHILD, signed, anchor], { encoding: "utf8" }).stdout) as { seconds: number; trusted: boolean };
@@ -91,12 +95,14 @@ export async function packageSection({ anchor, signed }: BenchPackage): Promise<
   );
   const ratio = verifySeconds / openssl.seconds;
   const processRatio = cli.seconds / openssl.seconds;
+  const distRatio = dist.seconds / openssl.seconds;
   const rssMiB = cli.rssKiB / 1024;
   const lines = [
     `package                       ${(size / 1048576).toFixed(1)} MiB`,
     `openssl dgst -sha512          ${openssl.seconds.toFixed(3)} s (best of ${RUNS})`,
     `verification (verifyPackage)  ${verifySeconds.toFixed(3)} s  ratio ${ratio.toFixed(2)} (target <= 1.2) ${ratio <= 1.2 ? "ok" : "MISSED"}`,
     `pkgtrust verify-package       ${cli.seconds.toFixed(3)} s  ratio ${processRatio.toFixed(2)} (whole process, start-up included)`,
+    `  the same, dist/pkgtrust.mjs  ${dist.seconds.toFixed(3)} s  ratio ${distRatio.toFixed(2)} (whole process; target <= 1.2) ${distRatio <= 1.2 ? "ok" : "MISSED"}`,
     `peak RSS of verify-package    ${rssMiB.toFixed(1)} MiB (target <= 100) ${rssMiB <= 100 ? "ok" : "MISSED"}`,
   ];
   return { lines, missed: ratio > 1.2 || rssMiB > 100 };
