@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -27,6 +27,13 @@ const options = (more: Partial<FetchOptions> = {}): FetchOptions => ({ dispatche
 const file = (path: string) => pathToFileURL(join(dir, path));
 
 describe("file: URLs (offline installs from media)", () => {
+  it("closes the file after probing it, without waiting for garbage collection", async () => {
+    const open = async () => (await readdir("/proc/self/fd")).length;
+    const before = await open();
+    for (let i = 0; i < 20; i++) expect(await urlExists(file("All/big.tgz"), options())).toBe(true);
+    expect(await open()).toBeLessThan(before + 5);
+  });
+
   it("reads a file with progress", async () => {
     const events: FetchProgress[] = [];
     const { bytes, finalUrl } = await fetchBytes(file("All/big.tgz"), options({ onProgress: (p) => events.push(p) }));
