@@ -11,7 +11,8 @@ import { initialState, update, type Action, type Effect, type WizardState } from
 
 /**
  * One run of the pipeline. `review` is called after verification, before anything is
- * written; `signal` aborts when the user cancels (downloads in flight should stop).
+ * written; `signal` aborts when the user cancels, its reason a TuiError (downloads in flight
+ * should stop, and no new one start).
  */
 export type RunBootstrap = (
   repository: string,
@@ -136,7 +137,8 @@ export async function runWizard(options: WizardOptions): Promise<number> {
   const cancel = () => {
     if (!run) return;
     run.cancelled = true;
-    run.controller.abort();
+    // The reason is what the pipeline's next request fails with (see src/cli/commands/setup.ts).
+    run.controller.abort(new TuiError("TUI_CANCELLED", "the run was cancelled"));
     answerReview(false);
   };
 

@@ -120,6 +120,8 @@ describe("the wizard with an injected pipeline", () => {
     input.write("\x03");
     expect(await status).toBe(EXIT_CANCELLED);
     expect(signal?.aborted).toBe(true);
+    // The reason is what the wiring's dispatcher refuses later requests with: a code, not a retryable network error.
+    expect(signal?.reason).toHaveProperty("code", "TUI_CANCELLED");
     expect(answer).toBe(false);
   });
 

@@ -49,16 +49,22 @@ export const command: Command = {
         repository: options.repo ?? fallback?.url ?? "",
         ...(fallback === undefined ? {} : { note: fallback.note }),
         env: context.env,
-        // A dispatcher per run: cancelling destroys it, which stops the downloads in flight.
+        // A dispatcher per run. Cancelling destroys it, which breaks the downloads in flight,
+        // and refuses every later request with the abort reason (a PkgtrustError), which the
+        // fetcher does not retry: the run ends at once and rolls back.
         runBootstrap: async (repository, emit, review, signal) => {
-          const dispatcher = await dispatcherFor(options, context.env);
-          const stop = () => void dispatcher.destroy().catch(() => undefined);
+          const base = await dispatcherFor(options, context.env);
+          const dispatcher = base.compose((dispatch) => (opts, handler) => {
+            if (signal.aborted) throw signal.reason;
+            return dispatch(opts, handler);
+          });
+          const stop = () => void base.destroy().catch(() => undefined);
           signal.addEventListener("abort", stop, { once: true });
           try {
             return await runSetup(request(repository), { dispatcher, now: context.now, cwd: context.cwd, emit, review, ...(pkgAdd === undefined ? {} : { pkgAdd }) });
           } finally {
             signal.removeEventListener("abort", stop);
-            await dispatcher.close().catch(() => undefined);
+            await base.close().catch(() => undefined);
           }
         },
       });
