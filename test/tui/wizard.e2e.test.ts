@@ -151,6 +151,18 @@ describe("the setup wizard in a terminal", () => {
   });
 });
 
+describe("plain pkgtrust", () => {
+  it("opens the wizard on a terminal, with the default for the running system", async () => {
+    const tmux = new TmuxSession({ args: [], term: "xterm", statusFile: loopback.statusFile() });
+    sessions.push(tmux);
+    const screen = await tmux.waitFor("1/4 Repository");
+    expect(screen).toMatch(/\[https:\/\/cdn\.NetBSD\.org\/pub\/pkgsrc\/packages\/NetBSD\/[a-z0-9]+\/[0-9]+\.0\/All +\]/);
+    expect(screen).toMatch(/Default for (this system|NetBSD 10\.0\/amd64)/);
+    tmux.send("C-c");
+    expect(await tmux.exitStatus()).toBe(130);
+  });
+});
+
 describe("Ctrl-C leaves the system unchanged", () => {
   const cases: readonly { name: string; repository: "good" | "rogue" | "stallkeys" | "stallpkg"; reach: (tmux: TmuxSession) => Promise<unknown> }[] = [
     { name: "on the repository screen", repository: "good", reach: (tmux) => tmux.waitFor("1/4 Repository") },
@@ -258,10 +270,12 @@ describe("terminals an installer meets", () => {
     const { tmux } = wizard();
     await tmux.waitFor("1/4 Repository");
     tmux.resize(100, 30);
-    const wide = await tmux.waitFor(/1\/4 Repository qk\n/);
-    expect(wide.split("\n")[0]).toHaveLength(100);
+    const wide = await tmux.waitFor((screen) => screen.split("\n")[0]?.length === 100);
+    expect(wide.split("\n")[0]).toMatch(/^lq pkgtrust setup q+ 1\/4 Repository qk$/);
+    expect(wide.split("\n")).toHaveLength(30);
+    expect(wide.split("\n")[28]).toMatch(/^mq{98}j$/);
     tmux.resize(80, 24);
-    const back = await tmux.waitFor((screen: string) => screen.split("\n")[0]?.length === 80);
+    const back = await tmux.waitFor((screen) => screen.split("\n")[0]?.length === 80);
     expect(back.split("\n")).toHaveLength(24);
     tmux.send("C-c");
     expect(await tmux.exitStatus()).toBe(130);
