@@ -19,7 +19,7 @@
  */
 import { Buffer } from "node:buffer";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -157,8 +157,11 @@ async function main() {
   const cache = codeCache(program);
   const text = `${launcher}${CORE_MARKER}${Buffer.from(program).toString("base64")}*/\n${CACHE_MARKER}${cache.toString("base64")}*/\n`;
   mkdirSync(dirname(OUT), { recursive: true });
-  writeFileSync(OUT, text);
-  chmodSync(OUT, 0o755);
+  // Renamed into place: a run of the file during a rebuild (tests, the bench) never sees half of it.
+  const temporary = `${OUT}.${process.pid}.tmp`;
+  writeFileSync(temporary, text, { mode: 0o755 });
+  chmodSync(temporary, 0o755);
+  renameSync(temporary, OUT);
   process.stdout.write(
     `dist/pkgtrust.mjs: ${(text.length / 1048576).toFixed(2)} MiB (program ${(core.length / 1048576).toFixed(2)} MiB and V8 code cache ${(cache.length / 1048576).toFixed(2)} MiB for node ${process.version}, before base64)\n`,
   );
