@@ -69,7 +69,7 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     fullUnicode: false,
     warnings: false,
     autoPadding: false,
-    title: "pkgtrust setup",
+    // No title: blessed would send an xterm OSC sequence, which a console may print.
   });
   const { tput } = screen as unknown as {
     tput: {

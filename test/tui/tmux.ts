@@ -59,6 +59,18 @@ export class TmuxSession {
     this.tmux("send-keys", "-l", text);
   }
 
+  /** The terminal modes a full-screen program changes, as tmux's emulator holds them. */
+  modes(): { alternateScreen: boolean; cursorVisible: boolean; keypad: boolean } {
+    const [alternate, cursor, keypad] = this.tmux("display-message", "-p", "#{alternate_on} #{cursor_flag} #{keypad_flag}").trim().split(" ");
+    return { alternateScreen: alternate === "1", cursorVisible: cursor === "1", keypad: keypad === "1" };
+  }
+
+  /** The pid of the binary: the child of the pane's shell. */
+  binaryPid(): number {
+    const shell = this.tmux("display-message", "-p", "#{pane_pid}").trim();
+    return Number(execFileSync("pgrep", ["-P", shell], { encoding: "utf8" }).trim().split("\n")[0]);
+  }
+
   resize(width: number, height: number): void {
     this.tmux("resize-window", "-x", String(width), "-y", String(height));
   }

@@ -184,15 +184,27 @@ describe("Ctrl-C leaves the system unchanged", () => {
     tmux.send("Enter");
     return tmux.waitFor(pattern);
   }
+  const RESTORED = { alternateScreen: false, cursorVisible: true, keypad: false };
   for (const { name, repository, reach } of cases) {
     it(name, async () => {
       const { tmux, target, before } = wizard({ args: ["--repo", loopback.url(repository)] });
       await reach(tmux);
+      expect(tmux.modes()).toEqual({ alternateScreen: true, cursorVisible: false, keypad: true });
       tmux.send("C-c");
       expect(await tmux.exitStatus()).toBe(130);
       expect(snapshotTree(target)).toEqual(before);
+      expect(tmux.modes()).toEqual(RESTORED);
     });
   }
+
+  it("SIGTERM on the key review is taken as Ctrl-C", async () => {
+    const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("good")] });
+    await start(tmux, "3/4 Key review");
+    process.kill(tmux.binaryPid(), "SIGTERM");
+    expect(await tmux.exitStatus()).toBe(130);
+    expect(snapshotTree(target)).toEqual(before);
+    expect(tmux.modes()).toEqual(RESTORED);
+  });
 
   it("on the result screen it just leaves (status 0): the setup is done", async () => {
     const { tmux, target } = wizard({ args: ["--repo", loopback.url("good")] });
@@ -254,16 +266,22 @@ describe("terminals an installer meets", () => {
     expect(plain.tmux.screen()).toContain("> Accept <   [ Back ]");
   });
 
-  it("wsvt25 and vt220 draw the same screens", async () => {
-    for (const term of ["wsvt25", "vt220"]) {
-      const { tmux } = wizard({ term, args: ["--repo", loopback.url("good")] });
+  it("wsvt25 (NetBSD's console) and vt220 draw the same screens as vt100, padding never shown", async () => {
+    const reviews: string[] = [];
+    for (const term of ["vt100", "wsvt25", "vt220"]) {
+      const { tmux } = wizard({ term, args: ["--repo", loopback.url("good")], env: { LANG: "C", LC_ALL: "C" } });
       await tmux.waitFor("1/4 Repository");
       tmux.send("Enter");
       const review = await tmux.waitFor("3/4 Key review");
       expect(review).toMatch(/Certificate 2 of 2: signing\s+VALID/);
+      // terminfo's delays ("$<2>" in wsvt25's smacs) are for the driver, never for the screen.
+      expect(review).not.toContain("$<");
+      reviews.push(review);
       tmux.send("C-c");
       expect(await tmux.exitStatus()).toBe(130);
     }
+    expect(reviews[1]).toBe(reviews[0]);
+    expect(reviews[2]).toBe(reviews[0]);
   });
 
   it("redraws on resize", async () => {
