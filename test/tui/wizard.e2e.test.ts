@@ -197,6 +197,17 @@ describe("Ctrl-C leaves the system unchanged", () => {
     });
   }
 
+  it("an exception under the wizard (an unreadable --ca-file) restores the terminal, then reports it", async () => {
+    const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("good"), "--ca-file", "/nonexistent/ca.pem"] });
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Enter");
+    expect(await tmux.exitStatus()).toBe(2);
+    expect(tmux.modes()).toEqual(RESTORED);
+    const screen = await tmux.waitFor("--ca-file: cannot read /nonexistent/ca.pem");
+    expect(screen).not.toContain("pkgtrust setup");
+    expect(snapshotTree(target)).toEqual(before);
+  });
+
   it("SIGTERM on the key review is taken as Ctrl-C", async () => {
     const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("good")] });
     await start(tmux, "3/4 Key review");
