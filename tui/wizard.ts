@@ -71,13 +71,9 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     autoPadding: false,
     // No title: blessed would send an xterm OSC sequence, which a console may print.
   });
+  // blessed's typings leave out the terminfo it read.
   const { tput } = screen as unknown as {
-    tput: {
-    strings: Record<string, string | undefined>;
-    numbers: Record<string, number | undefined>;
-    brokenACS?: boolean;
-    unicode?: boolean;
-    };
+    tput: { strings: Record<string, string | undefined>; numbers: Record<string, number | undefined>; brokenACS?: boolean; unicode?: boolean };
   };
   // Line drawing through the alternate character set (vt100's acsc) or UTF-8; plain ASCII otherwise.
   const lineDrawing = (Boolean(tput.strings.enter_alt_charset_mode) && Boolean(tput.strings.acs_chars) && !tput.brokenACS) || tput.unicode === true;
@@ -89,6 +85,8 @@ export async function runWizard(options: WizardOptions): Promise<number> {
   let state: WizardState = initialState(options.repository, options.note);
   let timer: NodeJS.Timeout | undefined;
   let lastDraw = 0;
+  /** Set once the terminal is given back: nothing may draw after that. */
+  let closed = false;
   let run: { controller: AbortController; cancelled: boolean; review?: (accepted: boolean) => void; done: Promise<unknown> } | undefined;
   let settle: { resolve(status: number): void; reject(error: unknown): void } | undefined;
   const result = new Promise<number>((resolve, reject) => (settle = { resolve, reject }));
@@ -96,6 +94,7 @@ export async function runWizard(options: WizardOptions): Promise<number> {
   const draw = () => {
     clearTimeout(timer);
     timer = undefined;
+    if (closed) return;
     lastDraw = Date.now();
     const lines = renderScreen(state, { width: screen.width as number, height: screen.height as number }, borders);
     view.setContent(lines.map((line) => tagged(line, colour)).join("\n"));
@@ -169,8 +168,13 @@ export async function runWizard(options: WizardOptions): Promise<number> {
 
   // Ctrl-C arrives as a key in raw mode; signals from outside take the same way out.
   const interrupt = () => dispatch({ type: "key", key: { name: "C-c" } });
-  const crash = (error: unknown) => {
+  const restore = () => {
+    closed = true;
+    clearTimeout(timer);
     screen.destroy();
+  };
+  const crash = (error: unknown) => {
+    if (!closed) restore();
     // Let a run under way roll back before reporting the bug.
     cancel();
     void (run?.done ?? Promise.resolve()).then(() => settle?.reject(error));
@@ -190,9 +194,8 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     draw();
     return await result;
   } finally {
-    clearTimeout(timer);
     for (const signal of signals) process.removeListener(signal, interrupt);
     process.removeListener("uncaughtException", crash);
-    screen.destroy();
+    if (!closed) restore();
   }
 }
