@@ -22,7 +22,7 @@ export function startupSection(): SectionResult {
   const bare = fastest(["-e", "0"]);
   const version = fastest([DIST, "--version"]);
   const ratio = version / bare;
-  const row = (label: string, seconds: number) => `${label.padEnd(34)}${seconds.toFixed(3)} s  ${(seconds / bare).toFixed(2)}x`;
+  const row = (label: string, seconds: number) => `${label.padEnd(38)}${seconds.toFixed(3)} s  ${(seconds / bare).toFixed(2)}x`;
   const lines = [
     row("node -e 0", bare),
     `${row("dist: pkgtrust --version", version)} (target <= ${TARGET}) ${ratio <= TARGET ? "ok" : "MISSED"}`,
