@@ -110,12 +110,7 @@ function withButtons(body: Line[], buttonLine: Line, rows: number): Line[] {
 }
 
 function repositoryBody(state: WizardState, width: number, rows: number): Line[] {
-  const body: Line[] = [BLANK];
-  const intro =
-    "pkgtrust fetches the key bundle (pkg_keys.pem) of the package repository, checks it against the " +
-    "base-system anchor, configures pkg_install and test-installs a signed package. " +
-    "Nothing is written before you accept the keys.";
-  body.push(...para(intro, width));
+  const body: Line[] = [BLANK, ...para("Fetches this repository's keys, verifies them, then configures pkg_install.", width)];
   body.push(BLANK, plain("Package repository URL (or absolute path):"));
   body.push(field(state, width));
   if (state.urlProblem !== undefined) for (const line of labelled("! ", state.urlProblem, width)) body.push([{ text: line, style: "bad" }]);
@@ -203,7 +198,7 @@ function reviewBody(state: WizardState, width: number, rows: number): Line[] {
   const { certificates } = state;
   const valid = certificates.filter((c) => c.status === "valid").length;
   const head: Line[] = [];
-  head.push(...para(`The key bundle of ${state.url.trim()} verifies against the anchor. Accept installs the ${valid} valid of its ${certificates.length} certificates.`, width));
+  head.push(...para(`The key bundle of ${state.url.trim()} verifies against the anchor. Accept installs the ${valid} valid of its ${certificates.length} certificates; nothing has been written yet.`, width));
   head.push(BLANK);
   // Whole certificates from reviewScroll on, as many as fit above the buttons and the position line.
   const room = rows - head.length - 3;
