@@ -4,7 +4,8 @@
  *
  * - $version: NetBSD releases keep their ABI, so the CDN keeps one directory per major
  *   release ("10.0" serves 10.0, 10.1, ...; pub/pkgsrc/packages/README.md): MAJOR.0.
- * - $arch: the CDN's directory names are NetBSD's MACHINE_ARCH, except x86_64 (amd64).
+ * - $arch: the CDN's directory names are NetBSD's MACHINE_ARCH, except x86_64 (amd64); a
+ *   MACHINE that covers several (evbarm) is settled by the running Node's process.arch.
  * - The running system is read from os.type()/os.release()/os.machine(); a target mounted at
  *   --root from the first line of its /etc/release ("NetBSD 10.1/amd64").
  * Anything else (another OS, an unknown port, no /etc/release) falls back to amd64 10.0 and
@@ -29,6 +30,11 @@ export interface SystemInfo {
   readonly release: string;
   /** os.machine() (uname -m) or MACHINE from /etc/release: "amd64", "x86_64", "evbarm", ... */
   readonly machine: string;
+  /**
+   * process.arch of the running Node, for ports whose MACHINE covers several CPU
+   * architectures (evbarm is aarch64 or earmv7hf): only known for the running system.
+   */
+  readonly nodeArch?: string;
 }
 
 const FALLBACK = { arch: "amd64", version: "10.0" } as const;
@@ -63,6 +69,9 @@ const ARCH: Readonly<Record<string, string>> = {
   riscv64: "riscv64",
 };
 
+/** process.arch to the CDN's directory names. */
+const NODE_ARCH: Readonly<Record<string, string>> = { x64: "amd64", ia32: "i386", arm64: "aarch64", arm: "earmv7hf", ppc: "powerpc", riscv64: "riscv64" };
+
 export function cdnUrl(arch: string, version: string): string {
   return `https://cdn.NetBSD.org/pub/pkgsrc/packages/NetBSD/${arch}/${version}/All`;
 }
@@ -70,7 +79,7 @@ export function cdnUrl(arch: string, version: string): string {
 /** The default for a system described by `info`; `where` names it in the note ("this system", "the target"). */
 export function defaultFor(info: SystemInfo, where: string): DefaultRepository {
   const major = /^(\d+)\./.exec(info.release)?.[1];
-  const arch = ARCH[info.machine.toLowerCase()];
+  const arch = ARCH[info.machine.toLowerCase()] ?? (info.nodeArch === undefined ? undefined : NODE_ARCH[info.nodeArch]);
   if (info.type !== "NetBSD" || major === undefined || arch === undefined) {
     const seen = info.type === "" ? "unknown (no NetBSD /etc/release)" : `${info.type} ${info.release}/${info.machine}`;
     return { url: cdnUrl(FALLBACK.arch, FALLBACK.version), ...FALLBACK, note: `Default for NetBSD ${FALLBACK.version}/${FALLBACK.arch}: ${where} reads as ${seen}; change the URL if it does not match.` };
@@ -86,7 +95,7 @@ export function parseRelease(text: string): SystemInfo | undefined {
 }
 
 /** The default repository of the system being configured: the running one, or the target at --root. */
-export async function defaultRepository(root: TargetRoot, running: SystemInfo = { type: os.type(), release: os.release(), machine: os.machine() }): Promise<DefaultRepository> {
+export async function defaultRepository(root: TargetRoot, running: SystemInfo = { type: os.type(), release: os.release(), machine: os.machine(), nodeArch: process.arch }): Promise<DefaultRepository> {
   if (root.dir === "/") return defaultFor(running, "this system");
   const text = await readFile(root.hostPath("/etc/release"), "utf8").catch(() => "");
   return defaultFor(parseRelease(text) ?? { type: "", release: "", machine: "" }, "the target");

@@ -23,6 +23,11 @@ describe("the default repository URL", () => {
     expect(found.note).toBe(`Default for this system, NetBSD ${release}/${machine}.`);
   });
 
+  it("settles evbarm by the running Node's architecture", () => {
+    expect(defaultFor({ type: "NetBSD", release: "10.1", machine: "evbarm", nodeArch: "arm64" }, "this system").url).toBe(cdnUrl("aarch64", "10.0"));
+    expect(defaultFor({ type: "NetBSD", release: "10.1", machine: "evbarm", nodeArch: "arm" }, "this system").url).toBe(cdnUrl("earmv7hf", "10.0"));
+  });
+
   it.each([
     [{ type: "Linux", release: "6.8.0-49-generic", machine: "x86_64" }, "Linux 6.8.0-49-generic/x86_64"],
     [{ type: "NetBSD", release: "10.1", machine: "evbarm" }, "NetBSD 10.1/evbarm"],
