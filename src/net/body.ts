@@ -22,13 +22,17 @@ export interface Metering {
  * progress. Leaving early (an error, the consumer's break, or return() before the first
  * chunk, as urlExists does) releases the source, which closes the connection or the file.
  */
-export function meteredBody(source: AsyncIterable<Uint8Array> & { destroy?(): unknown }, metering: Metering): AsyncIterableIterator<Uint8Array> {
+type StreamLike = { destroy?(): unknown; on?(event: "error", listener: () => void): unknown };
+
+export function meteredBody(source: AsyncIterable<Uint8Array> & StreamLike, metering: Metering): AsyncIterableIterator<Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
   const metered = meter(iterator, metering);
   // A generator's finally never runs when it is returned before it started, and a stream's
-  // own async iterator is such a generator: destroy a stream source outright.
+  // own async iterator is such a generator: destroy a stream source outright. An unread
+  // undici body then reports RequestAbortedError, which is expected here, not a crash.
   const release = async () => {
     await iterator.return?.().catch(() => undefined);
+    source.on?.("error", () => undefined);
     source.destroy?.();
   };
   return {
