@@ -299,12 +299,13 @@ describe("terminals an installer meets", () => {
     const { tmux } = wizard();
     await tmux.waitFor("1/4 Repository");
     tmux.resize(100, 30);
-    const wide = await tmux.waitFor((screen) => screen.split("\n")[0]?.length === 100);
+    // Wait for the whole frame: the redraw reaches the bottom border last.
+    const wide = await tmux.waitFor((screen) => screen.split("\n")[0]?.length === 100 && /^mq{98}j$/.test(screen.split("\n")[28] ?? ""));
     expect(wide.split("\n")[0]).toMatch(/^lq pkgtrust setup q+ 1\/4 Repository qk$/);
     expect(wide.split("\n")).toHaveLength(30);
     expect(wide.split("\n")[28]).toMatch(/^mq{98}j$/);
     tmux.resize(80, 24);
-    const back = await tmux.waitFor((screen) => screen.split("\n")[0]?.length === 80);
+    const back = await tmux.waitFor((screen) => screen.split("\n")[0]?.length === 80 && /^mq{78}j$/.test(screen.split("\n")[22] ?? ""));
     expect(back.split("\n")).toHaveLength(24);
     tmux.send("C-c");
     expect(await tmux.exitStatus()).toBe(130);
