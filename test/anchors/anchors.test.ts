@@ -2,15 +2,14 @@ import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCatalogue, readCatalogue, shippedCatalogue, type Catalogue } from "../../src/anchors/catalogue.js";
 import { checkAnchors } from "../../src/anchors/check.js";
-import { run } from "../../src/cli/main.js";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { TargetRoot } from "../../src/config/target-root.js";
 import { EXIT } from "../../src/errors.js";
+import { runCli } from "../fixtures/cli.js";
 import { TestPki, type Issued } from "../fixtures/pki.js";
 
 const execFileAsync = promisify(execFile);
@@ -37,13 +36,6 @@ function target(...pems: string[]): TargetRoot {
   return new TargetRoot(dir);
 }
 
-async function runCli(argv: string[]) {
-  const stdout = new PassThrough();
-  const out: Buffer[] = [];
-  stdout.on("data", (b: Buffer) => out.push(b));
-  const status = await run({ argv, stdout, stderr: new PassThrough(), env: {}, cwd: process.cwd(), isTTY: false, now: new Date() });
-  return { status, stdout: Buffer.concat(out).toString() };
-}
 
 beforeAll(async () => {
   pki = await TestPki.create();

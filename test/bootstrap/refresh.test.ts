@@ -2,9 +2,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../src/cli/main.js";
+import { runCli } from "../fixtures/cli.js";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { EXIT } from "../../src/errors.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
@@ -28,14 +27,7 @@ afterAll(async () => {
   rmSync(www, { recursive: true, force: true });
 });
 
-async function cli(argv: string[], now = NOW) {
-  const stdout = new PassThrough();
-  const chunks: Buffer[] = [];
-  stdout.on("data", (b: Buffer) => chunks.push(b));
-  const status = await run({ argv, stdout, stderr: new PassThrough(), env: { PKGTRUST_PKG_ADD: "none" }, cwd: www, isTTY: false, now });
-  const text = Buffer.concat(chunks).toString();
-  return { status, json: text.startsWith("{") ? JSON.parse(text) : undefined, text };
-}
+const cli = (argv: string[], now = NOW) => runCli(argv, { now, cwd: www, env: { PKGTRUST_PKG_ADD: "none" } });
 
 let repos = 0;
 /** A repository whose bundle can be replaced between runs, and a target configured from it. */
@@ -47,7 +39,7 @@ async function configured(bundle: string, signer: Issued) {
   writeFileSync(path.join(target, DEFAULT_ANCHOR), trust.root.certPem);
   const url = new URL(`${name}/All/`, server.httpUrl).href;
   const setup = await cli(["setup", "--repo", url, "--root", target, "--json"]);
-  expect(setup.status, setup.text).toBe(EXIT.OK);
+  expect(setup.status, setup.stdout).toBe(EXIT.OK);
   const publish = (pem: string) => writeFileSync(path.join(www, name, "All/pkg_keys.pem"), pem);
   return { target, publish };
 }
@@ -65,7 +57,7 @@ describe("refresh", () => {
       packages: [{ pkgname: "digest-20220214", signer: rotated, chain: [trust.ca] }],
     });
     const refreshed = await cli(["refresh", "--root", target, "--json"]);
-    expect(refreshed.status, refreshed.text).toBe(EXIT.OK);
+    expect(refreshed.status, refreshed.stdout).toBe(EXIT.OK);
     const revoked = refreshed.json.certificates.find((c: { subject: string }) => c.subject === "CN=build machine");
     expect(revoked).toMatchObject({ status: "invalid", code: "CERT_REVOKED" });
     const chain = readFileSync(path.join(target, refreshed.json.files.find((f: { path: string }) => f.path.endsWith("chain.pem")).path), "utf8");
@@ -120,7 +112,7 @@ describe("status", () => {
   it("reports the configuration, fingerprints and days left, and exits 0 when all is well", async () => {
     const { target } = await configured(trust.ca.certPem + trust.build.certPem, trust.build);
     const status = await cli(["status", "--root", target, "--json"]);
-    expect(status.status, status.text).toBe(EXIT.OK);
+    expect(status.status, status.stdout).toBe(EXIT.OK);
     expect(status.json).toMatchObject({ healthy: true, anchorFile: DEFAULT_ANCHOR, warnings: [] });
     expect(status.json.certificates.map((c: { sha256: string }) => c.sha256)).toContain(readCertSha(trust.build));
   });

@@ -1,20 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../src/cli/main.js";
 import { EXIT } from "../../src/errors.js";
+import { runCli as runCliAt } from "../fixtures/cli.js";
 import { TestPki, type Issued } from "../fixtures/pki.js";
 
-async function runCli(argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (b: Buffer) => out.push(b));
-  stderr.on("data", (b: Buffer) => err.push(b));
-  const status = await run({ argv, stdout, stderr, env: {}, cwd: process.cwd(), isTTY: false, now: new Date("2026-06-01T00:00:00Z") });
-  return { status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
+const runCli = (argv: string[]) => runCliAt(argv, { now: new Date("2026-06-01T00:00:00Z") });
+
 
 let pki: TestPki;
 let root: Issued;

@@ -1,23 +1,15 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { environmentAnswers, MAX_ANSWERS_BYTES, parseAnswers, withAnswers } from "../../src/cli/answers.js";
-import { run } from "../../src/cli/main.js";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { EXIT } from "../../src/errors.js";
+import { runCli } from "../fixtures/cli.js";
 import { TestPki } from "../fixtures/pki.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { standardPki, writeRepository } from "../fixtures/repository.js";
 
-async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const out: Buffer[] = [];
-  stdout.on("data", (b: Buffer) => out.push(b));
-  const status = await run({ argv, stdout, stderr: new PassThrough(), env, cwd: process.cwd(), isTTY: false, now: new Date() });
-  return { status, stdout: Buffer.concat(out).toString() };
-}
 
 const spec = {
   repo: { type: "string" },
@@ -101,7 +93,7 @@ describe("pkgtrust setup --answers", () => {
   it("sets up unattended from an answer file and PKGTRUST_ROOT", async () => {
     const answers = path.join(www, "answers.json");
     writeFileSync(answers, JSON.stringify({ repo: new URL("repo", server.httpUrl).href, anchor: "/etc/anchor.pem", "no-test-install": true, json: true }));
-    const result = await runCli(["setup", "--answers", answers], { PKGTRUST_ROOT: target, PKGTRUST_ANCHOR: DEFAULT_ANCHOR });
+    const result = await runCli(["setup", "--answers", answers], { env: { PKGTRUST_ROOT: target, PKGTRUST_ANCHOR: DEFAULT_ANCHOR } });
     expect(result.status, result.stdout).toBe(EXIT.OK);
     expect(JSON.parse(result.stdout).ok).toBe(true);
     expect(readFileSync(path.join(target, "etc/pkg_install.conf"), "utf8")).toContain("VERIFIED_INSTALLATION=always");

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +7,7 @@ import { setupJsonSchema } from "../../src/cli/bootstrap-output.js";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { EXIT } from "../../src/errors.js";
 import { TestPki } from "../fixtures/pki.js";
+import { runProcess } from "../fixtures/process.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { standardPki, writeRepository } from "../fixtures/repository.js";
 
@@ -34,18 +34,8 @@ afterAll(async () => {
   rmSync(www, { recursive: true, force: true });
 });
 
-/** The real binary, as sysinst or a fleet script runs it: no terminal, stdin closed. Async: the server runs in this process. */
-function pkgtrust(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", PKGTRUST_PKG_ADD: "none" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    child.once("error", reject);
-    child.once("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** The real binary, as sysinst or a fleet script runs it. */
+const pkgtrust = (...args: string[]) => runProcess(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "", PKGTRUST_PKG_ADD: "none" } });
 
 describe("the pkgtrust binary, unattended", () => {
   it("never prompts without a terminal: a missing --repo is a coded usage error", async () => {

@@ -4,7 +4,6 @@
  * against it: setup against the loopback repository, verify-package, the wizard in tmux.
  * Needs `npm run build` (npm test builds first).
  */
-import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setupJsonSchema } from "../../src/cli/bootstrap-output.js";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { EXIT } from "../../src/errors.js";
+import { runProcess, type ProcessResult } from "../fixtures/process.js";
 import { TestPki } from "../fixtures/pki.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { standardPki, writeRepository } from "../fixtures/repository.js";
@@ -71,21 +71,13 @@ function newTarget(): string {
 }
 
 /** `node pkgtrust.mjs ARGS` in the empty directory, no terminal; `blessed` says whether blessed was evaluated. */
-function node(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; blessed: boolean }> {
+async function node(...args: string[]): Promise<ProcessResult & { blessed: boolean }> {
   const out = path.join(work, `probe-${Math.random().toString(36).slice(2)}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", pathToFileURL(probe).href, dist, ...args], {
-      cwd: alone,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { PATH: process.env.PATH ?? "", PKGTRUST_PKG_ADD: "none", PKGTRUST_PROBE_OUT: out },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    child.once("error", reject);
-    child.once("close", (status) => resolve({ status, stdout, stderr, blessed: readFileSync(out, "utf8") === "true" }));
+  const result = await runProcess(process.execPath, ["--import", pathToFileURL(probe).href, dist, ...args], {
+    cwd: alone,
+    env: { PATH: process.env.PATH ?? "", PKGTRUST_PKG_ADD: "none", PKGTRUST_PROBE_OUT: out },
   });
+  return { ...result, blessed: readFileSync(out, "utf8") === "true" };
 }
 
 describe("dist/pkgtrust.mjs alone in an empty directory", () => {

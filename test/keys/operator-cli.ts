@@ -1,29 +1,11 @@
 /** Runs pkgtrust in-process in a working directory, for the operator command tests. */
 import { execFile } from "node:child_process";
-import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
-import { run } from "../../src/cli/main.js";
+import { runCli, type CliResult } from "../fixtures/cli.js";
 
-export interface CliResult {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** stdout parsed when it is JSON. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON output
-  readonly json: any;
-}
 
-export async function pkgtrust(argv: readonly string[], options: { cwd: string; now?: Date; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (b: Buffer) => out.push(b));
-  stderr.on("data", (b: Buffer) => err.push(b));
-  const status = await run({ argv: [...argv], stdout, stderr, env: options.env ?? {}, cwd: options.cwd, isTTY: false, now: options.now ?? new Date() });
-  const text = Buffer.concat(out).toString();
-  return { status, stdout: text, stderr: Buffer.concat(err).toString(), json: text.startsWith("{") ? JSON.parse(text) : undefined };
-}
+/** pkgtrust in-process; a cwd is required so that relative paths in a test name its temp dir. */
+export const pkgtrust = (argv: readonly string[], options: { cwd: string; now?: Date; env?: NodeJS.ProcessEnv }): Promise<CliResult> => runCli(argv, options);
 
 const execFileAsync = promisify(execFile);
 

@@ -9,7 +9,7 @@ import { readCertificateFile } from "../../src/pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 import { makeInnerPackage } from "../fixtures/packages.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
-import { runCli } from "../package/run-cli.js";
+import { runCli } from "../fixtures/cli.js";
 
 let pki: TestPki;
 let root: Issued;

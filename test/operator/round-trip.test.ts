@@ -15,7 +15,8 @@ import { readSettings } from "../../src/config/pkg-install-conf.js";
 import { EXIT } from "../../src/errors.js";
 import { makeInnerPackage } from "../fixtures/packages.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
-import { openssl, pkgtrust, type CliResult } from "../keys/operator-cli.js";
+import type { CliResult } from "../fixtures/cli.js";
+import { openssl, pkgtrust } from "../keys/operator-cli.js";
 
 const PKGNAME = "digest-20220214";
 const execFileAsync = promisify(execFile);

@@ -5,7 +5,7 @@ import { outputSchema } from "../../src/cli/commands/verify-package.js";
 import { EXIT } from "../../src/errors.js";
 import { buildPackageCases, type PackageCases } from "../fixtures/cases.js";
 import { NOW } from "../fixtures/pki.js";
-import { runCli } from "./run-cli.js";
+import { runCli } from "../fixtures/cli.js";
 
 let fixtures: PackageCases;
 beforeAll(async () => {

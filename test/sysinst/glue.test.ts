@@ -3,7 +3,6 @@
  * on the install medium), the built dist/pkgtrust.mjs as `pkgtrust`, a fake target root
  * and the loopback repositories. Async children only: the server runs in this process.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,6 +12,7 @@ import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { EXIT } from "../../src/errors.js";
 import { TestPki } from "../fixtures/pki.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
+import { runProcess, type ProcessResult } from "../fixtures/process.js";
 import { snapshotTree, standardPki, writeRepository } from "../fixtures/repository.js";
 
 const GLUE = fileURLToPath(new URL("../../contrib/sysinst/pkgtrust-setup.sh", import.meta.url));
@@ -57,19 +57,8 @@ function newTarget(anchor: string | null = anchorPem): string {
 
 const url = (name: string) => new URL(`${name}/All`, server.httpUrl).href;
 
-function glue(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", [GLUE, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, PKGTRUST: DIST, PKGTRUST_PKG_ADD: "none", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    child.once("error", reject);
-    child.once("close", (status) => resolve({ status, stdout, stderr }));
-  });
+function glue(args: string[], env: Record<string, string> = {}): Promise<ProcessResult> {
+  return runProcess("/bin/sh", [GLUE, ...args], { env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, PKGTRUST: DIST, PKGTRUST_PKG_ADD: "none", ...env } });
 }
 
 /** The target's files apart from the glue's own log in /tmp. */
