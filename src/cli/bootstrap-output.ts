@@ -2,20 +2,10 @@ import { z } from "zod";
 import type { SetupOutcome } from "../bootstrap/setup.js";
 import { EXIT } from "../errors.js";
 import type { CommandContext } from "./command.js";
+import { certificateVerdictJson } from "./certificate-json.js";
 import { writeJson } from "./output.js";
 
-const certificate = z.object({
-  subject: z.string(),
-  issuer: z.string(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  role: z.enum(["intermediate", "signing", "other"]),
-  status: z.enum(["valid", "invalid"]),
-  code: z.string().optional(),
-  reason: z.string(),
-  notBefore: z.string(),
-  notAfter: z.string(),
-  daysLeft: z.number().int(),
-});
+const certificate = certificateVerdictJson.extend({ daysLeft: z.number().int() });
 
 /** The JSON of `setup` and `refresh`, the contract sysinst's glue reads (docs/releng.md). */
 export const setupJsonSchema = z.discriminatedUnion("ok", [

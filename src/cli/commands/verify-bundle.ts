@@ -5,6 +5,7 @@ import { readBundle, verifyBundle, type BundleVerdict } from "../../bundle/verif
 import { EXIT } from "../../errors.js";
 import { CertificateError } from "../../pki/errors.js";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../../pki/path.js";
+import { certificateVerdictJson } from "../certificate-json.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
@@ -20,18 +21,7 @@ const outputSchema = z.object({
   valid: z.boolean(),
   time: z.string(),
   certificates: z.array(
-    z.object({
-      subject: z.string(),
-      issuer: z.string(),
-      sha256: z.string().regex(/^[0-9a-f]{64}$/),
-      role: z.enum(["intermediate", "signing", "other"]),
-      status: z.enum(["valid", "invalid"]),
-      code: z.string().optional(),
-      reason: z.string(),
-      notBefore: z.string(),
-      notAfter: z.string(),
-      path: z.array(z.string()),
-    }),
+    certificateVerdictJson.extend({ path: z.array(z.string()) }),
   ),
   crls: z.array(
     z.object({
