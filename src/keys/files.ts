@@ -1,18 +1,14 @@
-import { access, open, readFile, rm } from "node:fs/promises";
+import { access, open, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { OperatorError } from "./operator-errors.js";
+import { readInputText } from "../input-file.js";
 
 /** Private keys are readable by their owner only; certificates and CRLs are public. */
 export const KEY_MODE = 0o600;
 export const PUBLIC_MODE = 0o644;
 
-export async function readInput(path: string, cwd: string, code: "KEYS_INPUT_UNREADABLE" | "BUNDLE_INPUT_UNREADABLE" = "KEYS_INPUT_UNREADABLE"): Promise<string> {
-  try {
-    return await readFile(resolve(cwd, path), "utf8");
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new OperatorError(code, `cannot read ${path}: ${reason}`, { cause: error, detail: { file: path } });
-  }
+export function readInput(path: string, cwd: string, code: "KEYS_INPUT_UNREADABLE" | "BUNDLE_INPUT_UNREADABLE" = "KEYS_INPUT_UNREADABLE"): Promise<string> {
+  return readInputText(path, cwd, (message, options) => new OperatorError(code, message, options));
 }
 
 function exists(path: string): OperatorError {

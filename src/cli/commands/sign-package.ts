@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { EXIT } from "../../errors.js";
@@ -7,6 +6,7 @@ import { signPackage } from "../../keys/sign-package.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
+import { readInputText } from "../../input-file.js";
 
 const schema = z.object({
   key: z.string({ error: "a private key is required (--key FILE)" }).min(1),
@@ -26,13 +26,7 @@ export const outputSchema = z.object({
   warnings: z.array(z.string()),
 });
 
-async function readText(path: string, cwd: string): Promise<string> {
-  try {
-    return await readFile(resolve(cwd, path), "utf8");
-  } catch (error) {
-    throw new SigningError("SIGN_IO", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file: path } });
-  }
-}
+const readText = (path: string, cwd: string) => readInputText(path, cwd, (message, options) => new SigningError("SIGN_IO", message, options));
 
 export const command: Command = {
   name: "sign-package",

@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { z } from "zod";
 import { readBundle, verifyBundle, type BundleVerdict } from "../../bundle/verify.js";
 import { EXIT } from "../../errors.js";
@@ -9,6 +7,7 @@ import { certificateVerdictJson } from "../certificate-json.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
+import { readInputText } from "../../input-file.js";
 
 const schema = z.object({
   anchor: z.string({ error: "an anchor file is required (--anchor FILE)" }).min(1),
@@ -37,16 +36,8 @@ const outputSchema = z.object({
   ),
 });
 
-async function readInput(path: string, cwd: string): Promise<string> {
-  try {
-    return await readFile(resolve(cwd, path), "utf8");
-  } catch (error) {
-    throw new CertificateError("INPUT_UNREADABLE", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      cause: error,
-      detail: { source: path },
-    });
-  }
-}
+const readInput = (path: string, cwd: string) =>
+  readInputText(path, cwd, (message, options) => new CertificateError("INPUT_UNREADABLE", message, { ...options, detail: { source: path } }));
 
 function toJson(verdict: BundleVerdict, time: Date): z.infer<typeof outputSchema> {
   return {

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { readSettings } from "../../config/pkg-install-conf.js";
@@ -13,6 +12,7 @@ import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
+import { readInputText } from "../../input-file.js";
 
 const schema = z.object({
   anchor: z.string().min(1).optional(),
@@ -42,13 +42,7 @@ export const outputSchema = z.object({
   warnings: z.array(z.string()),
 });
 
-async function readText(path: string, cwd: string): Promise<string> {
-  try {
-    return await readFile(resolve(cwd, path), "utf8");
-  } catch (error) {
-    throw new PackageError("PKG_UNREADABLE", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file: path } });
-  }
-}
+const readText = (path: string, cwd: string) => readInputText(path, cwd, (message, options) => new PackageError("PKG_UNREADABLE", message, options));
 
 async function certificates(path: string | undefined, cwd: string): Promise<Certificate[]> {
   return path === undefined ? [] : readCertificateFile(await readText(path, cwd), path).certificates;
