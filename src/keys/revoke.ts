@@ -9,6 +9,7 @@ import type { LoadedCa } from "./ca.js";
 import { authorityKeyIdentifier, importSigningKey, signingAlgorithm } from "./issue.js";
 import { OperatorError } from "./operator-errors.js";
 import { pemBlock } from "./pem-block.js";
+import { normalizeSerial } from "../pki/serial.js";
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_NEXT_UPDATE_DAYS = 30;
@@ -20,7 +21,7 @@ export const DEFAULT_NEXT_UPDATE_DAYS = 30;
 export function normaliseSerial(input: string): string {
   const hex = input.trim().replace(/^0x/i, "").replace(/:/g, "").toLowerCase();
   if (!/^[0-9a-f]+$/.test(hex)) throw new OperatorError("KEYS_BAD_SERIAL", `'${input}' is not a hexadecimal serial number`, { detail: { serial: input } });
-  const stripped = hex.replace(/^0+(?=.)/, "");
+  const stripped = normalizeSerial(hex);
   // RFC 5280 4.1.2.2: at most 20 octets, positive.
   if (stripped.length > 40 || stripped === "0") throw new OperatorError("KEYS_BAD_SERIAL", `'${input}' is not a valid serial number (1 to 20 octets, positive)`, { detail: { serial: input } });
   return stripped;

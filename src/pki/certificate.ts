@@ -2,6 +2,7 @@ import { X509Certificate as OpenSslCertificate, createHash } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Version } from "@peculiar/asn1-x509";
 import { parseCrl, type Crl } from "./crl.js";
+import { normalizeSerial } from "./serial.js";
 import { CertificateError } from "./errors.js";
 import { readPem } from "./pem.js";
 import * as x509 from "./x509.js";
@@ -73,10 +74,6 @@ const SIGNATURE_NAMES: Record<string, string> = {
 const KNOWN_CRITICAL = new Set(["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.32", "2.5.29.35", "2.5.29.37"]);
 
 const KEY_USAGE_NAMES = Object.entries(x509.KeyUsageFlags).filter((e): e is [string, number] => typeof e[1] === "number");
-
-export function normalizeSerial(hex: string): string {
-  return hex.toLowerCase().replace(/^0+(?=.)/, "");
-}
 
 function hex(bytes: ArrayBuffer | Uint8Array): string {
   return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex");

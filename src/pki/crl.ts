@@ -2,6 +2,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificateList, CRLNumber, id_ce_cRLNumber } from "@peculiar/asn1-x509";
 import type { Certificate } from "./certificate.js";
 import { CertificateError } from "./errors.js";
+import { normalizeSerial } from "./serial.js";
 import * as x509 from "./x509.js";
 
 export interface Crl {
@@ -20,10 +21,6 @@ export interface Crl {
   readonly source?: string;
   readonly line?: number;
   readonly parsed: x509.X509Crl;
-}
-
-function normalizeSerial(hex: string): string {
-  return hex.toLowerCase().replace(/^0+(?=.)/, "");
 }
 
 export function parseCrl(der: Uint8Array, source = "crl", line?: number): Crl {
