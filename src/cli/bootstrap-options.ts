@@ -6,7 +6,7 @@ import { createDispatcher } from "../net/dispatcher.js";
 import { UsageError } from "./errors.js";
 
 /** Options shared by setup and refresh. */
-export const networkOptionSpec = {
+export const bootstrapOptionSpec = {
   "ca-file": { type: "string" },
   root: { type: "string" },
   config: { type: "string" },
@@ -19,7 +19,7 @@ export const networkOptionSpec = {
 
 export const targetPath = z.string().startsWith("/", "give the path as the target system sees it, starting with '/'");
 
-export const networkOptionSchema = z.object({
+export const bootstrapOptionSchema = z.object({
   "ca-file": z.string().min(1).optional(),
   root: z.string().min(1).default("/"),
   config: targetPath.optional(),
@@ -29,9 +29,9 @@ export const networkOptionSchema = z.object({
   "test-package": z.string().min(1).optional(),
   "no-test-install": z.boolean().default(false),
 });
-export type NetworkOptions = z.infer<typeof networkOptionSchema>;
+export type BootstrapOptions = z.infer<typeof bootstrapOptionSchema>;
 
-export async function dispatcherFor(options: NetworkOptions, env: NodeJS.ProcessEnv) {
+export async function dispatcherFor(options: BootstrapOptions, env: NodeJS.ProcessEnv) {
   let ca: string | undefined;
   if (options["ca-file"] !== undefined) {
     ca = await readFile(options["ca-file"], "utf8").catch((error: Error) => {
@@ -53,7 +53,7 @@ export async function pkgAddFor(root: TargetRoot, env: NodeJS.ProcessEnv): Promi
   return root.dir === "/" ? findPkgAdd(root) : undefined;
 }
 
-export function checkTestInstallOptions(options: NetworkOptions): void {
+export function checkTestInstallOptions(options: BootstrapOptions): void {
   if (options["test-package"] !== undefined && options["no-test-install"]) {
     throw new UsageError("USAGE_BAD_OPTION", "--test-package and --no-test-install exclude each other");
   }

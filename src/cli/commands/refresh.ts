@@ -1,7 +1,7 @@
 import { runSetup } from "../../bootstrap/setup.js";
 import { loadState } from "../../bootstrap/status.js";
 import { TargetRoot } from "../../config/target-root.js";
-import { checkTestInstallOptions, dispatcherFor, networkOptionSchema, networkOptionSpec, pkgAddFor } from "../bootstrap-options.js";
+import { checkTestInstallOptions, dispatcherFor, bootstrapOptionSchema, bootstrapOptionSpec, pkgAddFor } from "../bootstrap-options.js";
 import { reportOutcome } from "../bootstrap-output.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
@@ -12,7 +12,7 @@ export const command: Command = {
   summary: "Re-fetch the configured repository's key bundle (key rotation), refusing one older than the last accepted.",
   usage: "refresh [--config FILE] [--root DIR] [--ca-file FILE] [--test-package NAME | --no-test-install] [--allow-weak] [--json]",
   async run(context) {
-    const { options, positionals } = parseCommandLine(context.argv, networkOptionSpec, networkOptionSchema);
+    const { options, positionals } = parseCommandLine(context.argv, bootstrapOptionSpec, bootstrapOptionSchema);
     requirePositionals(positionals, []);
     checkTestInstallOptions(options);
     const root = new TargetRoot(options.root);

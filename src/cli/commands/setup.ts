@@ -4,15 +4,15 @@ import { BootstrapError } from "../../bootstrap/errors.js";
 import { runSetup, type SetupRequest } from "../../bootstrap/setup.js";
 import { DEFAULT_ANCHOR } from "../../config/layout.js";
 import { TargetRoot } from "../../config/target-root.js";
-import { checkTestInstallOptions, dispatcherFor, networkOptionSchema, networkOptionSpec, pkgAddFor, targetPath } from "../bootstrap-options.js";
+import { checkTestInstallOptions, dispatcherFor, bootstrapOptionSchema, bootstrapOptionSpec, pkgAddFor, targetPath } from "../bootstrap-options.js";
 import { reportOutcome } from "../bootstrap-output.js";
 import { withAnswers } from "../answers.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { plainReporter } from "../reporter.js";
 
-const optionSpec = { ...networkOptionSpec, repo: { type: "string" }, anchor: { type: "string" } } as const;
-const schema = networkOptionSchema.extend({
+const optionSpec = { ...bootstrapOptionSpec, repo: { type: "string" }, anchor: { type: "string" } } as const;
+const schema = bootstrapOptionSchema.extend({
   repo: z.string().min(1).optional(),
   anchor: targetPath.default(DEFAULT_ANCHOR),
 });
