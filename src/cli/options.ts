@@ -42,7 +42,3 @@ export function requirePositionals(positionals: readonly string[], names: readon
   }
   return [...positionals];
 }
-
-export function wantsHelp(argv: readonly string[]): boolean {
-  return argv.includes("--help") || argv.includes("-h");
-}

@@ -21,7 +21,6 @@ export const FetchError = errorClass("FetchError", {
   FETCH_FILE_UNREADABLE: { exit: EXIT.FETCH, next: "Check the file's permissions, or run as a user who may read it." },
 });
 export type FetchError = InstanceType<typeof FetchError>;
-export type FetchErrorCode = FetchError["code"];
 
 /** The URL as shown to people: never the password of a user:password@ URL. */
 export function displayUrl(url: URL): string {

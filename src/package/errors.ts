@@ -29,4 +29,3 @@ export const PackageError = errorClass("PackageError", {
   PKG_CONFIG_MISSING: { exit: EXIT.INPUT, next: "Set CERTIFICATE_ANCHOR_PKGS in pkg_install.conf, or pass --anchor." },
 });
 export type PackageError = InstanceType<typeof PackageError>;
-export type PackageErrorCode = PackageError["code"];
