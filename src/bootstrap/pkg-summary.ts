@@ -16,24 +16,29 @@ export interface PkgSummaryEntry {
   readonly sizePkg?: number;
 }
 
+/** One package's block of pkg_summary(5) lines. */
+export interface SummaryBlock {
+  /** The first value of each variable (multi-line ones such as DESCRIPTION repeat). */
+  readonly fields: ReadonlyMap<string, string>;
+  /** 0-based indexes into `text.split("\n")` of the block's lines. */
+  readonly lines: readonly number[];
+}
+
 /**
- * Parses pkg_summary(5): blocks of VAR=VALUE lines separated by blank lines. A line that
- * is not VAR=VALUE or a block without PKGNAME makes the whole file malformed (it is
- * machine-written, so damage means a broken mirror). Entries whose file name could leave
- * the repository directory are left out.
+ * Splits pkg_summary(5) into blocks of VAR=VALUE lines separated by blank lines. A line
+ * that is not VAR=VALUE makes the whole file malformed (it is machine-written, so damage
+ * means a broken mirror).
  */
-export function parsePkgSummary(text: string, source: string): PkgSummaryEntry[] {
-  const entries: PkgSummaryEntry[] = [];
-  let block = new Map<string, string>();
-  let blockLine = 1;
+export function summaryBlocks(text: string, source: string): SummaryBlock[] {
+  const blocks: SummaryBlock[] = [];
+  let fields = new Map<string, string>();
+  let lines: number[] = [];
   const finish = () => {
-    if (block.size === 0) return;
-    const entry = toEntry(block, source, blockLine);
-    if (entry !== undefined) entries.push(entry);
-    block = new Map();
+    if (lines.length > 0) blocks.push({ fields, lines });
+    fields = new Map();
+    lines = [];
   };
-  const lines = text.split("\n");
-  for (const [index, raw] of lines.entries()) {
+  for (const [index, raw] of text.split("\n").entries()) {
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (line === "") {
       finish();
@@ -43,21 +48,39 @@ export function parsePkgSummary(text: string, source: string): PkgSummaryEntry[]
     if (match === null) {
       throw new RepositoryError("REPO_SUMMARY_MALFORMED", `${source}, line ${index + 1}: not a VAR=VALUE line`, { detail: { source, line: index + 1 } });
     }
-    if (block.size === 0) blockLine = index + 1;
-    // Multi-line variables (DESCRIPTION) repeat; the fields used here appear once.
-    if (!block.has(match[1] as string)) block.set(match[1] as string, match[2] as string);
+    lines.push(index);
+    if (!fields.has(match[1] as string)) fields.set(match[1] as string, match[2] as string);
   }
   finish();
+  return blocks;
+}
+
+/** FILE_NAME, or PKGNAME.tgz when absent (pkg_summary(5)). */
+export function summaryFileName(fields: ReadonlyMap<string, string>): string | undefined {
+  const pkgname = fields.get("PKGNAME");
+  return fields.get("FILE_NAME") ?? (pkgname === undefined ? undefined : `${pkgname}.tgz`);
+}
+
+/**
+ * Parses pkg_summary(5) into its packages. A block without PKGNAME makes the whole file
+ * malformed. Entries whose file name could leave the repository directory are left out.
+ */
+export function parsePkgSummary(text: string, source: string): PkgSummaryEntry[] {
+  const entries: PkgSummaryEntry[] = [];
+  for (const block of summaryBlocks(text, source)) {
+    const entry = toEntry(block.fields, source, (block.lines[0] ?? 0) + 1);
+    if (entry !== undefined) entries.push(entry);
+  }
   return entries;
 }
 
-function toEntry(block: Map<string, string>, source: string, line: number): PkgSummaryEntry | undefined {
+function toEntry(block: ReadonlyMap<string, string>, source: string, line: number): PkgSummaryEntry | undefined {
   const pkgname = block.get("PKGNAME");
   const parts = pkgname === undefined ? null : /^(.+)-([^-]+)$/.exec(pkgname);
   if (pkgname === undefined || parts === null) {
     throw new RepositoryError("REPO_SUMMARY_MALFORMED", `${source}, line ${line}: a package without a valid PKGNAME`, { detail: { source, line } });
   }
-  const fileName = block.get("FILE_NAME") ?? `${pkgname}.tgz`;
+  const fileName = summaryFileName(block) as string;
   // The name is joined to the repository URL: "../x", "/x", "x?y" or "c:x" would point
   // elsewhere, so only plain file names qualify.
   if (!/^[A-Za-z0-9_][A-Za-z0-9._+,~-]*$/.test(fileName) || /^\.+$/.test(fileName)) return undefined;

@@ -41,7 +41,7 @@ export interface SignedPackage {
   readonly warnings: readonly string[];
 }
 
-function readKey(pem: string): KeyObject {
+export function readKey(pem: string): KeyObject {
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
@@ -55,7 +55,7 @@ function readKey(pem: string): KeyObject {
 }
 
 /** pkg_install's signer refusals, in its order (easy_pkcs7_sign). */
-function checkSigner(certPem: string, key: KeyObject): Certificate {
+export function checkSigner(certPem: string, key: KeyObject): Certificate {
   const { certificates } = readCertificateFile(certPem, "--cert");
   const [cert] = certificates;
   if (!cert || certificates.length !== 1) throw new SigningError("SIGN_CERT_COUNT", `the certificate file holds ${certificates.length} certificates, not exactly one`);
@@ -83,18 +83,24 @@ async function hashFile(path: string, size: number): Promise<{ blocks: string[];
   return { blocks, pkgname: await contents.end() };
 }
 
-/** Streams the signed package to `output` (via a temporary file renamed at the end). */
-async function writeSigned(request: SignPackageRequest, members: { hash: Buffer; signature: Buffer; inner: ArMemberInfo }, blocks: readonly string[]): Promise<void> {
+/** Everything before the inner package's bytes: the ar header, +PKG_HASH, +PKG_SIGNATURE and the inner member's header. */
+export function signedArchiveHead(members: { hash: Uint8Array; signature: Uint8Array; inner: ArMemberInfo }): Buffer {
   const { inner } = members;
-  const head = (name: string, bytes: Buffer) => {
+  const head = (name: string, bytes: Uint8Array) => {
     const info = { ...inner, name, size: bytes.length };
     return Buffer.concat([arMemberHeader(info), bytes, arPadding(info)]);
   };
+  return Buffer.concat([AR_GLOBAL_HEADER, head("+PKG_HASH", members.hash), head("+PKG_SIGNATURE", members.signature), arMemberHeader(inner)]);
+}
+
+/** Streams the signed package to `output` (via a temporary file renamed at the end). */
+async function writeSigned(request: SignPackageRequest, members: { hash: Buffer; signature: Buffer; inner: ArMemberInfo }, blocks: readonly string[]): Promise<void> {
+  const { inner } = members;
   const check = new BlockHasher(SIGNING_BLOCK_SIZE, (index, hex) => {
     if (hex !== blocks[index]) throw new SigningError("SIGN_INPUT_CHANGED", `${request.input} changed between the hashing and the writing pass`);
   });
   async function* archive(): AsyncGenerator<Buffer> {
-    yield Buffer.concat([AR_GLOBAL_HEADER, head("+PKG_HASH", members.hash), head("+PKG_SIGNATURE", members.signature), arMemberHeader(inner)]);
+    yield signedArchiveHead(members);
     for await (const chunk of createReadStream(request.input, { start: 0, end: inner.size - 1, highWaterMark: SIGNING_BLOCK_SIZE })) {
       check.update(chunk as Buffer);
       yield chunk as Buffer;

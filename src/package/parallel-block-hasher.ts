@@ -7,11 +7,14 @@ import { Worker } from "node:worker_threads";
  * batches of whole blocks go in turn to worker threads and to the main thread, which
  * hashes its share between reads. One worker per extra core (each costs ~9 MiB), and
  * memory stays bounded: `2 × workers` batch buffers, handed back and forth.
+ *
+ * A BlockHashPool can also be shared by many hashers (repo sign hashes several packages
+ * at once): the threads start once, and with a shared pool the main thread hashes nothing.
  */
 
 /** Below this size the workers' start-up costs more than they save. */
 export const PARALLEL_MIN_SIZE = 8 * 1024 * 1024;
-const BATCH_BYTES = 1024 * 1024;
+export const BATCH_BYTES = 1024 * 1024;
 
 /** Whether to hash on threads: a big package whose blocks fit a batch (+PKG_HASH may declare any block size). */
 export function hashInParallel(blockSize: number, fileSize: number): boolean {
@@ -32,82 +35,116 @@ parentPort.on("message", ({ id, buffer, length, blockSize }) => {
 });
 `;
 
-interface Pending {
-  readonly first: number;
-  resolve(): void;
+interface PoolJob {
+  resolve(result: { digests: string[]; buffer: ArrayBuffer }): void;
   reject(error: unknown): void;
+  readonly worker: Worker;
+}
+
+/** Hashing threads, started once; each job goes to the least busy one. */
+export class BlockHashPool {
+  private readonly workers: Worker[];
+  private readonly busy = new Map<Worker, number>();
+  private readonly jobs = new Map<number, PoolJob>();
+  private nextId = 0;
+
+  constructor(size: number) {
+    this.workers = Array.from({ length: size }, () => {
+      // Small heaps: a worker holds one batch and a few digests at a time.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
+      worker.on("message", ({ id, digests, buffer }: { id: number; digests: string[]; buffer: ArrayBuffer }) => {
+        const job = this.jobs.get(id);
+        if (!job) return;
+        this.jobs.delete(id);
+        this.busy.set(worker, (this.busy.get(worker) ?? 1) - 1);
+        job.resolve({ digests, buffer });
+      });
+      worker.on("error", (error) => {
+        for (const [id, job] of this.jobs) {
+          if (job.worker !== worker) continue;
+          this.jobs.delete(id);
+          job.reject(error);
+        }
+      });
+      this.busy.set(worker, 0);
+      return worker;
+    });
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** The SHA-512 of each `blockSize` block of `buffer`'s first `length` bytes; the buffer is transferred and handed back. */
+  hash(buffer: ArrayBuffer, length: number, blockSize: number): Promise<{ digests: string[]; buffer: ArrayBuffer }> {
+    const worker = this.workers.reduce((a, b) => ((this.busy.get(b) ?? 0) < (this.busy.get(a) ?? 0) ? b : a));
+    const id = this.nextId++;
+    this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1);
+    return new Promise((resolve, reject) => {
+      this.jobs.set(id, { resolve, reject, worker });
+      worker.postMessage({ id, buffer, length, blockSize }, [buffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
 }
 
 export class ParallelBlockHasher {
-  private readonly workers: Worker[];
+  private readonly pool: BlockHashPool;
+  private readonly ownsPool: boolean;
   private readonly batchBlocks: number;
-  private readonly pending = new Map<number, Pending>();
   private readonly inFlight: Promise<void>[] = [];
   private readonly spare: ArrayBuffer[] = [];
   private batch: Uint8Array;
   private filled = 0;
   private nextBlock = 0;
-  private nextId = 0;
+  private turn = 0;
   private failure: unknown;
   total = 0;
 
+  /** With `shared`, batches go to that pool only and the pool outlives the hasher. */
   constructor(
     private readonly blockSize: number,
     private readonly onBlock: (index: number, hex: string) => void,
-    workers = Math.min(2, availableParallelism()) - 1,
+    shared?: BlockHashPool,
   ) {
+    this.ownsPool = shared === undefined;
+    this.pool = shared ?? new BlockHashPool(Math.min(2, availableParallelism()) - 1);
     this.batchBlocks = Math.max(1, Math.floor(BATCH_BYTES / blockSize));
     this.batch = new Uint8Array(this.batchBlocks * blockSize);
-    this.workers = Array.from({ length: workers }, () => {
-      // Small heaps: a worker holds one batch and a few digests at a time.
-      const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
-      worker.on("message", (message: { id: number; digests: string[]; buffer: ArrayBuffer }) => this.receive(message));
-      worker.on("error", (error) => this.fail(error));
-      return worker;
-    });
   }
 
-  private receive({ id, digests, buffer }: { id: number; digests: string[]; buffer: ArrayBuffer }): void {
-    this.spare.push(buffer);
-    const job = this.pending.get(id);
-    if (!job) return;
-    this.pending.delete(id);
-    try {
-      digests.forEach((hex, i) => this.onBlock(job.first + i, hex));
-      job.resolve();
-    } catch (error) {
-      job.reject(error);
-    }
-  }
-
-  private fail(error: unknown): void {
-    this.failure ??= error;
-    for (const job of this.pending.values()) job.reject(error);
-    this.pending.clear();
+  private report(first: number, digests: readonly string[]): void {
+    digests.forEach((hex, i) => this.onBlock(first + i, hex));
   }
 
   private async dispatch(): Promise<void> {
     if (this.filled === 0) return;
-    const id = this.nextId++;
     const first = this.nextBlock;
     this.nextBlock += Math.ceil(this.filled / this.blockSize);
-    const worker = this.workers[id % (this.workers.length + 1)];
-    if (!worker) {
-      // The main thread's turn: hash in place and keep the buffer.
-      for (let offset = 0, i = first; offset < this.filled; offset += this.blockSize, i++) {
-        this.onBlock(i, createHash("sha512").update(this.batch.subarray(offset, Math.min(offset + this.blockSize, this.filled))).digest("hex"));
+    // An own pool leaves the main thread a turn (one in `workers + 1`): hash in place and keep the buffer.
+    if (this.ownsPool && this.turn++ % (this.pool.size + 1) === this.pool.size) {
+      const digests: string[] = [];
+      for (let offset = 0; offset < this.filled; offset += this.blockSize) {
+        digests.push(createHash("sha512").update(this.batch.subarray(offset, Math.min(offset + this.blockSize, this.filled))).digest("hex"));
       }
       this.filled = 0;
+      this.report(first, digests);
       return;
     }
-    const buffer = this.batch.buffer as ArrayBuffer;
-    const done = new Promise<void>((resolve, reject) => this.pending.set(id, { first, resolve, reject }));
-    done.catch(() => undefined);
-    worker.postMessage({ id, buffer, length: this.filled, blockSize: this.blockSize }, [buffer]);
+    const done = this.pool.hash(this.batch.buffer as ArrayBuffer, this.filled, this.blockSize).then(({ digests, buffer }) => {
+      this.spare.push(buffer);
+      this.report(first, digests);
+    });
+    done.catch((error: unknown) => {
+      this.failure ??= error;
+    });
     this.inFlight.push(done);
     this.filled = 0;
     // Bounded memory: once every buffer is out, wait for the oldest batch to come back.
-    if (this.inFlight.length >= 2 * this.workers.length) await this.inFlight.shift();
+    if (this.inFlight.length >= 2 * this.pool.size) await this.inFlight.shift();
     this.batch = new Uint8Array(this.spare.pop() ?? new ArrayBuffer(this.batchBlocks * this.blockSize));
   }
 
@@ -136,6 +173,8 @@ export class ParallelBlockHasher {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    // Batches still out belong to a failed hash: let them settle so that no worker writes to a dead hasher.
+    await Promise.allSettled(this.inFlight);
+    if (this.ownsPool) await this.pool.close();
   }
 }

@@ -6,7 +6,8 @@ import { BlockHasher } from "./block-hasher.js";
 import { ByteReader } from "./byte-reader.js";
 import { PackageError } from "./errors.js";
 import { ContentsReader } from "./inner-contents.js";
-import { hashInParallel, ParallelBlockHasher } from "./parallel-block-hasher.js";
+import { BATCH_BYTES, hashInParallel, ParallelBlockHasher, type BlockHashPool } from "./parallel-block-hasher.js";
+import type { ArMember } from "./ar-reader.js";
 import { readPkcs7Signature, verifySigners } from "./pkcs7-signature.js";
 import { parsePkgHash, type PkgHash } from "./pkg-hash.js";
 import { decideTrust, type PackageTrust, type TrustAnswer } from "./verdict.js";
@@ -33,6 +34,25 @@ export interface PackageVerdict {
   readonly warnings: readonly string[];
 }
 
+/**
+ * Lets a caller act on the bytes as they are verified (repo sign writes the re-signed
+ * package while the old one is checked, so that it signs exactly the bytes verified).
+ */
+export interface VerifyTap {
+  /** Once the signature over +PKG_HASH is trusted, before the inner package streams; `inner` is its ar member. */
+  signed(hashBytes: Uint8Array, inner: ArMember): Promise<void>;
+  /** Each chunk of the inner package once it is hashed; the chunk must be consumed before this resolves. */
+  inner(chunk: Uint8Array): Promise<void>;
+}
+
+export interface VerifyOptions {
+  readonly time: Date;
+  readonly policy: Policy;
+  /** Hash on these shared threads instead of starting some per package. */
+  readonly hashPool?: BlockHashPool;
+  readonly tap?: VerifyTap;
+}
+
 const TAR_MAGIC = "ustar";
 
 /** Tells an unsigned package (a plain tgz or tar) from something that is no package at all. */
@@ -43,7 +63,7 @@ function notArError(head: Uint8Array): PackageError {
   return new PackageError("PKG_NOT_AR", "the file is neither a signed package (ar archive) nor an unsigned one (tgz)");
 }
 
-async function readSigned(reader: ByteReader, trust: PackageTrust, options: { time: Date; policy: Policy }, state: { pkgname?: string }): Promise<PackageVerdict> {
+async function readSigned(reader: ByteReader, trust: PackageTrust, options: VerifyOptions, state: { pkgname?: string }): Promise<PackageVerdict> {
   if (Buffer.from(await reader.peek(8)).toString("latin1") !== "!<arch>\n") throw notArError(await reader.peek(512));
   const ar = await ArReader.open(reader);
   // pkg_install (read_file_from_archive): +PKG_HASH first, then +PKG_SIGNATURE, else no valid signature.
@@ -71,12 +91,20 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: { ti
     if (hex !== hash.blocks[index]) throw new PackageError("PKG_BLOCK_MISMATCH", `block ${index} of the inner package does not match +PKG_HASH`, { detail: { block: index } });
   };
   // Large packages are hashed on worker threads, a batch of blocks at a time.
-  const hasher = hashInParallel(hash.blockSize, hash.fileSize) ? new ParallelBlockHasher(hash.blockSize, check) : new BlockHasher(hash.blockSize, check);
+  const hasher =
+    options.hashPool && hash.blockSize <= BATCH_BYTES
+      ? new ParallelBlockHasher(hash.blockSize, check, options.hashPool)
+      : hashInParallel(hash.blockSize, hash.fileSize)
+        ? new ParallelBlockHasher(hash.blockSize, check)
+        : new BlockHasher(hash.blockSize, check);
   const contents = new ContentsReader();
+  const tap = decision.trusted ? options.tap : undefined;
+  await tap?.signed(hashBytes, inner);
   try {
     for await (const chunk of ar.body(inner.name)) {
       await hasher.update(chunk);
       if (!contents.done) await contents.write(chunk);
+      await tap?.inner(chunk);
     }
     await hasher.finish();
   } finally {
@@ -118,7 +146,7 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: { ti
  * checks +PKG_HASH's pkgname against @name. Malformed input throws PackageError; a
  * well-formed package that must not be trusted returns `trusted: false` with a code.
  */
-export async function verifyPackage(input: AsyncIterable<Uint8Array>, trust: PackageTrust, options: { time: Date; policy: Policy }): Promise<PackageVerdict> {
+export async function verifyPackage(input: AsyncIterable<Uint8Array>, trust: PackageTrust, options: VerifyOptions): Promise<PackageVerdict> {
   const reader = new ByteReader(input);
   const state: { pkgname?: string } = {};
   try {
