@@ -18,6 +18,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "anchors", summary: "Check the installed base-system anchor files against the anchor catalogue", load: async () => (await import("./commands/anchors.js")).command },
   { name: "keys", summary: "Operators: issue the root, intermediate and build certificates; revoke", load: async () => (await import("./commands/keys.js")).command },
   { name: "bundle", summary: "Operators: build and lint a repository key bundle (pkg_keys.pem)", load: async () => (await import("./commands/bundle.js")).command },
+  { name: "repo", summary: "Operators: sign and re-sign every package of a repository, then its pkg_summary", load: async () => (await import("./commands/repo.js")).command },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {

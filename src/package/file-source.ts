@@ -16,17 +16,29 @@ export async function* fileChunks(path: string, chunkSize = 1024 * 1024, ring = 
     throw new PackageError("PKG_UNREADABLE", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file: path } });
   }
   try {
-    const buffers = Array.from({ length: ring }, () => Buffer.allocUnsafeSlow(chunkSize));
-    const read = (i: number) => (handle as FileHandle).read(buffers[i % ring] as Buffer, 0, chunkSize, null).then(({ bytesRead, buffer }) => buffer.subarray(0, bytesRead));
-    // One read ahead, so that the disk works while the caller hashes.
-    let next = read(0);
-    for (let i = 1; ; i++) {
-      const chunk = await next;
-      if (chunk.length === 0) return;
-      next = read(i);
-      yield chunk;
-    }
+    yield* handleChunks(handle, 0, chunkSize, ring);
   } finally {
     await handle.close();
+  }
+}
+
+/** The same from an open file, from byte `start` on, with positioned reads (the handle's offset is not used). */
+export async function* handleChunks(handle: FileHandle, start = 0, chunkSize = 1024 * 1024, ring = 3): AsyncGenerator<Uint8Array> {
+  const buffers = Array.from({ length: ring }, () => Buffer.allocUnsafeSlow(chunkSize));
+  let position = start;
+  const read = (i: number) => {
+    const pending = handle.read(buffers[i % ring] as Buffer, 0, chunkSize, position).then(({ bytesRead, buffer }) => buffer.subarray(0, bytesRead));
+    // A read ahead that the caller stops before awaiting must not fail unhandled.
+    pending.catch(() => undefined);
+    return pending;
+  };
+  // One read ahead, so that the disk works while the caller hashes.
+  let next = read(0);
+  for (let i = 1; ; i++) {
+    const chunk = await next;
+    if (chunk.length === 0) return;
+    position += chunk.length;
+    next = read(i);
+    yield chunk;
   }
 }

@@ -1,0 +1,262 @@
+import { constants, type Stats } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import { asPkgtrustError, EXIT, PkgtrustError } from "../../errors.js";
+import { ArReader, AR_MAGIC, type ArMember } from "../../package/ar-reader.js";
+import { arPadding, type ArMemberInfo } from "../../package/ar-writer.js";
+import { ByteReader } from "../../package/byte-reader.js";
+import { handleChunks } from "../../package/file-source.js";
+import { ContentsReader } from "../../package/inner-contents.js";
+import { ParallelBlockHasher, type BlockHashPool } from "../../package/parallel-block-hasher.js";
+import { readPkcs7Signature, verifySigners } from "../../package/pkcs7-signature.js";
+import { formatPkgHash, parsePkgHash, SIGNING_BLOCK_SIZE } from "../../package/pkg-hash.js";
+import type { PackageTrust } from "../../package/verdict.js";
+import { MAX_HASH_MEMBER, MAX_SIGNATURE_MEMBER, verifyPackage } from "../../package/verify-package.js";
+import { parseCertificate } from "../../pki/certificate.js";
+import { PKG_INSTALL_POLICY } from "../../pki/path.js";
+import { signedArchiveHead } from "../sign-package.js";
+import { RepoSignError } from "./errors.js";
+import { embedsExactly, signHash, type SigningIdentity } from "./identity.js";
+import { Replacement, type Replaced } from "./replacement.js";
+import { packageNameOf } from "./scan.js";
+
+/**
+ * One package of a repo sign run. A signed package is re-signed in the same pass that
+ * verifies it: once its signature over +PKG_HASH is trusted, the new file gets that very
+ * +PKG_HASH (byte for byte, whatever its block size) and a new +PKG_SIGNATURE, then every
+ * inner byte is hashed against +PKG_HASH and written; the rename happens only after the
+ * whole verdict (signature, every block, size, @name) came out trusted. So one read, one
+ * hash and one write per byte, and the new signature covers exactly the hashes that were
+ * verified: a package changed on the server is never laundered. An unsigned package is
+ * hashed, then written while its blocks are hashed again (the second pass proves the
+ * bytes written are the bytes signed).
+ */
+
+export interface JobContext {
+  readonly dir: string;
+  readonly identity: SigningIdentity;
+  readonly trust: PackageTrust;
+  readonly time: Date;
+  readonly pool: BlockHashPool;
+  readonly force: boolean;
+  readonly dryRun: boolean;
+  /** node:crypto algorithms of the whole-file digests pkg_summary's FILE_CKSUM needs. */
+  readonly digests: readonly string[];
+  /** Bytes read so far, for progress. */
+  readonly onRead: (bytes: number) => void;
+}
+
+export type Outcome =
+  | { readonly kind: "signed" | "resigned"; readonly file: string; readonly pkgname: string; readonly oldSize: number; readonly newSize: number; readonly digests: Readonly<Record<string, string>>; readonly warnings: readonly string[] }
+  | { readonly kind: "skipped"; readonly file: string; readonly pkgname: string; readonly reason: string }
+  | { readonly kind: "failed"; readonly file: string; readonly code: string; readonly message: string; readonly exit: number };
+
+export function failed(file: string, error: unknown): Outcome {
+  const coded = asPkgtrustError(error);
+  return { kind: "failed", file, code: coded.code, message: coded.message, exit: coded.exit };
+}
+
+/** Maps a file-system error of the new version to its code (the package is untouched). */
+function writeError(file: string, error: unknown): PkgtrustError {
+  if (error instanceof PkgtrustError) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return new RepoSignError("REPO_PKG_WRITE", `cannot replace ${file}: ${code}`, { cause: error, detail: { file } });
+}
+
+function checkFileName(file: string, pkgname: string): void {
+  // A package under another package's file name is a mix-and-match: never sign it (TUF).
+  if (packageNameOf(file) !== pkgname) {
+    throw new RepoSignError("REPO_PKG_FILE_NAME", `${file} holds ${pkgname}: its file name and @name differ`, { detail: { file, pkgname } });
+  }
+}
+
+/** pkg_sign: every member carries the input file's stat (archive_entry_copy_stat). */
+function memberInfo(name: string, size: number, stat: Stats): ArMemberInfo {
+  return { name, size, mtime: Math.floor(stat.mtimeMs / 1000), uid: stat.uid, gid: stat.gid, mode: stat.mode };
+}
+
+function counted(chunks: AsyncIterable<Uint8Array>, onRead: (n: number) => void): AsyncIterable<Uint8Array> {
+  return (async function* () {
+    for await (const chunk of chunks) {
+      onRead(chunk.length);
+      yield chunk;
+    }
+  })();
+}
+
+async function openPackage(file: string, dir: string): Promise<{ handle: FileHandle; stat: Stats }> {
+  let handle: FileHandle;
+  try {
+    // O_NOFOLLOW: a file swapped for a symlink after the scan is refused, never followed.
+    handle = await open(path.join(dir, file), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") throw new RepoSignError("REPO_PKG_NOT_REGULAR", `${file} became a symlink`, { detail: { file } });
+    throw new RepoSignError("REPO_PKG_UNREADABLE", `cannot read ${file}: ${code ?? (error as Error).message}`, { cause: error, detail: { file } });
+  }
+  const stat = await handle.stat();
+  if (!stat.isFile()) {
+    await handle.close();
+    throw new RepoSignError("REPO_PKG_NOT_REGULAR", `${file} is not a regular file`, { detail: { file } });
+  }
+  return { handle, stat };
+}
+
+/** Refuses to replace a package that something else wrote to while we read it (same inode, compared by fstat). */
+async function requireUnchanged(handle: FileHandle, before: Stats, file: string): Promise<void> {
+  const after = await handle.stat();
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
+    throw new RepoSignError("REPO_PKG_CHANGED", `${file} changed while it was being signed`, { detail: { file } });
+  }
+}
+
+/** Whether the package's signature is already this signer's with this chain (its blocks are not read). */
+async function signedByUs(handle: FileHandle, identity: SigningIdentity): Promise<string | undefined> {
+  const reader = new ByteReader(handleChunks(handle, 0, 64 * 1024, 2));
+  try {
+    const ar = await ArReader.open(reader);
+    if ((await ar.next())?.name !== "+PKG_HASH") return undefined;
+    const hashBytes = await ar.readBody(MAX_HASH_MEMBER, "+PKG_HASH");
+    if ((await ar.next())?.name !== "+PKG_SIGNATURE") return undefined;
+    const signature = readPkcs7Signature(Buffer.from(await ar.readBody(MAX_SIGNATURE_MEMBER, "+PKG_SIGNATURE")).toString("latin1"));
+    const signers = verifySigners(signature, hashBytes, []);
+    const embedded = signature.embedded.map((der) => parseCertificate(der, "+PKG_SIGNATURE"));
+    const ours = signers.length === 1 && Buffer.from(signers[0]?.certificate ?? []).equals(Buffer.from(identity.signer.der)) && embedsExactly(identity, embedded);
+    return ours ? parsePkgHash(hashBytes).pkgname : undefined;
+  } catch {
+    // Anything odd goes through the full verification, which names the problem.
+    return undefined;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** What signing one package came to, before it is told as an Outcome. */
+type Result = { readonly pkgname: string; readonly size: number; readonly replaced?: Replaced; readonly warnings?: readonly string[] } | { readonly refused: { readonly code: string; readonly message: string } };
+
+async function commit(output: Replacement, inner: ArMemberInfo, stat: Stats, file: string): Promise<Replaced> {
+  try {
+    await output.write(arPadding(inner));
+    return await output.commit(stat);
+  } catch (error) {
+    throw writeError(file, error);
+  }
+}
+
+async function createOutput(context: JobContext, file: string, head: Buffer): Promise<Replacement> {
+  let output: Replacement | undefined;
+  try {
+    output = await Replacement.create(context.dir, file, context.digests);
+    await output.write(head);
+    return output;
+  } catch (error) {
+    await output?.discard();
+    throw writeError(file, error);
+  }
+}
+
+async function resign(context: JobContext, file: string, handle: FileHandle, stat: Stats): Promise<Result> {
+  let output: Replacement | undefined;
+  let inner: ArMemberInfo | undefined;
+  let pkgname = "";
+  let size = 0;
+  try {
+    const verdict = await verifyPackage(counted(handleChunks(handle), context.onRead), context.trust, {
+      time: context.time,
+      policy: PKG_INSTALL_POLICY,
+      hashPool: context.pool,
+      tap: {
+        async signed(hashBytes: Uint8Array, member: ArMember) {
+          pkgname = parsePkgHash(hashBytes).pkgname;
+          checkFileName(file, pkgname);
+          inner = memberInfo(member.name, member.size, stat);
+          const head = signedArchiveHead({ hash: hashBytes, signature: signHash(context.identity, hashBytes), inner });
+          size = head.length + member.size + arPadding(inner).length;
+          if (!context.dryRun) output = await createOutput(context, file, head);
+        },
+        async inner(chunk: Uint8Array) {
+          if (!output) return;
+          await output.write(chunk).catch((error: unknown) => Promise.reject(writeError(file, error)));
+        },
+      },
+    });
+    // The old package does not verify as pkg_install would: it stays exactly as it is.
+    if (!verdict.trusted) return { refused: { code: verdict.code ?? "PKG_UNTRUSTED", message: `${file}: ${verdict.reason}` } };
+    await requireUnchanged(handle, stat, file);
+    if (!output || !inner) return { pkgname, size };
+    const replaced = await commit(output, inner, stat, file);
+    output = undefined;
+    return { pkgname, size: replaced.size, replaced };
+  } finally {
+    await output?.discard();
+  }
+}
+
+/** Hashes an unsigned package's blocks while feeding `also`; returns the block digests. */
+async function hashBlocks(context: JobContext, handle: FileHandle, also: (chunk: Uint8Array) => Promise<void>, expected?: readonly string[]): Promise<{ blocks: string[]; total: number }> {
+  const blocks: string[] = [];
+  const hasher = new ParallelBlockHasher(SIGNING_BLOCK_SIZE, (index, hex) => {
+    if (expected && expected[index] !== hex) throw new RepoSignError("REPO_PKG_CHANGED", `block ${index} changed between the hashing and the writing pass`, { detail: { block: index } });
+    blocks[index] = hex;
+  }, context.pool);
+  try {
+    for await (const chunk of counted(handleChunks(handle), context.onRead)) {
+      await hasher.update(chunk);
+      await also(chunk);
+    }
+    await hasher.finish();
+  } finally {
+    await hasher.close();
+  }
+  return { blocks, total: hasher.total };
+}
+
+async function signUnsigned(context: JobContext, file: string, handle: FileHandle, stat: Stats): Promise<Result> {
+  const contents = new ContentsReader();
+  const first = await hashBlocks(context, handle, async (chunk) => {
+    if (!contents.done) await contents.write(chunk);
+  });
+  if (first.total !== stat.size) throw new RepoSignError("REPO_PKG_CHANGED", `${file} changed size while it was read`, { detail: { file } });
+  // pkg_install's pkg_sign reads the package name from +CONTENTS; the file name must agree.
+  const pkgname = await contents.end();
+  checkFileName(file, pkgname);
+  const hash = Buffer.from(formatPkgHash({ pkgname, blockSize: SIGNING_BLOCK_SIZE, fileSize: stat.size, blocks: first.blocks }), "latin1");
+  const inner = memberInfo(file, stat.size, stat);
+  const head = signedArchiveHead({ hash, signature: signHash(context.identity, hash), inner });
+  const warnings =
+    stat.size % SIGNING_BLOCK_SIZE === 0 ? [`${file}: its size is a multiple of ${SIGNING_BLOCK_SIZE}, which pkg_install (NetBSD 10) cannot verify; rebuild it so that its size changes`] : [];
+  if (context.dryRun) return { pkgname, size: head.length + stat.size + arPadding(inner).length, warnings };
+  let output: Replacement | undefined = await createOutput(context, file, head);
+  try {
+    const current = output;
+    await hashBlocks(context, handle, (chunk) => current.write(chunk).catch((error: unknown) => Promise.reject(writeError(file, error))), first.blocks);
+    await requireUnchanged(handle, stat, file);
+    const replaced = await commit(current, inner, stat, file);
+    output = undefined;
+    return { pkgname, size: replaced.size, replaced, warnings };
+  } finally {
+    await output?.discard();
+  }
+}
+
+/** Signs, re-signs or skips one package; never throws: a failure is an Outcome. */
+export async function processPackage(context: JobContext, file: string): Promise<Outcome> {
+  let opened: { handle: FileHandle; stat: Stats } | undefined;
+  try {
+    opened = await openPackage(file, context.dir);
+    const { handle, stat } = opened;
+    const { buffer } = await handle.read(Buffer.alloc(AR_MAGIC.length), 0, AR_MAGIC.length, 0);
+    const signed = buffer.toString("latin1") === AR_MAGIC;
+    if (signed && !context.force) {
+      const pkgname = await signedByUs(handle, context.identity);
+      if (pkgname !== undefined) return { kind: "skipped", file, pkgname, reason: "already signed by this certificate with this chain" };
+    }
+    const result = signed ? await resign(context, file, handle, stat) : await signUnsigned(context, file, handle, stat);
+    if ("refused" in result) return { kind: "failed", file, code: result.refused.code, message: result.refused.message, exit: EXIT.UNTRUSTED };
+    return { kind: signed ? "resigned" : "signed", file, pkgname: result.pkgname, oldSize: stat.size, newSize: result.size, digests: result.replaced?.digests ?? {}, warnings: result.warnings ?? [] };
+  } catch (error) {
+    return failed(file, error);
+  } finally {
+    await opened?.handle.close();
+  }
+}
