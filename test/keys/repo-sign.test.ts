@@ -52,4 +52,134 @@ describe("repo sign", () => {
     expect(again.json.counts).toMatchObject({ skipped: 2, resigned: 0, signed: 0 });
     expect(snapshot(dir)).toEqual(first);
   });
+
+  it("refuses a package that no longer verifies, leaves it byte for byte, and re-signs the rest", async () => {
+    const dir = fresh();
+    const specs: PackageSpec[] = [{ pkgname: "good-1.0" }, { pkgname: "changed-1.0", payload: 100_000 }];
+    await writePackages(dir, keys, specs);
+    // A byte of the inner package changed on the server after signing.
+    const changed = join(dir, "changed-1.0.tgz");
+    const bytes = readFileSync(changed);
+    bytes[bytes.length - 5000] ^= 0xff;
+    writeFileSync(changed, bytes);
+    writeSummaries(dir, summaryText(dir, specs));
+    const result = await sign(dir);
+    expect(result.status).toBe(1);
+    expect(result.json.failures).toEqual([expect.objectContaining({ file: "changed-1.0.tgz", code: "PKG_BLOCK_MISMATCH", exit: 1 })]);
+    expect(readFileSync(changed).equals(bytes)).toBe(true);
+    await expectPkgInstallAccepts(join(dir, "good-1.0.tgz"), keys.anchorPath);
+    // Its summary entry keeps the old size: only changed packages are rewritten.
+    expect(readSummary(dir)).toContain(`FILE_NAME=changed-1.0.tgz\nFILE_SIZE=${bytes.length}\n`);
+  });
+
+  it("refuses a package signed under another root, and one whose @name is not its file name", async () => {
+    const dir = fresh();
+    const stranger = await RepoKeys.create();
+    try {
+      await writePackages(dir, stranger, [{ pkgname: "foreign-1.0" }]);
+    } finally {
+      await stranger.cleanup();
+    }
+    await writePackages(dir, keys, [{ pkgname: "real-1.0", file: "swapped-1.0.tgz" }, { pkgname: "plain-1.0", file: "other-1.0.tgz", signed: false }]);
+    const before = snapshot(dir);
+    const result = await sign(dir);
+    expect(result.status).toBe(1);
+    const codes = Object.fromEntries(result.json.failures.map((f: { file: string; code: string }) => [f.file, f.code]));
+    expect(codes).toEqual({ "foreign-1.0.tgz": "CERT_NO_ISSUER", "swapped-1.0.tgz": "REPO_PKG_FILE_NAME", "other-1.0.tgz": "REPO_PKG_FILE_NAME" });
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("reports an unreadable package with its own code and lists what is not a package", async () => {
+    const dir = fresh();
+    await writePackages(dir, keys, [{ pkgname: "fine-1.0" }]);
+    writeFileSync(join(dir, "garbage-1.0.tgz"), "not a package at all\n");
+    writeFileSync(join(dir, "README"), "hello\n");
+    const result = await sign(dir);
+    expect(result.status).toBe(3);
+    expect(result.json.failures).toEqual([expect.objectContaining({ file: "garbage-1.0.tgz", code: "PKG_INNER_FORMAT", exit: 3 })]);
+    expect(result.json.nonPackages).toEqual([{ file: "README", reason: "not a package file name" }]);
+    expect(result.json.counts).toMatchObject({ resigned: 1 });
+  });
+
+  it("updates FILE_CKSUM where entries have one", async () => {
+    const dir = fresh();
+    const specs: PackageSpec[] = [{ pkgname: "sum-1.0" }, { pkgname: "sum2-1.0", signed: false }];
+    await writePackages(dir, keys, specs);
+    writeSummaries(dir, summaryText(dir, specs, { cksum: true }), { compressions: ["xz"] });
+    expect((await sign(dir)).status).toBe(0);
+    const summary = readSummary(dir, "xz");
+    for (const spec of specs) {
+      const digest = createHash("sha512").update(readFileSync(join(dir, fileName(spec)))).digest("hex");
+      expect(summary).toContain(`FILE_CKSUM=sha512 ${digest}\n`);
+    }
+  });
+
+  it("re-signs what is already signed by this certificate with --force", async () => {
+    const dir = fresh();
+    await writePackages(dir, keys, [{ pkgname: "again-1.0" }]);
+    await sign(dir);
+    const first = readFileSync(join(dir, "again-1.0.tgz"));
+    const forced = await sign(dir, "--force");
+    expect(forced.json.counts).toMatchObject({ resigned: 1, skipped: 0 });
+    expect(readFileSync(join(dir, "again-1.0.tgz")).equals(first)).toBe(false);
+    await expectPkgInstallAccepts(join(dir, "again-1.0.tgz"), keys.anchorPath);
+  });
+
+  it("changes nothing with --dry-run and says what it would do", async () => {
+    const dir = fresh();
+    const specs: PackageSpec[] = [{ pkgname: "dry-1.0" }, { pkgname: "dry2-1.0", signed: false }];
+    await writePackages(dir, keys, specs);
+    writeSummaries(dir, summaryText(dir, specs));
+    const before = snapshot(dir);
+    const result = await sign(dir, "--dry-run");
+    expect(result.status).toBe(0);
+    expect(result.json).toMatchObject({ dryRun: true, counts: { resigned: 1, signed: 1 }, summaries: [{ file: "pkg_summary.gz", updated: 2, written: false }] });
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("says when pkg_keys.pem lacks the signing certificate, with the bundle build command that fixes it", async () => {
+    const dir = fresh();
+    await writePackages(dir, keys, [{ pkgname: "keyed-1.0" }]);
+    writeFileSync(join(dir, "pkg_keys.pem"), keys.ca.certPem + keys.old.certPem);
+    const result = await sign(dir);
+    expect(result.json.warnings.join("\n")).toMatch(/pkg_keys\.pem does not hold CN=Build Next: .*'pkgtrust bundle build --anchor /);
+    expect(result.json.nonPackages).toEqual([{ file: "pkg_keys.pem", reason: "not a package file name" }]);
+    writeFileSync(join(dir, "pkg_keys.pem"), keys.ca.certPem + keys.next.certPem);
+    expect((await sign(dir)).json.warnings).toEqual([]);
+  });
+});
+
+describe("repo sign refuses before anything is written", () => {
+  let dir: string;
+  let before: Record<string, string>;
+  beforeAll(async () => {
+    dir = fresh();
+    await writePackages(dir, keys, [{ pkgname: "kept-1.0" }, { pkgname: "kept2-1.0", signed: false }]);
+    before = snapshot(dir);
+  });
+  const refused = async (args: string[], code: string, status: number, now = NOW) => {
+    const result = await runCli(["repo", "sign", dir, "--anchor", keys.anchorPath, "--json", ...args], { now });
+    expect(result.json?.error?.code, result.stdout).toBe(code);
+    expect(result.status).toBe(status);
+    expect(snapshot(dir)).toEqual(before);
+  };
+
+  it("a key that is not the certificate's", () => refused(["--key", keys.old.keyPath, "--cert", keys.next.certPath, "--chain", keys.chainPath], "KEY_CERT_MISMATCH", 3));
+  it("a CA certificate as signer", () => refused(["--key", keys.ca.keyPath, "--cert", keys.ca.certPath], "SIGNER_IS_CA", 3));
+  it("a certificate without pkg_install's extended key usage", async () => {
+    const server = await keys.pki.signer(keys.ca, "Server", { extendedKeyUsage: ["serverAuth"] });
+    await refused(["--key", server.keyPath, "--cert", server.certPath, "--chain", keys.chainPath], "SIGNER_WRONG_EKU", 3);
+  });
+  it("an expired certificate", async () => {
+    const expired = await keys.pki.signer(keys.ca, "Expired", { notAfter: new Date("2026-01-01T00:00:00Z") });
+    await refused(["--key", expired.keyPath, "--cert", expired.certPath, "--chain", keys.chainPath], "REPO_SIGNER_EXPIRED", 3);
+  });
+  it("a certificate that expires within --min-days", async () => {
+    const soon = await keys.pki.signer(keys.ca, "Soon", { notAfter: new Date("2026-06-10T00:00:00Z") });
+    await refused(["--key", soon.keyPath, "--cert", soon.certPath, "--chain", keys.chainPath], "REPO_SIGNER_EXPIRES_SOON", 3);
+    const allowed = await runCli(["repo", "sign", dir, "--anchor", keys.anchorPath, "--key", soon.keyPath, "--cert", soon.certPath, "--chain", keys.chainPath, "--min-days", "3", "--dry-run", "--json"], { now: NOW });
+    expect(allowed.json).toMatchObject({ dryRun: true, exit: 0, expires: "2026-06-10T00:00:00.000Z" });
+  });
+  it("a signer that does not chain to the anchor through --chain", () => refused(["--key", keys.next.keyPath, "--cert", keys.next.certPath], "REPO_SIGNER_NOT_CHAINED", 3));
+  it("bad option values", () => refused(["--key", keys.next.keyPath, "--cert", keys.next.certPath, "--jobs", "0"], "USAGE_BAD_VALUE", 2));
 });

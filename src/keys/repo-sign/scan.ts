@@ -106,6 +106,8 @@ export async function scanRepository(dir: string, only?: ReadonlySet<string>): P
       if (!only) leftovers.push(name);
       continue;
     }
+    // Our own locks (this run's and a shard's) are not the repository's.
+    if (/^\.pkgtrust-repo-sign(-[0-9a-f]{12})?\.lock$/.test(name)) continue;
     if (only && !only.has(name)) continue;
     seen.add(name);
     if (entry.isSymbolicLink()) {
