@@ -143,7 +143,7 @@ describe("repo sign", () => {
     writeFileSync(join(dir, "pkg_keys.pem"), keys.ca.certPem + keys.old.certPem);
     const result = await sign(dir);
     expect(result.json.warnings.join("\n")).toMatch(/pkg_keys\.pem does not hold CN=Build Next: .*'pkgtrust bundle build --anchor /);
-    expect(result.json.nonPackages).toEqual([{ file: "pkg_keys.pem", reason: "not a package file name" }]);
+    expect(result.json.nonPackages).toEqual([{ file: "pkg_keys.pem", reason: "the key bundle" }]);
     writeFileSync(join(dir, "pkg_keys.pem"), keys.ca.certPem + keys.next.certPem);
     expect((await sign(dir)).json.warnings).toEqual([]);
   });

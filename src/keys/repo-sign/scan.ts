@@ -1,6 +1,7 @@
 import type { Dirent } from "node:fs";
 import { lstat, readdir, realpath } from "node:fs/promises";
 import path from "node:path";
+import { SUMMARY_FILES } from "./compression.js";
 import { RepoSignError } from "./errors.js";
 import { temporaryTarget } from "./replacement.js";
 
@@ -17,6 +18,11 @@ import { temporaryTarget } from "./replacement.js";
 const PACKAGE_SUFFIXES = [".tgz", ".tbz", ".txz", ".tzst", ".tar"];
 /** writeFileAtomic's temporary name for a pkg_summary we were replacing. */
 const SUMMARY_TEMPORARY = /^\.pkg_summary\.(gz|bz2|xz)\.pkgtrust-tmp-\d+-[0-9a-f]{8}$/;
+
+const KNOWN_FILES: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(SUMMARY_FILES.map((s) => [s.name, "the package summary"])),
+  "pkg_keys.pem": "the key bundle",
+};
 
 export function isSummaryTemporary(name: string): boolean {
   return SUMMARY_TEMPORARY.test(name);
@@ -116,7 +122,7 @@ export async function scanRepository(dir: string, only?: ReadonlySet<string>): P
       if (link.listed) nonPackages.push(link.listed);
       if (link.failure) failures.push(link.failure);
     } else if (!isPackageName(name)) {
-      nonPackages.push({ file: name, reason: entry.isDirectory() ? "directory" : "not a package file name" });
+      nonPackages.push({ file: name, reason: entry.isDirectory() ? "directory" : (KNOWN_FILES[name] ?? "not a package file name") });
     } else if (!entry.isFile()) {
       failures.push({ file: name, code: "REPO_PKG_NOT_REGULAR", message: `${name} is not a regular file` });
     } else {
