@@ -1,8 +1,9 @@
 import { createHash, sign as cryptoSign, type KeyObject } from "node:crypto";
-import { Attribute, CertificateChoices, CertificateSet, ContentInfo, EncapsulatedContentInfo, id_data, id_signedData, IssuerAndSerialNumber, SignedData, SignerIdentifier, SignerInfo, SignerInfos, DigestAlgorithmIdentifiers, CMSVersion } from "@peculiar/asn1-cms";
+import { Attribute, ContentInfo, EncapsulatedContentInfo, id_data, id_signedData, IssuerAndSerialNumber, SignerIdentifier, SignerInfo, SignerInfos, DigestAlgorithmIdentifiers, CMSVersion } from "@peculiar/asn1-cms";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier, Certificate as AsnCertificate } from "@peculiar/asn1-x509";
 import { ContentTypeValue, id_contentType, id_messageDigest, SignedAttributeSet } from "../package/pkcs7-signature.js";
+import { RawCertificateSet, SignedDataRawCertificates } from "../package/pkcs7-raw-certificates.js";
 
 /**
  * A PEM PKCS#7 detached SignedData as pkg_install's signer makes it
@@ -27,35 +28,43 @@ function pem(der: ArrayBuffer): string {
 }
 
 export function signDetached(content: Uint8Array, request: DetachedSignatureRequest): string {
+  return detachedSigner(request)(content);
+}
+
+/** The same signer for many contents: the certificates are parsed once (repo sign signs thousands of packages). */
+export function detachedSigner(request: DetachedSignatureRequest): (content: Uint8Array) => string {
   const cert = AsnConvert.parse(request.certificate, AsnCertificate);
   const rsa = request.key.asymmetricKeyType === "rsa";
   if (!rsa && request.key.asymmetricKeyType !== "ec") throw new RangeError(`cannot sign with a ${request.key.asymmetricKeyType ?? "unknown"} key`);
   const digestAlgorithm = new AlgorithmIdentifier({ algorithm: SHA256 });
-  let signedAttrs: Attribute[] | undefined;
-  let toSign: Buffer = Buffer.from(content);
-  if (request.signedAttributes) {
-    signedAttrs = [
-      new Attribute({ attrType: id_contentType, attrValues: [AsnConvert.serialize(new ContentTypeValue(id_data))] }),
-      new Attribute({ attrType: id_messageDigest, attrValues: [AsnConvert.serialize(new OctetString(createHash("sha256").update(content).digest()))] }),
-    ];
-    toSign = Buffer.from(AsnConvert.serialize(new SignedAttributeSet(signedAttrs)));
-  }
-  const signature = cryptoSign("sha256", toSign, request.key);
-  const signerInfo = new SignerInfo({
-    version: CMSVersion.v1,
-    sid: new SignerIdentifier({ issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }) }),
-    digestAlgorithm,
-    signedAttrs,
-    signatureAlgorithm: new AlgorithmIdentifier(rsa ? { algorithm: RSA_ENCRYPTION, parameters: null } : { algorithm: ECDSA_WITH_SHA256 }),
-    signature: new OctetString(signature),
-  });
-  const certificates = [request.certificate, ...request.chain].map((der) => new CertificateChoices({ certificate: AsnConvert.parse(der, AsnCertificate) }));
-  const signed = new SignedData({
-    version: CMSVersion.v1,
-    digestAlgorithms: new DigestAlgorithmIdentifiers([digestAlgorithm]),
-    encapContentInfo: new EncapsulatedContentInfo({ eContentType: id_data }),
-    certificates: new CertificateSet(certificates),
-    signerInfos: new SignerInfos([signerInfo]),
-  });
-  return pem(AsnConvert.serialize(new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signed) })));
+  const certificates = [request.certificate, ...request.chain].map((der) => new Uint8Array(der).buffer);
+  return (content) => {
+    let signedAttrs: Attribute[] | undefined;
+    let toSign: Buffer = Buffer.from(content);
+    if (request.signedAttributes) {
+      signedAttrs = [
+        new Attribute({ attrType: id_contentType, attrValues: [AsnConvert.serialize(new ContentTypeValue(id_data))] }),
+        new Attribute({ attrType: id_messageDigest, attrValues: [AsnConvert.serialize(new OctetString(createHash("sha256").update(content).digest()))] }),
+      ];
+      toSign = Buffer.from(AsnConvert.serialize(new SignedAttributeSet(signedAttrs)));
+    }
+    const signature = cryptoSign("sha256", toSign, request.key);
+    const signerInfo = new SignerInfo({
+      version: CMSVersion.v1,
+      sid: new SignerIdentifier({ issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }) }),
+      digestAlgorithm,
+      signedAttrs,
+      signatureAlgorithm: new AlgorithmIdentifier(rsa ? { algorithm: RSA_ENCRYPTION, parameters: null } : { algorithm: ECDSA_WITH_SHA256 }),
+      signature: new OctetString(signature),
+    });
+    // The certificates go in as DER (the same encoding as SignedData's CertificateSet of certificates).
+    const signed = new SignedDataRawCertificates({
+      version: CMSVersion.v1,
+      digestAlgorithms: new DigestAlgorithmIdentifiers([digestAlgorithm]),
+      encapContentInfo: new EncapsulatedContentInfo({ eContentType: id_data }),
+      certificates: new RawCertificateSet(certificates),
+      signerInfos: new SignerInfos([signerInfo]),
+    });
+    return pem(AsnConvert.serialize(new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signed) })));
+  };
 }

@@ -104,15 +104,16 @@ export class ParallelBlockHasher {
   private failure: unknown;
   total = 0;
 
-  /** With `shared`, batches go to that pool only and the pool outlives the hasher. */
+  /** With `shared`, batches go to that pool only and the pool outlives the hasher; `size`, when known, keeps a small input's batch small. */
   constructor(
     private readonly blockSize: number,
     private readonly onBlock: (index: number, hex: string) => void,
     shared?: BlockHashPool,
+    size = Number.POSITIVE_INFINITY,
   ) {
     this.ownsPool = shared === undefined;
     this.pool = shared ?? new BlockHashPool(Math.min(2, availableParallelism()) - 1);
-    this.batchBlocks = Math.max(1, Math.floor(BATCH_BYTES / blockSize));
+    this.batchBlocks = Math.max(1, Math.min(Math.floor(BATCH_BYTES / blockSize), Math.ceil(size / blockSize)));
     this.batch = new Uint8Array(this.batchBlocks * blockSize);
   }
 

@@ -1,8 +1,9 @@
-import { createHash, createPublicKey, verify as cryptoVerify } from "node:crypto";
-import { Attribute, ContentInfo, id_data, id_signedData, SignedData, SignerInfo } from "@peculiar/asn1-cms";
+import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { Attribute, ContentInfo, id_data, id_signedData, SignerInfo } from "@peculiar/asn1-cms";
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Name } from "@peculiar/asn1-x509";
 import { PackageError } from "./errors.js";
+import { SignedDataRawCertificates } from "./pkcs7-raw-certificates.js";
 
 /**
  * The +PKG_SIGNATURE member: a PEM PKCS#7 detached SignedData over +PKG_HASH, checked
@@ -82,16 +83,28 @@ function formatError(message: string, cause?: unknown): never {
   throw new PackageError("PKG_SIGNATURE_FORMAT", `+PKG_SIGNATURE: ${message}`, { cause });
 }
 
+/** The last few parses by text: repo sign reads a signature to decide whether to skip, then verifies it. */
+const parsedSignatures = new Map<string, Pkcs7Signature>();
+
 /** Parses the PEM text (OpenSSL's PEM_read_bio_PKCS7 takes the first PKCS7 block). */
 export function readPkcs7Signature(text: string): Pkcs7Signature {
+  const known = parsedSignatures.get(text);
+  if (known) return known;
+  const parsed = parseSignature(text);
+  if (parsedSignatures.size >= 16) parsedSignatures.delete(parsedSignatures.keys().next().value as string);
+  parsedSignatures.set(text, parsed);
+  return parsed;
+}
+
+function parseSignature(text: string): Pkcs7Signature {
   const match = PEM_BLOCK.exec(text);
   if (!match?.[1]) formatError("no '-----BEGIN PKCS7-----' block");
   const der = Buffer.from(match[1].replace(/\s+/g, ""), "base64");
-  let signed: SignedData;
+  let signed: SignedDataRawCertificates;
   try {
     const info = AsnConvert.parse(der, ContentInfo);
     if (info.contentType !== id_signedData) formatError(`content type ${info.contentType} is not signedData`);
-    signed = AsnConvert.parse(info.content, SignedData);
+    signed = AsnConvert.parse(info.content, SignedDataRawCertificates);
   } catch (error) {
     if (error instanceof PackageError) throw error;
     formatError("not a DER PKCS#7 structure", error);
@@ -104,10 +117,9 @@ export function readPkcs7Signature(text: string): Pkcs7Signature {
   // pkg_install reads PKCS#7, whose SignerInfo names the signer by issuer and serial only;
   // a CMS subjectKeyIdentifier makes PEM_read_bio_PKCS7 fail, so it is refused here too.
   if (signed.signerInfos.some((info) => !info.sid.issuerAndSerialNumber)) formatError("a signer is named by subject key identifier, which pkg_install's PKCS#7 reader cannot parse");
-  const embedded: Uint8Array[] = [];
-  for (const choice of signed.certificates ?? []) {
-    if (choice.certificate) embedded.push(new Uint8Array(AsnConvert.serialize(choice.certificate)));
-  }
+  const embedded = [...(signed.certificates ?? [])].map((raw) => new Uint8Array(raw));
+  // OpenSSL's PKCS7 reads this SET OF X509: an attribute or "other" certificate fails PEM_read_bio_PKCS7.
+  for (const der of embedded) parseCert(der);
   return { embedded, signerInfos: [...signed.signerInfos] };
 }
 
@@ -119,12 +131,39 @@ function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
   return Buffer.from(a).equals(Buffer.from(b));
 }
 
+/** A certificate's issuer Name as DER, serialised once per parsed certificate. */
+const issuerDer = new WeakMap<AsnCertificate, ArrayBuffer>();
+
 function matches(info: SignerInfo, cert: AsnCertificate): boolean {
   const ias = info.sid.issuerAndSerialNumber;
-  return ias !== undefined && hex(ias.serialNumber) === hex(cert.tbsCertificate.serialNumber) && sameBytes(AsnConvert.serialize(ias.issuer), AsnConvert.serialize(cert.tbsCertificate.issuer));
+  if (ias === undefined || hex(ias.serialNumber) !== hex(cert.tbsCertificate.serialNumber)) return false;
+  let issuer = issuerDer.get(cert);
+  if (!issuer) issuerDer.set(cert, (issuer = AsnConvert.serialize(cert.tbsCertificate.issuer)));
+  return sameBytes(AsnConvert.serialize(ias.issuer), issuer);
 }
 
+const publicKeys = new WeakMap<AsnCertificate, KeyObject>();
+
+function publicKeyOf(cert: AsnCertificate): KeyObject {
+  let key = publicKeys.get(cert);
+  if (!key) publicKeys.set(cert, (key = createPublicKey({ key: Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)), format: "der", type: "spki" })));
+  return key;
+}
+
+/** Parsed certificates by DER: the packages of one repository embed the same few (bounded). */
+const parsedCerts = new Map<string, AsnCertificate>();
+
 function parseCert(der: Uint8Array): AsnCertificate {
+  const key = Buffer.from(der).toString("base64");
+  const known = parsedCerts.get(key);
+  if (known) return known;
+  const parsed = parseCertUncached(der);
+  if (parsedCerts.size >= 64) parsedCerts.delete(parsedCerts.keys().next().value as string);
+  parsedCerts.set(key, parsed);
+  return parsed;
+}
+
+function parseCertUncached(der: Uint8Array): AsnCertificate {
   try {
     return AsnConvert.parse(der, AsnCertificate);
   } catch (error) {
@@ -179,8 +218,7 @@ export function verifySigners(signature: Pkcs7Signature, content: Uint8Array, ch
     if (!found) throw new PackageError("PKG_SIGNER_NOT_FOUND", `the certificate of the signer (${signerName(info)}) is neither in the signature nor in the chain file`);
     // A signer whose certificate is in the chain file but also embedded counts as embedded for pkg_install.
     const embedded = found.embedded || signature.embedded.some((der) => matches(info, parseCert(der)));
-    const spki = AsnConvert.serialize(found.cert.tbsCertificate.subjectPublicKeyInfo);
-    const key = createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
+    const key = publicKeyOf(found.cert);
     const family = SIGNATURE_FAMILIES[info.signatureAlgorithm.algorithm];
     const keyFamily = key.asymmetricKeyType === "rsa" ? "rsa" : key.asymmetricKeyType === "ec" ? "ec" : undefined;
     if (!family || family !== keyFamily) {

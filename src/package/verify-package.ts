@@ -93,7 +93,7 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
   // Large packages are hashed on worker threads, a batch of blocks at a time.
   const hasher =
     options.hashPool && hash.blockSize <= BATCH_BYTES
-      ? new ParallelBlockHasher(hash.blockSize, check, options.hashPool)
+      ? new ParallelBlockHasher(hash.blockSize, check, options.hashPool, hash.fileSize)
       : hashInParallel(hash.blockSize, hash.fileSize)
         ? new ParallelBlockHasher(hash.blockSize, check)
         : new BlockHasher(hash.blockSize, check);

@@ -137,7 +137,25 @@ function badDer(source: string, line: number | undefined, what: string, cause: u
   });
 }
 
+/**
+ * Parsed certificates by DER (and source): a repository's thousands of packages embed the
+ * same few certificates, and an ASN.1 parse costs milliseconds. Certificates are frozen
+ * values, so sharing one is safe; the memo is bounded.
+ */
+const parsedMemo = new Map<string, Certificate>();
+const PARSED_MEMO_SIZE = 256;
+
 export function parseCertificate(der: Uint8Array, source = "certificate", line?: number): Certificate {
+  const key = `${source}\0${line ?? ""}\0${createHash("sha256").update(der).digest("hex")}`;
+  const known = parsedMemo.get(key);
+  if (known) return known;
+  const certificate = parseUncached(der, source, line);
+  if (parsedMemo.size >= PARSED_MEMO_SIZE) parsedMemo.delete(parsedMemo.keys().next().value as string);
+  parsedMemo.set(key, certificate);
+  return certificate;
+}
+
+function parseUncached(der: Uint8Array, source: string, line: number | undefined): Certificate {
   let asn: AsnCertificate;
   let cert: x509.X509Certificate;
   let openssl: OpenSslCertificate;

@@ -60,7 +60,8 @@ describe("repo sign", () => {
     // A byte of the inner package changed on the server after signing.
     const changed = join(dir, "changed-1.0.tgz");
     const bytes = readFileSync(changed);
-    bytes[bytes.length - 5000] ^= 0xff;
+    const at = bytes.length - 5000;
+    bytes[at] = (bytes[at] ?? 0) ^ 0xff;
     writeFileSync(changed, bytes);
     writeSummaries(dir, summaryText(dir, specs));
     const result = await sign(dir);

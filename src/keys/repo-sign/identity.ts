@@ -2,7 +2,7 @@ import type { KeyObject } from "node:crypto";
 import type { Certificate } from "../../pki/certificate.js";
 import { readCertificateFile } from "../../pki/certificate.js";
 import { findTrustedPath, PKG_INSTALL_POLICY } from "../../pki/path.js";
-import { signDetached } from "../pkcs7-sign.js";
+import { detachedSigner } from "../pkcs7-sign.js";
 import { checkSigner, readKey } from "../sign-package.js";
 import { RepoSignError } from "./errors.js";
 
@@ -24,6 +24,8 @@ export interface SigningIdentity {
   readonly path: readonly Certificate[];
   /** The earliest notAfter on the path: when the signed packages stop installing. */
   readonly expires: Date;
+  /** PEM +PKG_SIGNATURE of a +PKG_HASH, as pkg_install's signer makes it (sign-package's format). */
+  readonly sign: (hash: Uint8Array) => string;
 }
 
 const DAY = 86_400_000;
@@ -61,12 +63,12 @@ export function prepareIdentity(input: IdentityInput, options: { time: Date; min
   }
   for (const certificate of found.path) checkValidity(certificate, options.time, options.minDays);
   const expires = new Date(Math.min(...found.path.map((c) => c.notAfter.getTime())));
-  return { key, signer, chain, anchors: input.anchors, path: found.path, expires };
+  const sign = detachedSigner({ key, certificate: signer.der, chain: chain.map((c) => c.der) });
+  return { key, signer, chain, anchors: input.anchors, path: found.path, expires, sign };
 }
 
-/** +PKG_SIGNATURE for `hash`, as pkg_install's signer makes it (sign-package's format). */
 export function signHash(identity: SigningIdentity, hash: Uint8Array): Buffer {
-  return Buffer.from(signDetached(hash, { key: identity.key, certificate: identity.signer.der, chain: identity.chain.map((c) => c.der) }), "latin1");
+  return Buffer.from(identity.sign(hash), "latin1");
 }
 
 /** Whether a signature's embedded certificates are exactly this signer followed by this chain. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { constants, type Stats } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
@@ -48,7 +49,8 @@ export interface JobContext {
 
 export type Outcome =
   | { readonly kind: "signed" | "resigned"; readonly file: string; readonly pkgname: string; readonly oldSize: number; readonly newSize: number; readonly digests: Readonly<Record<string, string>>; readonly warnings: readonly string[] }
-  | { readonly kind: "skipped"; readonly file: string; readonly pkgname: string; readonly reason: string }
+  /** `size` and `digests` are the file's as it is: a run killed before its summary rewrite left them out of pkg_summary. */
+  | { readonly kind: "skipped"; readonly file: string; readonly pkgname: string; readonly reason: string; readonly size: number; readonly digests: Readonly<Record<string, string>> }
   | { readonly kind: "failed"; readonly file: string; readonly code: string; readonly message: string; readonly exit: number };
 
 export function failed(file: string, error: unknown): Outcome {
@@ -73,6 +75,11 @@ function checkFileName(file: string, pkgname: string): void {
 /** pkg_sign: every member carries the input file's stat (archive_entry_copy_stat). */
 function memberInfo(name: string, size: number, stat: Stats): ArMemberInfo {
   return { name, size, mtime: Math.floor(stat.mtimeMs / 1000), uid: stat.uid, gid: stat.gid, mode: stat.mode };
+}
+
+/** Read buffers no larger than the file (most packages are far below the 1 MiB chunk): less to allocate and collect. */
+function chunksOf(handle: FileHandle, size: number): AsyncGenerator<Uint8Array> {
+  return handleChunks(handle, 0, Math.min(1024 * 1024, Math.max(SIGNING_BLOCK_SIZE, Math.ceil(size / SIGNING_BLOCK_SIZE) * SIGNING_BLOCK_SIZE)));
 }
 
 function counted(chunks: AsyncIterable<Uint8Array>, onRead: (n: number) => void): AsyncIterable<Uint8Array> {
@@ -131,6 +138,14 @@ async function signedByUs(handle: FileHandle, identity: SigningIdentity): Promis
   }
 }
 
+/** The FILE_CKSUM digests of a file as it is (none when no summary has FILE_CKSUM). */
+async function wholeFileDigests(context: JobContext, handle: FileHandle, stat: Stats): Promise<Record<string, string>> {
+  if (context.digests.length === 0) return {};
+  const hashes = context.digests.map((algorithm) => [algorithm, createHash(algorithm)] as const);
+  for await (const chunk of counted(chunksOf(handle, stat.size), context.onRead)) for (const [, hash] of hashes) hash.update(chunk);
+  return Object.fromEntries(hashes.map(([algorithm, hash]) => [algorithm, hash.digest("hex")]));
+}
+
 /** What signing one package came to, before it is told as an Outcome. */
 type Result = { readonly pkgname: string; readonly size: number; readonly replaced?: Replaced; readonly warnings?: readonly string[] } | { readonly refused: { readonly code: string; readonly message: string } };
 
@@ -161,7 +176,7 @@ async function resign(context: JobContext, file: string, handle: FileHandle, sta
   let pkgname = "";
   let size = 0;
   try {
-    const verdict = await verifyPackage(counted(handleChunks(handle), context.onRead), context.trust, {
+    const verdict = await verifyPackage(counted(chunksOf(handle, stat.size), context.onRead), context.trust, {
       time: context.time,
       policy: PKG_INSTALL_POLICY,
       hashPool: context.pool,
@@ -193,14 +208,14 @@ async function resign(context: JobContext, file: string, handle: FileHandle, sta
 }
 
 /** Hashes an unsigned package's blocks while feeding `also`; returns the block digests. */
-async function hashBlocks(context: JobContext, handle: FileHandle, also: (chunk: Uint8Array) => Promise<void>, expected?: readonly string[]): Promise<{ blocks: string[]; total: number }> {
+async function hashBlocks(context: JobContext, handle: FileHandle, stat: Stats, also: (chunk: Uint8Array) => Promise<void>, expected?: readonly string[]): Promise<{ blocks: string[]; total: number }> {
   const blocks: string[] = [];
   const hasher = new ParallelBlockHasher(SIGNING_BLOCK_SIZE, (index, hex) => {
     if (expected && expected[index] !== hex) throw new RepoSignError("REPO_PKG_CHANGED", `block ${index} changed between the hashing and the writing pass`, { detail: { block: index } });
     blocks[index] = hex;
-  }, context.pool);
+  }, context.pool, stat.size);
   try {
-    for await (const chunk of counted(handleChunks(handle), context.onRead)) {
+    for await (const chunk of counted(chunksOf(handle, stat.size), context.onRead)) {
       await hasher.update(chunk);
       await also(chunk);
     }
@@ -213,7 +228,7 @@ async function hashBlocks(context: JobContext, handle: FileHandle, also: (chunk:
 
 async function signUnsigned(context: JobContext, file: string, handle: FileHandle, stat: Stats): Promise<Result> {
   const contents = new ContentsReader();
-  const first = await hashBlocks(context, handle, async (chunk) => {
+  const first = await hashBlocks(context, handle, stat, async (chunk) => {
     if (!contents.done) await contents.write(chunk);
   });
   if (first.total !== stat.size) throw new RepoSignError("REPO_PKG_CHANGED", `${file} changed size while it was read`, { detail: { file } });
@@ -229,7 +244,7 @@ async function signUnsigned(context: JobContext, file: string, handle: FileHandl
   let output: Replacement | undefined = await createOutput(context, file, head);
   try {
     const current = output;
-    await hashBlocks(context, handle, (chunk) => current.write(chunk).catch((error: unknown) => Promise.reject(writeError(file, error))), first.blocks);
+    await hashBlocks(context, handle, stat, (chunk) => current.write(chunk).catch((error: unknown) => Promise.reject(writeError(file, error))), first.blocks);
     await requireUnchanged(handle, stat, file);
     const replaced = await commit(current, inner, stat, file);
     output = undefined;
@@ -249,7 +264,10 @@ export async function processPackage(context: JobContext, file: string): Promise
     const signed = buffer.toString("latin1") === AR_MAGIC;
     if (signed && !context.force) {
       const pkgname = await signedByUs(handle, context.identity);
-      if (pkgname !== undefined) return { kind: "skipped", file, pkgname, reason: "already signed by this certificate with this chain" };
+      if (pkgname !== undefined) {
+        const digests = await wholeFileDigests(context, handle, stat);
+        return { kind: "skipped", file, pkgname, reason: "already signed by this certificate with this chain", size: stat.size, digests };
+      }
     }
     const result = signed ? await resign(context, file, handle, stat) : await signUnsigned(context, file, handle, stat);
     if ("refused" in result) return { kind: "failed", file, code: result.refused.code, message: result.refused.message, exit: EXIT.UNTRUSTED };

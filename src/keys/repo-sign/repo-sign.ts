@@ -69,6 +69,7 @@ export interface RepoSignReport {
 }
 
 const SYNC_EVERY = 256;
+const IN_FLIGHT_PER_JOB = 4;
 
 function lockName(only: ReadonlySet<string> | undefined): string {
   // Shards on one host lock their own list; the full run and the summary step lock the directory.
@@ -97,7 +98,8 @@ async function runPackages(request: RepoSignRequest, packages: readonly { file: 
   };
   request.onEvent?.({ type: "started", packages: packages.length, bytes: totalBytes });
   let next = 0;
-  // --jobs packages in flight: their reads, hashing (on the pool's threads) and writes overlap.
+  // --jobs hashing threads; four packages in flight per thread, so that the reads, fsyncs and
+  // renames of small packages overlap while the main thread parses and signs.
   const worker = async () => {
     for (let item = packages[next++]; item; item = packages[next++]) {
       const outcome = await processPackage(context, item.file);
@@ -108,18 +110,23 @@ async function runPackages(request: RepoSignRequest, packages: readonly { file: 
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(request.jobs, packages.length)) }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(IN_FLIGHT_PER_JOB * request.jobs, packages.length)) }, worker));
   } finally {
     await pool.close();
   }
   return { outcomes, read };
 }
 
-/** The new size and digests of every changed file, and of each symlink alias to one. */
-function changedFiles(outcomes: readonly Outcome[], aliases: ReadonlyMap<string, string>): Map<string, NewFile> {
+/**
+ * The size and digests of every package signed by us, changed now or skipped (a killed run
+ * may have renamed it without rewriting the summary), and of each symlink alias to one.
+ * Only lines that differ are rewritten.
+ */
+function changedFiles(outcomes: readonly Outcome[], aliases: ReadonlyMap<string, string>, withSkipped: boolean): Map<string, NewFile> {
   const changed = new Map<string, NewFile>();
   for (const outcome of outcomes) {
     if (outcome.kind === "signed" || outcome.kind === "resigned") changed.set(outcome.file, { size: outcome.newSize, digests: outcome.digests });
+    if (outcome.kind === "skipped" && withSkipped) changed.set(outcome.file, { size: outcome.size, digests: outcome.digests });
   }
   for (const [alias, target] of aliases) {
     const change = changed.get(target);
@@ -211,7 +218,7 @@ export async function repoSign(request: RepoSignRequest): Promise<RepoSignReport
     // Every rename is durable before a summary describes it.
     if (commits > 0) await syncDirectory(dir);
     const signedDone = Date.now();
-    const summaryReports = await updateSummaries(dir, summaries, changedFiles(outcomes, scan.aliases), request.dryRun);
+    const summaryReports = await updateSummaries(dir, summaries, changedFiles(outcomes, scan.aliases, !request.dryRun), request.dryRun);
     const finished = Date.now();
     const written = request.dryRun ? 0 : outcomes.reduce((sum, o) => sum + (o.kind === "signed" || o.kind === "resigned" ? o.newSize : 0), 0);
     return {

@@ -1,0 +1,101 @@
+/**
+ * SIGKILL at random moments of a real `pkgtrust repo sign` process: every package file
+ * must be its old bytes or a complete re-signed package, every summary a complete file,
+ * and a rerun must finish the job and leave none of our temporary files.
+ */
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fileChunks } from "../../src/package/file-source.js";
+import { verifyPackage } from "../../src/package/verify-package.js";
+import { readCertificateFile } from "../../src/pki/certificate.js";
+import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
+import { runCli } from "../fixtures/cli.js";
+import { BIN } from "../docs/doc-runner.js";
+import { expectPkgInstallAccepts, fileName, innerOf, readSummary, RepoKeys, summaryText, writePackages, writeSummaries, type PackageSpec } from "./repo-sign-fixture.js";
+
+const TRIALS = 50;
+const built = new URL("../../build/src/cli/main.js", import.meta.url);
+
+let keys: RepoKeys;
+let pristine: string;
+let inners: Map<string, Buffer>;
+let originals: Map<string, Buffer>;
+const specs: PackageSpec[] = Array.from({ length: 10 }, (_, i) => ({ pkgname: `crash${i}-1.${i}`, payload: [300, 40_000, 1_500_000, 3_000_000][i % 4], ...(i % 4 === 3 ? { signed: false as const } : {}) }));
+
+beforeAll(async () => {
+  keys = await RepoKeys.create();
+  pristine = mkdtempSync(join(keys.pki.dir, "pristine-"));
+  inners = await writePackages(pristine, keys, specs);
+  writeSummaries(pristine, summaryText(pristine, specs), { compressions: ["gz", "xz"] });
+  originals = new Map(readdirSync(pristine).map((name) => [name, readFileSync(join(pristine, name))]));
+}, 60_000);
+afterAll(() => keys?.cleanup());
+
+/** Runs repo sign as its own process; kills it with SIGKILL after `delayMs` (never, when undefined); resolves with the wall time. */
+function runProcess(dir: string, delayMs?: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [BIN, ...keys.signArgs(dir)], { stdio: "ignore" });
+    if (delayMs !== undefined) setTimeout(() => child.kill("SIGKILL"), delayMs);
+    child.once("exit", () => resolve(Date.now() - started));
+    child.once("error", reject);
+  });
+}
+
+const anchors = () => readCertificateFile(readFileSync(keys.anchorPath, "utf8"), keys.anchorPath).certificates;
+
+/** The invariant after any interruption: each package is its old bytes or a complete package that verifies with the same inner bytes. */
+async function expectWholeFiles(dir: string): Promise<number> {
+  let resigned = 0;
+  for (const spec of specs) {
+    const file = join(dir, fileName(spec));
+    const bytes = readFileSync(file);
+    if (bytes.equals(originals.get(fileName(spec)) as Buffer)) continue;
+    const verdict = await verifyPackage(fileChunks(file), { anchors: anchors(), chain: [] }, { time: new Date(), policy: PKG_INSTALL_POLICY });
+    expect(verdict.trusted, `${fileName(spec)} is neither the old file nor a valid new one: ${verdict.reason}`).toBe(true);
+    expect(innerOf(file).equals(inners.get(fileName(spec)) as Buffer)).toBe(true);
+    resigned++;
+  }
+  // A summary is the old one or a complete new one (it unpacks and lists every package).
+  const summary = gunzipSync(readFileSync(join(dir, "pkg_summary.gz"))).toString("latin1");
+  expect(summary.match(/^PKGNAME=/gm)?.length).toBe(specs.length);
+  return resigned;
+}
+
+describe("repo sign crash safety", () => {
+  it(`leaves old or new complete files over ${TRIALS} SIGKILLs, and a rerun finishes the job`, async () => {
+    expect(existsSync(built), "run 'npm run build' first (npm test does)").toBe(true);
+    const calibrate = mkdtempSync(join(keys.pki.dir, "calibrate-"));
+    cpSync(pristine, calibrate, { recursive: true });
+    const full = await runProcess(calibrate);
+    await expectWholeFiles(calibrate);
+    const seen = { none: 0, some: 0, all: 0 };
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const dir = mkdtempSync(join(keys.pki.dir, `trial${trial}-`));
+      cpSync(pristine, dir, { recursive: true });
+      // Most kills fall in the second half, where the packages are written (the first is start-up).
+      const from = trial % 5 === 0 ? 0 : 0.5;
+      await runProcess(dir, Math.floor((from + Math.random() * (1.05 - from)) * full));
+      const resigned = await expectWholeFiles(dir);
+      seen[resigned === 0 ? "none" : resigned === specs.length ? "all" : "some"]++;
+      // Only our own recognisable temporary names may be left behind.
+      for (const name of readdirSync(dir).filter((n) => n.startsWith("."))) {
+        expect(name, `trial ${trial}`).toMatch(/^\..+\.pkgtrust-repo-sign$|^\.pkg_summary\.(gz|xz)\.pkgtrust-tmp-\d+-[0-9a-f]{8}$|^\.pkgtrust-repo-sign\.lock$/);
+      }
+      const rerun = await runCli(keys.signArgs(dir), { now: new Date() });
+      expect(rerun.status, `trial ${trial}: ${rerun.stdout}${rerun.stderr}`).toBe(0);
+      expect(readdirSync(dir).filter((n) => n.startsWith(".")), `trial ${trial}`).toEqual([]);
+      expect(await expectWholeFiles(dir)).toBe(specs.length);
+      for (const kind of ["gz", "xz"] as const) {
+        const summary = readSummary(dir, kind);
+        for (const spec of specs) expect(summary).toContain(`FILE_NAME=${fileName(spec)}\nFILE_SIZE=${statSync(join(dir, fileName(spec))).size}\n`);
+      }
+      if (trial === TRIALS - 1) for (const spec of specs) await expectPkgInstallAccepts(join(dir, fileName(spec)), keys.anchorPath, new Date());
+    }
+    // The random moments must have caught the run in the middle too, not only before or after it.
+    expect(seen.some, JSON.stringify(seen)).toBeGreaterThan(0);
+  }, 300_000);
+});
