@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { TestPki } from "../fixtures/pki.js";
 import { bundleSection } from "./bundle.js";
 import { makeBenchPackage, packageSection, type SectionResult } from "./package.js";
+import { repoSignSection } from "./repo-sign.js";
 import { setupSection } from "./setup.js";
 import { startupSection } from "./startup.js";
 
@@ -24,6 +25,7 @@ try {
   report("verify-package, 256 MiB", await packageSection(big));
   report("key bundle, 1,000 certificates", await bundleSection(pki));
   report("setup against a loopback repository", await setupSection(dir, pki, big));
+  report("repo sign", await repoSignSection(dir));
 } finally {
   rmSync(dir, { recursive: true, force: true });
   await pki.cleanup();

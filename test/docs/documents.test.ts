@@ -5,7 +5,7 @@
  * commands had their documented effect.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { createDemoPki, writeDemoRepository } from "../../src/demo/repository.js";
 import { serveDirectory, type StaticServer } from "../../src/demo/server.js";
 import { createRootCa, issueIntermediate } from "../../src/keys/issue.js";
+import { innerOf } from "../fixtures/repo-sign.js";
 import { codeBlocks } from "./doc-blocks.js";
 import { REPO_ROOT, runDocument, type DocumentRun } from "./doc-runner.js";
 
@@ -106,11 +107,11 @@ describe("build-admins.md", () => {
     await seedDeveloperFiles(dir);
     const packages = path.join(dir, "packages");
     const keydir = path.join(dir, "keys");
-    // What the stubbed `make package` would have left: a signed package (here by another PKI,
-    // so that only the documented re-signing makes it verify under this machine's chain).
+    // What the stubbed `make package` would have left, here unsigned (the inner package of a
+    // demo one), so that only the documented `repo sign` makes it verify under this machine's chain.
     await writeDemoRepository(path.join(dir, "built"), await createDemoPki(new Date()));
     await mkdir(path.join(packages, "All"), { recursive: true });
-    await copyFile(path.join(dir, "built/All/digest-20220214.tgz"), path.join(packages, "All/digest-20220214.tgz"));
+    await writeFile(path.join(packages, "All/digest-20220214.tgz"), innerOf(path.join(dir, "built/All/digest-20220214.tgz")));
     const run = await runDocument("docs/build-admins.md", dir, { PACKAGES: packages, KEYDIR: keydir });
     expectSuccess(run);
     expect(run.calls).toEqual(

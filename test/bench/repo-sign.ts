@@ -1,0 +1,168 @@
+/**
+ * Bench section: `pkgtrust repo sign` as a whole process.
+ *   1. 300 small packages: against one `pkgtrust sign-package` process per package, the
+ *      shell loop build-admins.md used to give (target <= 0.1x).
+ *   2. A generated repository of 2,000 packages, about 1 GiB, sizes spread like a real one
+ *      (log-normal around 150 KB, a few of tens of MiB): packages/s and MB/s against the
+ *      floor of reading and writing the same bytes, `cat` of every package into a new file
+ *      then `sync` (repo sign fsyncs every file; target <= 2x). The floor without sync and
+ *      with one `cat` per file are printed too.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes, randomFillSync } from "node:crypto";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { pack } from "tar-stream";
+import { signPackage } from "../../src/keys/sign-package.js";
+import { ContentsReader } from "../../src/package/inner-contents.js";
+import { RepoKeys, summaryText, writeSummaries, type PackageSpec } from "../fixtures/repo-sign.js";
+import { CLI, measure, type SectionResult } from "./package.js";
+
+const SMALL = 300;
+const LARGE = 2000;
+const LARGE_BYTES = 1024 * 1024 * 1024;
+
+async function tarOf(pkgname: string, payload: Buffer): Promise<Buffer> {
+  const tar = pack();
+  tar.entry({ name: "+CONTENTS", mtime: new Date(0) }, Buffer.from(`@name ${pkgname}\n@cwd /usr/pkg\nshare/${pkgname}/data\n`));
+  tar.entry({ name: `share/${pkgname}/data`, mtime: new Date(0) }, payload);
+  tar.finalize();
+  const parts: Buffer[] = [];
+  for await (const part of tar) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** Whether pkgtrust reads @name from a bzip2 or xz inner package yet (the parity work adds it). */
+async function readsCompression(command: "bzip2" | "xz"): Promise<boolean> {
+  const reader = new ContentsReader();
+  try {
+    await reader.write(execFileSync(command, ["-c"], { input: await tarOf("probe-1.0", Buffer.alloc(10)) }));
+    return (await reader.end()) === "probe-1.0";
+  } catch {
+    return false;
+  }
+}
+
+/** Log-normal sizes (median 150 KB, sigma 1.6), three packages of 40-70 MiB, scaled to `total` bytes. */
+function sizes(count: number, total: number): number[] {
+  const normal = () => Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
+  const raw = Array.from({ length: count }, (_, i) => (i < 3 ? (40 + 15 * i) * 1024 * 1024 : Math.min(32 * 1024 * 1024, 150_000 * Math.exp(1.6 * normal()))));
+  const scale = total / raw.reduce((a, b) => a + b, 0);
+  return raw.map((size) => Math.max(200, Math.round(size * scale)));
+}
+
+/** Writes `count` packages signed by the old certificate into `dir`; bzip2/xz inner packages once pkgtrust reads them. */
+async function writeRepository(dir: string, keys: RepoKeys, sizeList: readonly number[], compressions: readonly ("bzip2" | "xz")[]): Promise<PackageSpec[]> {
+  const scratch = mkdtempSync(join(keys.pki.dir, "bench-inner-"));
+  const specs: PackageSpec[] = [];
+  const payload = Buffer.allocUnsafe(Math.max(...sizeList));
+  for (const [i, size] of sizeList.entries()) {
+    // Short names: GNU ar (the old loop's extractor) cuts BSD long names.
+    const pkgname = `b${i}-1.${i % 10}`;
+    // Incompressible, so that the package is as large as its payload; stored, so that making it is quick.
+    const tar = await tarOf(pkgname, randomFillSync(payload.subarray(0, size)));
+    const compression = compressions.length > 0 && i % 10 === 9 ? compressions[Math.floor(i / 10) % compressions.length] : undefined;
+    const inner = compression ? execFileSync(compression, ["-1", "-c"], { input: tar, maxBuffer: 1 << 30 }) : gzipSync(tar, { level: 0 });
+    const input = join(scratch, `${pkgname}.tgz`);
+    writeFileSync(input, inner);
+    await signPackage({ input, output: join(dir, `${pkgname}.tgz`), keyPem: keys.old.keyPem, certPem: keys.old.certPem, chainPem: keys.ca.certPem });
+    rmSync(input);
+    specs.push({ pkgname });
+  }
+  rmSync(scratch, { recursive: true, force: true });
+  return specs;
+}
+
+function seconds(command: string, args: string[], options: { cwd?: string } = {}): number {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command, args, { stdio: "ignore", ...options });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed with status ${result.status}`);
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function repoSign(keys: RepoKeys, dir: string): { seconds: number; rssKiB: number } {
+  const run = measure(process.execPath, [CLI, ...keys.signArgs(dir), "--json"]);
+  if (run.status !== 0) throw new Error(`repo sign failed with status ${run.status}`);
+  return run;
+}
+
+async function smallSection(root: string, keys: RepoKeys): Promise<{ lines: string[]; missed: boolean }> {
+  const dir = join(root, "small");
+  mkdirSync(dir);
+  const specs = await writeRepository(dir, keys, Array.from({ length: SMALL }, () => 2000 + (randomBytes(2).readUInt16LE() % 30000)), []);
+  const copy = join(root, "small-copy");
+  cpSync(dir, copy, { recursive: true });
+  const ours = repoSign(keys, dir);
+  // The old way: one process per package, re-signing from the inner package as build-admins.md showed.
+  const script = [
+    "set -e",
+    'mkdir -p "$2/resign"',
+    'for pkg in "$1"/*.tgz; do',
+    '  name=${pkg##*/}',
+    '  (cd "$2/resign" && ar x "$pkg" "$name")',
+    `  "${process.execPath}" "${CLI}" sign-package "$2/resign/$name" "$pkg" --key "${keys.next.keyPath}" --cert "${keys.next.certPath}" --chain "${keys.chainPath}" > /dev/null`,
+    '  rm "$2/resign/$name"',
+    "done",
+  ].join("\n");
+  const loop = seconds("sh", ["-c", script, "sh", copy, root]);
+  const ratio = ours.seconds / loop;
+  return {
+    lines: [
+      `${specs.length} small packages: repo sign ${ours.seconds.toFixed(2)} s, one sign-package per package ${loop.toFixed(1)} s: ratio ${ratio.toFixed(3)} (target <= 0.1) ${ratio <= 0.1 ? "ok" : "MISSED"}`,
+    ],
+    missed: ratio > 0.1,
+  };
+}
+
+async function largeSection(root: string, keys: RepoKeys): Promise<{ lines: string[]; missed: boolean }> {
+  const readable: ("bzip2" | "xz")[] = [];
+  for (const c of ["bzip2", "xz"] as const) if (await readsCompression(c)) readable.push(c);
+  const dir = join(root, "large");
+  mkdirSync(dir);
+  process.stdout.write(`making ${LARGE} packages of about 1 GiB in all ...\n`);
+  const specs = await writeRepository(dir, keys, sizes(LARGE, LARGE_BYTES), readable);
+  writeSummaries(dir, summaryText(dir, specs), { compressions: ["gz", "xz"] });
+  const files = readdirSync(dir).filter((n) => n.endsWith(".tgz"));
+  const bytes = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+  const largest = Math.max(...files.map((f) => statSync(join(dir, f)).size));
+  // Warm the page cache; both sides then read from memory and write to the same disk.
+  execFileSync("sh", ["-c", 'cat ./*.tgz > /dev/null'], { cwd: dir });
+  const out = join(root, "floor");
+  mkdirSync(out);
+  const catSync = seconds("sh", ["-c", `cat ./*.tgz > "${out}/all" && sync`], { cwd: dir });
+  rmSync(join(out, "all"));
+  const cat = seconds("sh", ["-c", `cat ./*.tgz > "${out}/all"`], { cwd: dir });
+  rmSync(join(out, "all"));
+  const perFile = seconds("sh", ["-c", `for f in ./*.tgz; do cat "$f" > "${out}/$f"; done && sync`], { cwd: dir });
+  rmSync(out, { recursive: true, force: true });
+  execFileSync("sync");
+  const ours = repoSign(keys, dir);
+  const ratio = ours.seconds / catSync;
+  const mb = bytes / 1e6;
+  const line = (label: string, s: number) => `${label.padEnd(44)}${s.toFixed(2)} s  ${(mb / s).toFixed(0)} MB/s`;
+  return {
+    lines: [
+      `${files.length} packages, ${(bytes / 2 ** 20).toFixed(0)} MiB (largest ${(largest / 2 ** 20).toFixed(1)} MiB; bzip2/xz inner packages: ${readable.length ? readable.join(", ") : "none, pkgtrust does not read them yet"})`,
+      line("floor: cat all > one file; sync", catSync),
+      line("cat all > one file (no sync)", cat),
+      line("one cat per file; sync", perFile),
+      `${line("repo sign (fsync per file)", ours.seconds)}  ${(files.length / ours.seconds).toFixed(0)} packages/s  ratio ${ratio.toFixed(2)} (target <= 2) ${ratio <= 2 ? "ok" : "MISSED"}`,
+      `peak RSS of repo sign                       ${(ours.rssKiB / 1024).toFixed(1)} MiB`,
+    ],
+    missed: ratio > 2,
+  };
+}
+
+export async function repoSignSection(root: string): Promise<SectionResult> {
+  const keys = await RepoKeys.create();
+  const dir = mkdtempSync(join(root, "repo-sign-"));
+  try {
+    const small = await smallSection(dir, keys);
+    const large = await largeSection(dir, keys);
+    return { lines: [...small.lines, ...large.lines], missed: small.missed || large.missed };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await keys.cleanup();
+  }
+}
