@@ -2,6 +2,7 @@ import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } f
 import { Attribute, ContentInfo, id_data, id_signedData, SignerInfo } from "@peculiar/asn1-cms";
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Name } from "@peculiar/asn1-x509";
+import { BoundedMemo } from "../bounded-memo.js";
 import { PackageError } from "./errors.js";
 import { SignedDataRawCertificates } from "./pkcs7-raw-certificates.js";
 
@@ -84,16 +85,11 @@ function formatError(message: string, cause?: unknown): never {
 }
 
 /** The last few parses by text: repo sign reads a signature to decide whether to skip, then verifies it. */
-const parsedSignatures = new Map<string, Pkcs7Signature>();
+const parsedSignatures = new BoundedMemo<Pkcs7Signature>(16);
 
 /** Parses the PEM text (OpenSSL's PEM_read_bio_PKCS7 takes the first PKCS7 block). */
 export function readPkcs7Signature(text: string): Pkcs7Signature {
-  const known = parsedSignatures.get(text);
-  if (known) return known;
-  const parsed = parseSignature(text);
-  if (parsedSignatures.size >= 16) parsedSignatures.delete(parsedSignatures.keys().next().value as string);
-  parsedSignatures.set(text, parsed);
-  return parsed;
+  return parsedSignatures.get(text, () => parseSignature(text));
 }
 
 function parseSignature(text: string): Pkcs7Signature {
@@ -150,17 +146,11 @@ function publicKeyOf(cert: AsnCertificate): KeyObject {
   return key;
 }
 
-/** Parsed certificates by DER: the packages of one repository embed the same few (bounded). */
-const parsedCerts = new Map<string, AsnCertificate>();
+/** Parsed certificates by DER: the packages of one repository embed the same few. */
+const parsedCerts = new BoundedMemo<AsnCertificate>(64);
 
 function parseCert(der: Uint8Array): AsnCertificate {
-  const key = Buffer.from(der).toString("base64");
-  const known = parsedCerts.get(key);
-  if (known) return known;
-  const parsed = parseCertUncached(der);
-  if (parsedCerts.size >= 64) parsedCerts.delete(parsedCerts.keys().next().value as string);
-  parsedCerts.set(key, parsed);
-  return parsed;
+  return parsedCerts.get(Buffer.from(der).toString("base64"), () => parseCertUncached(der));
 }
 
 function parseCertUncached(der: Uint8Array): AsnCertificate {

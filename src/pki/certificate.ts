@@ -3,6 +3,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Version } from "@peculiar/asn1-x509";
 import { parseCrl, type Crl } from "./crl.js";
 import { normalizeSerial } from "./serial.js";
+import { BoundedMemo } from "../bounded-memo.js";
 import { CertificateError } from "./errors.js";
 import { readPem } from "./pem.js";
 import * as x509 from "./x509.js";
@@ -142,17 +143,10 @@ function badDer(source: string, line: number | undefined, what: string, cause: u
  * same few certificates, and an ASN.1 parse costs milliseconds. Certificates are frozen
  * values, so sharing one is safe; the memo is bounded.
  */
-const parsedMemo = new Map<string, Certificate>();
-const PARSED_MEMO_SIZE = 256;
+const parsedMemo = new BoundedMemo<Certificate>(256);
 
 export function parseCertificate(der: Uint8Array, source = "certificate", line?: number): Certificate {
-  const key = `${source}\0${line ?? ""}\0${createHash("sha256").update(der).digest("hex")}`;
-  const known = parsedMemo.get(key);
-  if (known) return known;
-  const certificate = parseUncached(der, source, line);
-  if (parsedMemo.size >= PARSED_MEMO_SIZE) parsedMemo.delete(parsedMemo.keys().next().value as string);
-  parsedMemo.set(key, certificate);
-  return certificate;
+  return parsedMemo.get(`${source}\0${line ?? ""}\0${createHash("sha256").update(der).digest("hex")}`, () => parseUncached(der, source, line));
 }
 
 function parseUncached(der: Uint8Array, source: string, line: number | undefined): Certificate {

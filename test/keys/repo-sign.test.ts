@@ -1,8 +1,10 @@
-import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PassThrough } from "node:stream";
 import { signOutputSchema } from "../../src/cli/commands/repo.js";
+import { run } from "../../src/cli/main.js";
 import { runCli } from "../fixtures/cli.js";
 import { NOW } from "../fixtures/pki.js";
 import { expectPkgInstallAccepts, fileName, innerOf, readSummary, RepoKeys, summaryText, writePackages, writeSummaries, type PackageSpec } from "./repo-sign-fixture.js";
@@ -147,6 +149,26 @@ describe("repo sign", () => {
     expect(result.json.nonPackages).toEqual([{ file: "pkg_keys.pem", reason: "the key bundle" }]);
     writeFileSync(join(dir, "pkg_keys.pem"), keys.ca.certPem + keys.next.certPem);
     expect((await sign(dir)).json.warnings).toEqual([]);
+  });
+});
+
+describe("repo sign on a terminal", () => {
+  it("draws a progress line on standard error that fits the terminal, and prints a text report", async () => {
+    const dir = fresh();
+    await writePackages(dir, keys, Array.from({ length: 5 }, (_, i) => ({ pkgname: `tty${i}-1.0`, payload: 300_000 })));
+    const stdout = new PassThrough();
+    const stderr = Object.assign(new PassThrough(), { columns: 50 });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    stdout.on("data", (b: Buffer) => out.push(b));
+    stderr.on("data", (b: Buffer) => err.push(b));
+    const status = await run({ argv: keys.signArgs(dir), stdout, stderr, env: {}, cwd: dir, isTTY: true, now: NOW });
+    expect(status).toBe(0);
+    const frames = Buffer.concat(err).toString().split(/\r|\n/).map((f) => f.replace("\x1b[K", "")).filter(Boolean);
+    expect(frames.length).toBeGreaterThan(0);
+    for (const frame of frames) expect(frame.length).toBeLessThan(50);
+    expect(frames.at(-1)).toMatch(/5\/5 pkgs/);
+    expect(Buffer.concat(out).toString()).toMatch(/: 5 package\(s\): 5 re-signed, 0 signed, 0 skipped, 0 failed;/);
   });
 });
 
