@@ -14,6 +14,7 @@ import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { EXIT } from "../../src/errors.js";
 import { runProcess, type ProcessResult } from "../fixtures/process.js";
 import { TestPki } from "../fixtures/pki.js";
+import { RepoKeys, summaryText, writePackages, writeSummaries } from "../fixtures/repo-sign.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { standardPki, writeRepository } from "../fixtures/repository.js";
 import { DistTerminal } from "./terminal.js";
@@ -116,6 +117,22 @@ describe("dist/pkgtrust.mjs alone in an empty directory", () => {
     expect(JSON.parse(good.stdout).trusted).toBe(true);
     const bad = await node("verify-package", rogue["digest-20220214"] as string, "--anchor", anchorFile);
     expect(bad.status).toBe(EXIT.UNTRUSTED);
+  });
+
+  it("re-signs a repository directory, its hashing threads and xz summary included", async () => {
+    const keys = await RepoKeys.create();
+    try {
+      const repo = mkdtempSync(path.join(work, "repo-"));
+      const specs = [{ pkgname: "d1-1.0" }, { pkgname: "d2-1.0", signed: false as const, payload: 9_000_000 }];
+      await writePackages(repo, keys, specs);
+      writeSummaries(repo, summaryText(repo, specs, { cksum: true }), { compressions: ["xz"] });
+      const result = await node(...keys.signArgs(repo), "--json");
+      expect(result.status, result.stderr).toBe(EXIT.OK);
+      expect(JSON.parse(result.stdout)).toMatchObject({ counts: { resigned: 1, signed: 1, failed: 0 }, summaries: [{ file: "pkg_summary.xz", updated: 2, written: true }] });
+      expect(result.blessed).toBe(false);
+    } finally {
+      await keys.cleanup();
+    }
   });
 
   it("runs the wizard in a terminal: happy path to exit 0, blessed's terminal data embedded", async () => {
