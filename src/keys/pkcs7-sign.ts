@@ -1,9 +1,9 @@
 import { createHash, sign as cryptoSign, type KeyObject } from "node:crypto";
-import { Attribute, ContentInfo, EncapsulatedContentInfo, id_data, id_signedData, IssuerAndSerialNumber, SignerIdentifier, SignerInfo, SignerInfos, DigestAlgorithmIdentifiers, CMSVersion } from "@peculiar/asn1-cms";
+import { Attribute, EncapsulatedContentInfo, id_data, id_signedData, IssuerAndSerialNumber, SignerIdentifier, SignerInfo, SignerInfos, DigestAlgorithmIdentifiers, CMSVersion } from "@peculiar/asn1-cms";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier, Certificate as AsnCertificate } from "@peculiar/asn1-x509";
 import { ContentTypeValue, id_contentType, id_messageDigest, SignedAttributeSet } from "../package/pkcs7-signature.js";
-import { RawCertificateSet, SignedDataRawCertificates } from "../package/pkcs7-raw-certificates.js";
+import { RawCertificateSet, SignedContentInfo, SignedDataRawCertificates } from "../package/pkcs7-raw-certificates.js";
 
 /**
  * A PEM PKCS#7 detached SignedData as pkg_install's signer makes it
@@ -65,6 +65,6 @@ export function detachedSigner(request: DetachedSignatureRequest): (content: Uin
       certificates: new RawCertificateSet(certificates),
       signerInfos: new SignerInfos([signerInfo]),
     });
-    return pem(AsnConvert.serialize(new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signed) })));
+    return pem(AsnConvert.serialize(new SignedContentInfo({ contentType: id_signedData, content: signed })));
   };
 }

@@ -41,3 +41,16 @@ export class SignedDataRawCertificates {
     Object.assign(this, params);
   }
 }
+
+/** ContentInfo (RFC 5652 3) whose content is that SignedData: one decode and one encode of the whole, not two. */
+export class SignedContentInfo {
+  @AsnProp({ type: AsnPropTypes.ObjectIdentifier })
+  contentType = "";
+
+  @AsnProp({ type: SignedDataRawCertificates, context: 0 })
+  content = new SignedDataRawCertificates();
+
+  constructor(params: Partial<SignedContentInfo> = {}) {
+    Object.assign(this, params);
+  }
+}

@@ -1,10 +1,10 @@
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
-import { Attribute, ContentInfo, id_data, id_signedData, SignerInfo } from "@peculiar/asn1-cms";
+import { Attribute, id_data, id_signedData, SignerInfo } from "@peculiar/asn1-cms";
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Name } from "@peculiar/asn1-x509";
 import { BoundedMemo } from "../bounded-memo.js";
 import { PackageError } from "./errors.js";
-import { SignedDataRawCertificates } from "./pkcs7-raw-certificates.js";
+import { SignedContentInfo, type SignedDataRawCertificates } from "./pkcs7-raw-certificates.js";
 
 /**
  * The +PKG_SIGNATURE member: a PEM PKCS#7 detached SignedData over +PKG_HASH, checked
@@ -98,9 +98,10 @@ function parseSignature(text: string): Pkcs7Signature {
   const der = Buffer.from(match[1].replace(/\s+/g, ""), "base64");
   let signed: SignedDataRawCertificates;
   try {
-    const info = AsnConvert.parse(der, ContentInfo);
+    // Decoded once as a whole; other content (enveloped data ...) fails to decode as SignedData.
+    const info = AsnConvert.parse(der, SignedContentInfo);
     if (info.contentType !== id_signedData) formatError(`content type ${info.contentType} is not signedData`);
-    signed = AsnConvert.parse(info.content, SignedDataRawCertificates);
+    signed = info.content;
   } catch (error) {
     if (error instanceof PackageError) throw error;
     formatError("not a DER PKCS#7 structure", error);

@@ -99,8 +99,8 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
         : new BlockHasher(hash.blockSize, check);
   const contents = new ContentsReader();
   const tap = decision.trusted ? options.tap : undefined;
-  await tap?.signed(hashBytes, inner);
   try {
+    await tap?.signed(hashBytes, inner);
     for await (const chunk of ar.body(inner.name)) {
       await hasher.update(chunk);
       if (!contents.done) await contents.write(chunk);
