@@ -52,5 +52,6 @@ describe("crash safety", () => {
       const leftovers = (await readdir(path.join(target, "etc"))).filter((n) => !n.includes("pkgtrust-tmp") && n !== "pkg_install.conf" && n !== "pkg_install.conf.pkgtrust-old");
       expect(leftovers).toEqual([]);
     }
-  });
+    // A generous bound: the suite runs two files at once, and repo sign's crash trials spawn processes too.
+  }, 240_000);
 });
