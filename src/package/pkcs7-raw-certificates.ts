@@ -7,7 +7,8 @@ import { AsnArray, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from "@peculia
  * ANY. Decoding each embedded certificate into objects and encoding it back is most of the
  * cost of reading or making a signature; here the certificates pass through as bytes and
  * are parsed once per distinct DER elsewhere. OpenSSL's PKCS7 (what pkg_install reads)
- * declares this field SET OF X509, so every element must be a certificate.
+ * declares this field [0] IMPLICIT SEQUENCE OF X509 (crypto/pkcs7/pk7_asn1.c; the implicit
+ * tag makes it the same bytes as a SET OF), so every element must be a certificate.
  */
 
 @AsnType({ type: AsnTypeTypes.Set, itemType: AsnPropTypes.Any })
