@@ -12,11 +12,22 @@ export interface CommandContext {
   readonly now: Date;
 }
 
+/** One subcommand of a group (keys, bundle), for `pkgtrust keys revoke --help`. */
+export interface Subcommand {
+  readonly name: string;
+  /** Its usage line, without the leading "pkgtrust ". */
+  readonly usage: string;
+  /** What it does, as prose (wrapped when shown). */
+  readonly summary: string;
+}
+
 export interface Command {
   readonly name: string;
   readonly summary: string;
   /** Usage lines shown by --help, without the leading "pkgtrust ". */
   readonly usage: string;
+  /** A group's subcommands: --help after one of them shows that one only. */
+  readonly subcommands?: readonly Subcommand[];
   /** Returns the exit status; failures are thrown as PkgtrustError. */
   run(context: CommandContext): Promise<number>;
 }

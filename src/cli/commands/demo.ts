@@ -51,7 +51,7 @@ export const command: Command = {
       out.write(`4. pkgtrust setup --repo ${url} --root ${rootDir}\n\n`);
       const outcome = await runSetup(
         { repository: url, root: new TargetRoot(rootDir), anchorPath: DEFAULT_ANCHOR, testInstall: true },
-        { dispatcher: createDispatcher({ env: {} }), now: context.now, cwd: context.cwd, emit: plainReporter(out, context.isTTY) },
+        { dispatcher: createDispatcher({ env: {} }), now: context.now, cwd: context.cwd, emit: plainReporter(context, context.isTTY) },
       );
       if (!outcome.ok) return outcome.error.exit;
       const config = await readFile(path.join(rootDir, outcome.result.configFile), "utf8");

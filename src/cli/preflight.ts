@@ -1,0 +1,27 @@
+import { stat } from "node:fs/promises";
+import { loadAnchor } from "../bootstrap/anchor.js";
+import { ConfigError } from "../config/errors.js";
+import type { TargetRoot } from "../config/target-root.js";
+import { InputFileError, MAX_INPUT_BYTES } from "../input-file.js";
+
+/** setup and refresh, before any network: the target root is a directory (a mistyped --root fails at once). */
+export async function checkRoot(root: TargetRoot): Promise<void> {
+  const stats = await stat(root.dir).catch(() => undefined);
+  if (!stats?.isDirectory()) {
+    throw new ConfigError("CONFIG_ROOT_MISSING", `the target root ${root.dir} ${stats ? "is not a directory" : "does not exist"}`, { detail: { root: root.dir } });
+  }
+}
+
+/**
+ * setup and refresh, before any network: the anchor is a PEM file (capped as every file
+ * named on the command line) holding a self-signed CA certificate, so that a missing or
+ * wrong anchor is reported before a download that could only end in the same error.
+ */
+export async function checkAnchor(root: TargetRoot, anchorPath: string): Promise<void> {
+  const stats = await stat(root.hostPath(anchorPath)).catch(() => undefined);
+  if (stats?.isDirectory()) throw new ConfigError("CONFIG_NOT_A_FILE", `the anchor ${anchorPath} is a directory, not a file`, { detail: { path: anchorPath } });
+  if (stats && stats.size > MAX_INPUT_BYTES) {
+    throw new InputFileError("INPUT_TOO_LARGE", `the anchor ${anchorPath} is ${stats.size} bytes, more than ${MAX_INPUT_BYTES}`, { detail: { file: anchorPath, limit: MAX_INPUT_BYTES } });
+  }
+  await loadAnchor(root, anchorPath);
+}
