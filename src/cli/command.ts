@@ -10,6 +10,8 @@ export interface CommandContext {
   readonly isTTY: boolean;
   /** The verification time; the CLI passes the current time. */
   readonly now: Date;
+  /** Resolves with the signal's name at the first SIGINT or SIGTERM after the call (demo --serve waits on it). */
+  readonly waitForStop: () => Promise<string>;
 }
 
 /** One subcommand of a group (keys, bundle), for `pkgtrust keys revoke --help`. */

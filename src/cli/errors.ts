@@ -8,6 +8,11 @@ export const UsageError = errorClass("UsageError", {
   USAGE_MISSING_ARGUMENT: { exit: EXIT.USAGE, next: "Run 'pkgtrust --help' for the commands; each takes --help for what it needs." },
   USAGE_BAD_VALUE: { exit: EXIT.USAGE, next: "Correct the option's value; each command's --help lists what its options take." },
 });
+/** Files named on setup's and refresh's command line that no other area reads. */
+export const CliFileError = errorClass("CliFileError", {
+  CA_FILE_UNREADABLE: { exit: EXIT.INPUT, next: "Give --ca-file the PEM file of the CA that issued the repository server's certificate." },
+});
+
 type UsageCode = keyof typeof UsageError.codes;
 
 const NEXT: Readonly<Record<UsageCode, (command: string) => string>> = {

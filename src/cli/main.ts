@@ -76,6 +76,16 @@ export async function main(): Promise<void> {
     cwd: process.cwd(),
     isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     now: new Date(),
+    waitForStop: () =>
+      new Promise((resolve) => {
+        const stop = (name: string) => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve(name);
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      }),
   });
   process.exitCode = status;
 }

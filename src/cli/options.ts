@@ -32,7 +32,9 @@ export function readOptions(argv: readonly string[], spec: OptionSpec): { values
       if (token.value === undefined) throw new UsageError("USAGE_MISSING_VALUE", `${long} needs a value`, { detail: { option: long } });
       // As node:util does: "--repo --json" is more likely a forgotten value than a URL starting with '-'.
       if (token.inlineValue === false && token.value.startsWith("-")) {
-        throw new UsageError("USAGE_MISSING_VALUE", `${long} needs a value (write ${long}=${token.value} for a value starting with '-')`, { detail: { option: long } });
+        const isOption = Object.keys(options).some((name) => token.value === `--${name}`);
+        const hint = isOption ? "" : ` (write ${long}=${token.value} for a value starting with '-')`;
+        throw new UsageError("USAGE_MISSING_VALUE", `${long} needs a value${hint}`, { detail: { option: long } });
       }
     } else if (token.inlineValue) {
       throw new UsageError("USAGE_BAD_VALUE", `${long} takes no value`, { detail: { option: long } });

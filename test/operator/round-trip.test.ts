@@ -74,6 +74,10 @@ describe("the operator round trip", () => {
   it("issues, signs, builds, lints, sets up, revokes, rebuilds and refreshes", async () => {
     // 1. The PKI.
     await operator("keys", "init-ca", "--cn", "pkgsrc CA", "--out-cert", "root.pem", "--out-key", "root.key");
+    // The root's first CRL, empty, made at the same ceremony: a year to its nextUpdate (the offline key's cadence).
+    const rootCrl = await operator("keys", "crl", "--ca-cert", "root.pem", "--ca-key", "root.key");
+    expect(rootCrl.json).toMatchObject({ action: "crl", crl: "root.crl.pem", number: "1", revoked: [] });
+    expect(Date.parse(rootCrl.json.nextUpdate) - Date.parse(rootCrl.json.thisUpdate)).toBe(365 * 86_400_000);
     await operator("keys", "issue-intermediate", "--ca-cert", "root.pem", "--ca-key", "root.key", "--cn", "pkgsrc developer CA", "--out-cert", "dev.pem", "--out-key", "dev.key");
     const build = await operator("keys", "issue-signing", "--ca-cert", "dev.pem", "--ca-key", "dev.key", "--cn", "build machine 1", "--out-cert", "build1.pem", "--out-key", "build1.key");
     await operator("keys", "issue-signing", "--ca-cert", "dev.pem", "--ca-key", "dev.key", "--cn", "build machine 2", "--out-cert", "build2.pem", "--out-key", "build2.key", "--key-type", "rsa-3072");
@@ -87,7 +91,7 @@ describe("the operator round trip", () => {
     // 2. A package signed by build machine 1, the bundle, and its lint.
     await publishPackage("build1");
     const bundlePath = path.join(www, "All", "pkg_keys.pem");
-    const built = await operator("bundle", "build", "--anchor", "root.pem", "--out", bundlePath, "root.pem", "dev.pem", "build1.pem", "build2.pem");
+    const built = await operator("bundle", "build", "--anchor", "root.pem", "--out", bundlePath, "root.pem", "dev.pem", "build1.pem", "build2.pem", "root.crl.pem");
     expect(built.json.certificates.map((c: { subject: string }) => c.subject)).toEqual(["CN=pkgsrc developer CA", "CN=build machine 1", "CN=build machine 2"]);
     expect(built.json.dropped.map((d: { code: string }) => d.code)).toEqual(["BUNDLE_IS_ANCHOR"]);
     const linted = await operator("bundle", "lint", bundlePath, "--anchor", "root.pem");
@@ -111,9 +115,9 @@ describe("the operator round trip", () => {
     writeFileSync(path.join(ops, "cas.pem"), opsFile("root.pem") + opsFile("dev.pem"));
     expect((await openssl(["verify", "-CAfile", "cas.pem", "-crl_check", "-CRLfile", "dev.crl.pem", "-purpose", "smimesign", "build1.pem"], ops)).output).toContain("certificate revoked");
     await publishPackage("build2");
-    const rebuilt = await operator("bundle", "build", "--anchor", "root.pem", "--out", bundlePath, "dev.pem", "build1.pem", "build2.pem", "dev.crl.pem");
+    const rebuilt = await operator("bundle", "build", "--anchor", "root.pem", "--out", bundlePath, "dev.pem", "build1.pem", "build2.pem", "root.crl.pem", "dev.crl.pem");
     expect(rebuilt.json.dropped).toEqual([expect.objectContaining({ subject: "CN=build machine 1", code: "CERT_REVOKED" })]);
-    expect(rebuilt.json.crls).toEqual([expect.objectContaining({ number: "1", revoked: [build.json.certificate.serialNumber] })]);
+    expect(rebuilt.json.crls).toEqual([expect.objectContaining({ issuer: "CN=pkgsrc CA", revoked: [] }), expect.objectContaining({ number: "1", revoked: [build.json.certificate.serialNumber] })]);
     expect((await operator("bundle", "lint", bundlePath, "--anchor", "root.pem")).json.errors).toEqual([]);
 
     // 5. refresh: the revoked certificate is gone from what pkgtrust wrote for pkg_install.

@@ -201,7 +201,7 @@ describe("Ctrl-C leaves the system unchanged", () => {
     const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("good"), "--ca-file", "/nonexistent/ca.pem"] });
     await tmux.waitFor("1/4 Repository");
     tmux.send("Enter");
-    expect(await tmux.exitStatus()).toBe(2);
+    expect(await tmux.exitStatus()).toBe(3);
     expect(tmux.modes()).toEqual(RESTORED);
     const screen = await tmux.waitFor("--ca-file: cannot read /nonexistent/ca.pem");
     expect(screen).not.toContain("pkgtrust setup");

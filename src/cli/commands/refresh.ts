@@ -59,7 +59,7 @@ export const command: Command = {
         ...(options["test-package"] === undefined ? {} : { testPackage: options["test-package"] }),
       },
       {
-        dispatcher: await dispatcherFor(options, context.env),
+        dispatcher: await dispatcherFor(options, context.env, context.cwd),
         now: context.now,
         cwd: context.cwd,
         emit: live ? plainReporter(context, true) : (event) => void held.push(event),

@@ -73,7 +73,7 @@ export const command: Command = {
         // and refuses every later request with the abort reason (a PkgtrustError), which the
         // fetcher does not retry: the run ends at once and rolls back.
         runBootstrap: async (repository, emit, review, signal) => {
-          const base = await dispatcherFor(options, context.env);
+          const base = await dispatcherFor(options, context.env, context.cwd);
           const dispatcher = base.compose((dispatch) => (opts, handler) => {
             if (signal.aborted) throw signal.reason;
             return dispatch(opts, handler);
@@ -90,7 +90,7 @@ export const command: Command = {
       });
     }
     const outcome = await runSetup(request(requireRepository(repository)), {
-      dispatcher: await dispatcherFor(options, context.env),
+      dispatcher: await dispatcherFor(options, context.env, context.cwd),
       now: context.now,
       cwd: context.cwd,
       emit: options.json ? () => undefined : plainReporter(context, context.isTTY && !options["non-interactive"]),
