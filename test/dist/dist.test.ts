@@ -17,6 +17,7 @@ import { TestPki } from "../fixtures/pki.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { standardPki, writeRepository } from "../fixtures/repository.js";
 import { DistTerminal } from "./terminal.js";
+import { requireTool } from "../fixtures/requirements.js";
 
 const BUILT = fileURLToPath(new URL("../../dist/pkgtrust.mjs", import.meta.url));
 let pki: TestPki;
@@ -118,7 +119,7 @@ describe("dist/pkgtrust.mjs alone in an empty directory", () => {
     expect(bad.status).toBe(EXIT.UNTRUSTED);
   });
 
-  it("runs the wizard in a terminal: happy path to exit 0, blessed's terminal data embedded", async () => {
+  it.runIf(requireTool("tmux", "the single file's wizard in tmux"))("runs the wizard in a terminal: happy path to exit 0, blessed's terminal data embedded", async () => {
     const target = newTarget();
     const statusFile = path.join(work, "wizard-status");
     const blessedOut = path.join(work, "wizard-probe");

@@ -10,6 +10,9 @@ import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { snapshotTree } from "../fixtures/repository.js";
 import { startLoopback, type Loopback } from "./loopback.js";
 import { TmuxSession } from "./tmux.js";
+import { requireTools } from "../fixtures/requirements.js";
+
+const TERMINAL = requireTools(["tmux", "pgrep"], "the wizard end to end in tmux");
 
 let loopback: Loopback;
 const sessions: TmuxSession[] = [];
@@ -54,7 +57,7 @@ async function typeUrl(tmux: TmuxSession, url: string): Promise<void> {
   tmux.send("Enter");
 }
 
-describe("the setup wizard in a terminal", () => {
+describe.runIf(TERMINAL)("the setup wizard in a terminal", () => {
   it("sets up a repository typed after Ctrl-U: review, accept, result, exit 0", async () => {
     const { tmux, target, before } = wizard();
     const first = await tmux.waitFor("1/4 Repository");
@@ -151,7 +154,7 @@ describe("the setup wizard in a terminal", () => {
   });
 });
 
-describe("plain pkgtrust", () => {
+describe.runIf(TERMINAL)("plain pkgtrust", () => {
   it("opens the wizard on a terminal, with the default for the running system", async () => {
     const tmux = new TmuxSession({ args: [], term: "xterm", statusFile: loopback.statusFile() });
     sessions.push(tmux);
@@ -163,7 +166,7 @@ describe("plain pkgtrust", () => {
   });
 });
 
-describe("Ctrl-C leaves the system unchanged", () => {
+describe.runIf(TERMINAL)("Ctrl-C leaves the system unchanged", () => {
   const cases: readonly { name: string; repository: "good" | "rogue" | "stallkeys" | "stallpkg"; reach: (tmux: TmuxSession) => Promise<unknown> }[] = [
     { name: "on the repository screen", repository: "good", reach: (tmux) => tmux.waitFor("1/4 Repository") },
     { name: "while the bundle downloads", repository: "stallkeys", reach: (tmux) => start(tmux, /\[ \.\. \] Fetch the key bundle/) },
@@ -228,7 +231,7 @@ describe("Ctrl-C leaves the system unchanged", () => {
   });
 });
 
-describe("terminals an installer meets", () => {
+describe.runIf(TERMINAL)("terminals an installer meets", () => {
   /** SGR colour parameters (30-37, 40-47, 90-97, 38;5 ...) in a screen captured with attributes. */
   const colours = (tmux: TmuxSession) =>
     tmux

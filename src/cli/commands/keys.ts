@@ -230,7 +230,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   {
     name: "revoke",
     usage: "keys revoke --ca-cert FILE --ca-key FILE --serial HEX [--crl FILE] [--next-update-days N] [--json]",
-    summary: `add --serial (hex; 0x and colons allowed) to the CA's CRL, or create it; the CRL number goes up by one, nextUpdate is --next-update-days away (default ${NEXT_UPDATE_DAYS.root} for a root, whose key is offline, ${NEXT_UPDATE_DAYS.intermediate} for an intermediate). The CRL defaults to the CA certificate's file name with .crl.pem for its extension, beside it (dev-ca.pem: dev-ca.crl.pem); an existing one must be this CA's. pkgtrust keeps no record of issued serials, so any serial is accepted.`,
+    summary: `add --serial (hex; 0x and colons allowed) to the CA's CRL, or create it; the CRL number goes up by one, nextUpdate is --next-update-days away (default ${NEXT_UPDATE_DAYS.root} for a root, whose key is offline, ${NEXT_UPDATE_DAYS.intermediate} for an intermediate). The CRL defaults to the CA certificate's file name with .crl.pem for its extension, beside it (dev-ca.pem: dev-ca.crl.pem); an existing one must be this CA's. No record of issued serials is kept, so any serial is accepted.`,
   },
   {
     name: "crl",
