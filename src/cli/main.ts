@@ -19,7 +19,7 @@ function help(): string {
     "commands:",
     ...lines,
     "",
-    "Every command takes --help; most take --json for scripts.",
+    "Every command and subcommand takes --help (pkgtrust keys revoke --help); most take --json.",
     "",
   ].join("\n");
 }

@@ -99,7 +99,7 @@ export async function lintBundle(bytes: Uint8Array, source: string, anchor: Anch
     if (crl.nextUpdate === undefined) continue;
     const left = crl.nextUpdate.getTime() - time.getTime();
     // rollback-guard.ts: refresh refuses a CRL past its nextUpdate (TUF indefinite freeze).
-    if (left < 0) errors.push({ code: "BOOT_STALE_CRL", message: `the CRL of ${crl.issuer} expired on ${crl.nextUpdate.toISOString()}; refresh refuses it` });
+    if (left < 0) errors.push({ code: "BOOT_STALE_CRL", message: `the CRL of ${crl.issuer} expired on ${crl.nextUpdate.toISOString()}; refresh refuses it: renew it with 'pkgtrust keys crl'` });
     else if (left <= options.crlWarnDays * DAY_MS) {
       warnings.push({ code: "LINT_CRL_NEXT_UPDATE_SOON", message: `the CRL of ${crl.issuer} reaches its nextUpdate on ${crl.nextUpdate.toISOString()}, in ${days(left)} days` });
     }

@@ -3,7 +3,7 @@
  * repositories, driven by keys, its screens read with capture-pane and the target's files
  * compared before and after. Needs `npm run build` (npm test builds first).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
@@ -119,6 +119,17 @@ describe.runIf(TERMINAL)("the setup wizard in a terminal", () => {
     tmux.send("Enter");
     expect(await tmux.exitStatus()).toBe(0);
     expect(readFileSync(path.join(target, "etc/pkg_install.conf"), "utf8")).toContain(loopback.url("good"));
+  });
+
+  it("shows a missing anchor on the failure screen before downloading anything", async () => {
+    const requests = loopback.server.requests.length;
+    const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("good")], prepare: (dir) => rmSync(path.join(dir, DEFAULT_ANCHOR)) });
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Enter");
+    const failure = await tmux.waitFor("Failed step:");
+    expect(failure).toContain("[BOOT_ANCHOR_MISSING]");
+    expect(loopback.server.requests.length).toBe(requests);
+    expect(snapshotTree(target)).toEqual(before);
   });
 
   it("Quit on the failure screen exits with the failure's status", async () => {

@@ -61,7 +61,7 @@ async function readInputs(paths: readonly string[], cwd: string): Promise<{ cert
 function staleWarnings(built: BuiltBundle) {
   return built.staleCrls.map((crl) => ({
     code: "BOOT_STALE_CRL",
-    message: `the CRL of ${crl.issuer} expired on ${crl.nextUpdate?.toISOString() ?? "?"}; refresh refuses it: sign a fresh one with 'pkgtrust keys revoke' (a serial it already lists re-signs it)`,
+    message: `the CRL of ${crl.issuer} expired on ${crl.nextUpdate?.toISOString() ?? "?"}; refresh refuses it: renew it with 'pkgtrust keys crl' and build the bundle again`,
   }));
 }
 

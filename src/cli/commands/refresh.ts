@@ -9,7 +9,7 @@ import { checkTestInstallOptions, dispatcherFor, bootstrapOptionSchema, bootstra
 import { reportOutcome } from "../bootstrap-output.js";
 import type { Command, CommandContext } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
-import { checkAnchor, checkRoot } from "../preflight.js";
+import { checkRoot, refusedAnchor } from "../preflight.js";
 import { plainReporter } from "../reporter.js";
 
 /** Whether a successful refresh wrote anything besides pkgtrust's own record of when it ran (state.json). */
@@ -41,31 +41,31 @@ export const command: Command = {
     const root = new TargetRoot(options.root);
     await checkRoot(root);
     const previous = await loadState(root, options.config);
-    await checkAnchor(root, previous.anchorFile);
     const pkgAdd = await pkgAddFor(root, context.env);
     // On a terminal the report is live; elsewhere (cron) it is held back and printed only
     // when the refresh changed something or failed, so that a quiet day sends no mail.
     const held: BootstrapEvent[] = [];
     const live = context.isTTY && !options.json;
-    const outcome = await runSetup(
-      {
-        repository: previous.repository,
-        root,
-        anchorPath: previous.anchorFile,
-        configPath: previous.configFile,
-        testInstall: !options["no-test-install"],
-        allowWeak: options["allow-weak"],
-        previous,
-        ...(options["test-package"] === undefined ? {} : { testPackage: options["test-package"] }),
-      },
-      {
+    const emit = live ? plainReporter(context, true) : (event: BootstrapEvent) => void held.push(event);
+    const request = {
+      repository: previous.repository,
+      root,
+      anchorPath: previous.anchorFile,
+      configPath: previous.configFile,
+      testInstall: !options["no-test-install"],
+      allowWeak: options["allow-weak"],
+      previous,
+      ...(options["test-package"] === undefined ? {} : { testPackage: options["test-package"] }),
+    };
+    const outcome =
+      (await refusedAnchor(root, previous.anchorFile, emit)) ??
+      (await runSetup(request, {
         dispatcher: await dispatcherFor(options, context.env, context.cwd),
         now: context.now,
         cwd: context.cwd,
-        emit: live ? plainReporter(context, true) : (event) => void held.push(event),
+        emit,
         ...(pkgAdd === undefined ? {} : { pkgAdd }),
-      },
-    );
+      }));
     await record(context, root, previous.configFile, outcome);
     const news = !outcome.ok || changedFiles(outcome, previous.configFile);
     if (!options.json && !live) {

@@ -11,7 +11,7 @@ import { withAnswers } from "../answers.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeError } from "../output.js";
-import { checkAnchor, checkRoot } from "../preflight.js";
+import { checkRoot, refusedAnchor } from "../preflight.js";
 import { plainReporter } from "../reporter.js";
 
 const optionSpec = { ...bootstrapOptionSpec, repo: { type: "string" }, anchor: { type: "string" } } as const;
@@ -45,7 +45,6 @@ export const command: Command = {
       // Without a terminal nothing is asked, so the URL must be given; then, before any network, the target.
       repository = interactive ? options.repo : requireRepository(options.repo);
       await checkRoot(root);
-      await checkAnchor(root, options.anchor);
     } catch (error) {
       // --json may have come from the answer file, which the top level does not see.
       writeError(context, asPkgtrustError(error), options.json);
@@ -73,6 +72,8 @@ export const command: Command = {
         // and refuses every later request with the abort reason (a PkgtrustError), which the
         // fetcher does not retry: the run ends at once and rolls back.
         runBootstrap: async (repository, emit, review, signal) => {
+          const refused = await refusedAnchor(root, options.anchor, emit);
+          if (refused) return refused;
           const base = await dispatcherFor(options, context.env, context.cwd);
           const dispatcher = base.compose((dispatch) => (opts, handler) => {
             if (signal.aborted) throw signal.reason;
@@ -89,13 +90,16 @@ export const command: Command = {
         },
       });
     }
-    const outcome = await runSetup(request(requireRepository(repository)), {
-      dispatcher: await dispatcherFor(options, context.env, context.cwd),
-      now: context.now,
-      cwd: context.cwd,
-      emit: options.json ? () => undefined : plainReporter(context, context.isTTY && !options["non-interactive"]),
-      ...(pkgAdd === undefined ? {} : { pkgAdd }),
-    });
+    const emit = options.json ? () => undefined : plainReporter(context, context.isTTY && !options["non-interactive"]);
+    const outcome =
+      (await refusedAnchor(root, options.anchor, emit)) ??
+      (await runSetup(request(requireRepository(repository)), {
+        dispatcher: await dispatcherFor(options, context.env, context.cwd),
+        now: context.now,
+        cwd: context.cwd,
+        emit,
+        ...(pkgAdd === undefined ? {} : { pkgAdd }),
+      }));
     return reportOutcome(context, outcome, options.json);
   },
 };
