@@ -252,7 +252,7 @@ export const command: Command = {
   summary: groupSummary(
     "Issue the certificates of a package-signing PKI, revoke them and renew CRLs.",
     SUBCOMMANDS,
-    "Keys are ECDSA P-256 (default) or RSA 3072 (--key-type), signatures SHA-256. Private keys are created with mode 0600; no output file is ever overwritten.",
+    "Keys are ECDSA P-256 (default) or RSA 3072 (--key-type), signatures SHA-256. Private keys are created with mode 0600; an existing key or certificate file is never overwritten (a CRL file is replaced by its successor).",
   ),
   usage: groupUsage(SUBCOMMANDS),
   subcommands: SUBCOMMANDS,
