@@ -35,6 +35,8 @@ export interface ErrorOptions {
   cause?: unknown;
   /** Structured facts for --json output (file, line, url ...). */
   detail?: Readonly<Record<string, string | number | boolean | null>>;
+  /** A next step more precise than the code table's (e.g. naming the command that was run). */
+  next?: string;
 }
 
 export class PkgtrustError<C extends string = string> extends Error {
@@ -48,7 +50,7 @@ export class PkgtrustError<C extends string = string> extends Error {
     this.name = "PkgtrustError";
     this.code = code;
     this.exit = info.exit;
-    this.next = info.next;
+    this.next = options.next ?? info.next;
     this.detail = options.detail ?? {};
   }
 }

@@ -3,9 +3,9 @@
  * where, and the SHA-256 fingerprint of each certificate in them (anchors/README.md).
  * The shipped catalogue (anchors/catalogue.json) is built into pkgtrust.
  */
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import shipped from "../../anchors/catalogue.json" with { type: "json" };
+import { readInputBytes } from "../input-file.js";
 import { AnchorsError } from "./errors.js";
 
 /** Endless-data guard: a catalogue names a handful of certificates. */
@@ -66,10 +66,9 @@ export function shippedCatalogue(): Catalogue {
   return validate(shipped, "the built-in catalogue");
 }
 
-export async function readCatalogue(file: string): Promise<Catalogue> {
-  const bytes = await readFile(file).catch((error: Error) => {
-    throw new AnchorsError("ANCHORS_CATALOGUE_UNREADABLE", `cannot read the catalogue ${file}: ${error.message}`, { cause: error, detail: { source: file } });
-  });
+/** Reads --catalogue FILE (relative to `cwd`) with the checks of every file named on the command line. */
+export async function readCatalogue(file: string, cwd = process.cwd()): Promise<Catalogue> {
+  const bytes = await readInputBytes(file, cwd, (message, options) => new AnchorsError("ANCHORS_CATALOGUE_UNREADABLE", message, { ...options, detail: { source: file } }));
   if (bytes.length > MAX_CATALOGUE_BYTES) throw new AnchorsError("ANCHORS_CATALOGUE_INVALID", `${file}: more than ${MAX_CATALOGUE_BYTES} bytes`, { detail: { source: file } });
   return parseCatalogue(bytes.toString("utf8"), file);
 }

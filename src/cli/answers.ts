@@ -6,14 +6,15 @@
  * The answer file is JSON (`{"repo": "https://...", "no-test-install": true}`) or
  * `KEY=value` lines (`repo=https://...`, `TEST_PACKAGE=digest`; `#` comments, blank lines,
  * one pair of surrounding quotes stripped). Keys are setup's option names; upper case with
- * `_` for `-` is accepted too. Booleans in lines are yes/no, true/false or 1/0.
+ * `_` for `-` is accepted too. Booleans are yes/no, true/false or 1/0, in lines and JSON
+ * strings alike (JSON true/false too).
  */
-import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { EXIT, errorClass } from "../errors.js";
+import { readInputText } from "../input-file.js";
 import { targetPath } from "./bootstrap-options.js";
+import { readOptions } from "./options.js";
 
 export const AnswersError = errorClass("AnswersError", {
   ANSWERS_UNREADABLE: { exit: EXIT.INPUT, next: "Check the path and permissions of the --answers file." },
@@ -59,6 +60,18 @@ function malformed(source: string, message: string, line?: number): never {
   throw new AnswersError("ANSWERS_MALFORMED", `${source}${line === undefined ? "" : `:${line}`}: ${message}`, { detail: { source, ...(line === undefined ? {} : { line }) } });
 }
 
+/** Setup's option name for an answer key: `TEST_PACKAGE` and `test-package` alike. */
+const optionName = (key: string) => key.trim().toLowerCase().replace(/_/g, "-");
+
+/** yes/no, true/false, 1/0 (any case) for a boolean key, in lines and JSON strings alike. */
+function booleanWord(key: string, value: string, source: string, line?: number): boolean {
+  const word = BOOLEAN_WORDS[value.trim().toLowerCase()];
+  if (word === undefined) {
+    throw new AnswersError("ANSWERS_BAD_VALUE", `${source}${line === undefined ? "" : `:${line}`}: ${key} takes yes or no`, { detail: { source, key, ...(line === undefined ? {} : { line }) } });
+  }
+  return word;
+}
+
 function readLines(content: string, source: string): Record<string, unknown> {
   const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   content.split(/\r?\n/).forEach((raw, index) => {
@@ -66,19 +79,25 @@ function readLines(content: string, source: string): Record<string, unknown> {
     if (line === "" || line.startsWith("#")) return;
     const equals = line.indexOf("=");
     if (equals <= 0) malformed(source, "expected KEY=value", index + 1);
-    const key = line.slice(0, equals).trim().toLowerCase().replace(/_/g, "-");
+    const key = optionName(line.slice(0, equals));
     let value = line.slice(equals + 1).trim();
     const quote = value[0];
     if (value.length >= 2 && (quote === '"' || quote === "'") && value.endsWith(quote)) value = value.slice(1, -1);
     if (Object.hasOwn(values, key)) malformed(source, `${key} is given twice`, index + 1);
-    if (BOOLEAN_KEYS.has(key)) {
-      const word = BOOLEAN_WORDS[value.toLowerCase()];
-      if (word === undefined) throw new AnswersError("ANSWERS_BAD_VALUE", `${source}:${index + 1}: ${key} takes yes or no`, { detail: { source, line: index + 1, key } });
-      values[key] = word;
-    } else {
-      values[key] = value;
-    }
+    values[key] = BOOLEAN_KEYS.has(key) ? booleanWord(key, value, source, index + 1) : value;
   });
+  return values;
+}
+
+/** A JSON object's keys as option names, and "yes"/"no" strings of boolean keys as booleans (the docs list yes/no for both forms). */
+function readJsonObject(raw: unknown, source: string): unknown {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return raw;
+  const values: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(raw)) {
+    const key = optionName(name);
+    if (Object.hasOwn(values, key)) malformed(source, `${key} is given twice`);
+    values[key] = BOOLEAN_KEYS.has(key) && typeof value === "string" ? booleanWord(key, value, source) : value;
+  }
   return values;
 }
 
@@ -94,6 +113,7 @@ export function parseAnswers(content: string, source: string): Answers {
     } catch (error) {
       malformed(source, `not valid JSON: ${(error as Error).message}`);
     }
+    raw = readJsonObject(raw, source);
   } else {
     raw = readLines(content, source);
   }
@@ -123,16 +143,11 @@ type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
 /**
  * Returns `argv` without `--answers FILE` and with the options it lacks taken from the
- * answer file, then the environment, as flags in front. A command line that does not parse
- * is returned as it is, for the command's own parser to report.
+ * answer file, then the environment, as flags in front.
  */
 export async function withAnswers(argv: readonly string[], spec: OptionSpec, env: NodeJS.ProcessEnv, cwd: string): Promise<string[]> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: { ...spec, answers: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true, tokens: true });
-  } catch {
-    return [...argv];
-  }
+  // The command's own options plus --answers, with the command's messages for a bad command line.
+  const parsed = readOptions(argv, { ...spec, answers: { type: "string" } });
   const skip = new Set<number>();
   for (const token of parsed.tokens ?? []) {
     if (token.kind === "option" && token.name === "answers") {
@@ -144,10 +159,7 @@ export async function withAnswers(argv: readonly string[], spec: OptionSpec, env
   let fromFile: Answers = {};
   const file = parsed.values.answers;
   if (typeof file === "string") {
-    const location = path.resolve(cwd, file);
-    const content = await readFile(location, "utf8").catch((error: Error) => {
-      throw new AnswersError("ANSWERS_UNREADABLE", `cannot read the answer file ${file}: ${error.message}`, { cause: error, detail: { source: file } });
-    });
+    const content = await readInputText(file, cwd, (message, options) => new AnswersError("ANSWERS_UNREADABLE", `the answer file: ${message}`, { ...options, detail: { source: file } }));
     fromFile = parseAnswers(content, file);
   }
   const merged: Answers = { ...environmentAnswers(env), ...fromFile };

@@ -1,9 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { findPkgAdd } from "../config/layout.js";
 import { TargetRoot } from "../config/target-root.js";
 import { createDispatcher } from "../net/dispatcher.js";
-import { UsageError } from "./errors.js";
+import { readInputText } from "../input-file.js";
+import { CliFileError, UsageError } from "./errors.js";
 
 /** Options shared by setup and refresh. */
 export const bootstrapOptionSpec = {
@@ -31,13 +31,9 @@ export const bootstrapOptionSchema = z.object({
 });
 export type BootstrapOptions = z.infer<typeof bootstrapOptionSchema>;
 
-export async function dispatcherFor(options: BootstrapOptions, env: NodeJS.ProcessEnv) {
-  let ca: string | undefined;
-  if (options["ca-file"] !== undefined) {
-    ca = await readFile(options["ca-file"], "utf8").catch((error: Error) => {
-      throw new UsageError("USAGE_BAD_VALUE", `--ca-file: cannot read ${options["ca-file"]}: ${error.message}`, { cause: error });
-    });
-  }
+export async function dispatcherFor(options: BootstrapOptions, env: NodeJS.ProcessEnv, cwd: string) {
+  const file = options["ca-file"];
+  const ca = file === undefined ? undefined : await readInputText(file, cwd, (message, error) => new CliFileError("CA_FILE_UNREADABLE", `--ca-file: ${message}`, error));
   return createDispatcher({ env, ...(ca === undefined ? {} : { ca }) });
 }
 

@@ -10,6 +10,17 @@ export interface CommandContext {
   readonly isTTY: boolean;
   /** The verification time; the CLI passes the current time. */
   readonly now: Date;
+  /** Resolves with the signal's name at the first SIGINT or SIGTERM after the call (demo --serve waits on it). */
+  readonly waitForStop: () => Promise<string>;
+}
+
+/** One subcommand of a group (keys, bundle), for `pkgtrust keys revoke --help`. */
+export interface Subcommand {
+  readonly name: string;
+  /** Its usage line, without the leading "pkgtrust ". */
+  readonly usage: string;
+  /** What it does, as prose (wrapped when shown). */
+  readonly summary: string;
 }
 
 export interface Command {
@@ -17,6 +28,8 @@ export interface Command {
   readonly summary: string;
   /** Usage lines shown by --help, without the leading "pkgtrust ". */
   readonly usage: string;
+  /** A group's subcommands: --help after one of them shows that one only. */
+  readonly subcommands?: readonly Subcommand[];
   /** Returns the exit status; failures are thrown as PkgtrustError. */
   run(context: CommandContext): Promise<number>;
 }

@@ -1,8 +1,10 @@
 import { asPkgtrustError, EXIT } from "../errors.js";
 import type { CommandContext } from "./command.js";
-import { UsageError } from "./errors.js";
-import { errorJson, errorText } from "./output.js";
+import { forCommand, UsageError } from "./errors.js";
+import { writeError } from "./output.js";
 import { COMMANDS, findCommand } from "./registry.js";
+import { wrap } from "./group.js";
+import { didYouMean } from "./suggest.js";
 import { VERSION } from "../version.js";
 
 function help(): string {
@@ -17,15 +19,21 @@ function help(): string {
     "commands:",
     ...lines,
     "",
-    "Every command takes --help; most take --json for scripts.",
+    "Every command and subcommand takes --help (pkgtrust keys revoke --help); most take --json.",
     "",
   ].join("\n");
+}
+
+function usage(lines: string, summary: string): string {
+  return `usage: ${lines.split("\n").map((l, i) => (i === 0 ? `pkgtrust ${l}` : `       pkgtrust ${l}`)).join("\n")}\n\n${summary}\n`;
 }
 
 /** Runs one command line and returns the exit status; never throws. */
 export async function run(context: CommandContext): Promise<number> {
   const [name, ...rest] = context.argv;
   const json = context.argv.includes("--json");
+  /** "pkgtrust keys revoke": what a usage error's next step tells the user to ask --help. */
+  let invoked: string | undefined;
   try {
     // On a terminal, plain `pkgtrust` opens the setup wizard (what an admin or sysinst's shell escape wants).
     const setup = findCommand("setup");
@@ -38,18 +46,22 @@ export async function run(context: CommandContext): Promise<number> {
       context.stdout.write(`pkgtrust ${VERSION}\n`);
       return EXIT.OK;
     }
+    if (name.startsWith("-")) {
+      throw new UsageError("USAGE_UNKNOWN_OPTION", `unknown option ${name}: pkgtrust itself takes --help and --version, other options follow a command (pkgtrust setup --repo URL)`);
+    }
     const entry = findCommand(name);
-    if (!entry) throw new UsageError("USAGE_UNKNOWN_COMMAND", `unknown command '${name}'`);
+    if (!entry) throw new UsageError("USAGE_UNKNOWN_COMMAND", `unknown command '${name}'${didYouMean(name, COMMANDS.map((c) => c.name))}`);
     const command = await entry.load();
+    const subcommand = command.subcommands?.find((s) => s.name === rest[0]);
+    invoked = subcommand ? `pkgtrust ${name} ${subcommand.name}` : `pkgtrust ${name}`;
     if (rest.includes("--help") || rest.includes("-h")) {
-      context.stdout.write(`usage: ${command.usage.split("\n").map((l, i) => (i === 0 ? `pkgtrust ${l}` : `       pkgtrust ${l}`)).join("\n")}\n\n${command.summary}\n`);
+      context.stdout.write(subcommand ? usage(subcommand.usage, wrap(subcommand.summary, 78).join("\n")) : usage(command.usage, command.summary));
       return EXIT.OK;
     }
     return await command.run({ ...context, argv: rest });
   } catch (thrown) {
-    const error = asPkgtrustError(thrown);
-    if (json) context.stdout.write(`${JSON.stringify(errorJson(error), null, 2)}\n`);
-    else context.stderr.write(errorText(error));
+    const error = invoked === undefined ? asPkgtrustError(thrown) : forCommand(asPkgtrustError(thrown), invoked);
+    writeError(context, error, json);
     if (error.exit === EXIT.INTERNAL && context.env.PKGTRUST_DEBUG) context.stderr.write(`${String((thrown as Error)?.stack)}\n`);
     return error.exit;
   }
@@ -64,6 +76,16 @@ export async function main(): Promise<void> {
     cwd: process.cwd(),
     isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     now: new Date(),
+    waitForStop: () =>
+      new Promise((resolve) => {
+        const stop = (name: string) => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve(name);
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      }),
   });
   process.exitCode = status;
 }

@@ -20,3 +20,9 @@ export function errorJson(error: PkgtrustError): object {
 export function errorText(error: PkgtrustError): string {
   return `pkgtrust: ${error.message} [${error.code}]\n  next: ${error.next}\n`;
 }
+
+/** A failure as the user asked for it: JSON on stdout, or the message and next step on stderr. */
+export function writeError(streams: { readonly stdout: Writable; readonly stderr: Writable }, error: PkgtrustError, json: boolean): void {
+  if (json) streams.stdout.write(`${JSON.stringify(errorJson(error), null, 2)}\n`);
+  else streams.stderr.write(errorText(error));
+}

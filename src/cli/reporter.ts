@@ -20,10 +20,12 @@ export function certificateLine(certificate: CertificateSummary): string {
 }
 
 /**
- * The plain-text face of the bootstrap event stream. On a terminal, download progress
- * redraws one line; elsewhere only the finished downloads are printed.
+ * The plain-text face of the bootstrap event stream: progress and results on `stdout`, the
+ * failure (what was rolled back, the cause, the next step) on `stderr`. On a terminal,
+ * download progress redraws one line; elsewhere only the finished downloads are printed.
  */
-export function plainReporter(out: Writable, interactive: boolean): (event: BootstrapEvent) => void {
+export function plainReporter(streams: { readonly stdout: Writable; readonly stderr: Writable }, interactive: boolean): (event: BootstrapEvent) => void {
+  const { stdout: out, stderr: err } = streams;
   let progressShown = false;
   const endProgress = () => {
     if (progressShown) out.write("\n");
@@ -55,12 +57,12 @@ export function plainReporter(out: Writable, interactive: boolean): (event: Boot
         out.write(`==> ${STEP_TITLES[event.step]}: skipped (${event.reason})\n`);
         break;
       case "rolled-back":
-        out.write(`    rolled back: ${event.files.length > 0 ? event.files.join(", ") : "nothing had been written"}\n`);
+        err.write(`pkgtrust: rolled back: ${event.files.length > 0 ? event.files.join(", ") : "nothing had been written"}\n`);
         break;
       case "step-failed":
-        out.write(`    FAILED at "${STEP_TITLES[event.failure.step]}": ${event.failure.message} [${event.failure.code}]\n`);
-        out.write(`    ${event.failure.unchanged ? "Nothing on the system was changed." : "Some files could not be restored: see above."}\n`);
-        out.write(`    next: ${event.failure.next}\n`);
+        err.write(`pkgtrust: FAILED at "${STEP_TITLES[event.failure.step]}": ${event.failure.message} [${event.failure.code}]\n`);
+        err.write(`  ${event.failure.unchanged ? "Nothing on the system was changed." : "Some files could not be restored: see above."}\n`);
+        err.write(`  next: ${event.failure.next}\n`);
         break;
     }
   };

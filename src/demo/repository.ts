@@ -2,7 +2,10 @@ import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { createRootCa, issueIntermediate, issueSigning, type KeyAndCertificate } from "../keys/issue.js";
+import { NEXT_UPDATE_DAYS, signNextCrl } from "../keys/revoke.js";
 import { signPackage } from "../keys/sign-package.js";
+import { InternalError } from "../errors.js";
+import { readCertificateFile } from "../pki/certificate.js";
 import { buildInnerPackage, type InnerPackageSpec } from "./inner-package.js";
 
 const PACKAGES: readonly (InnerPackageSpec & { readonly embedIntermediate: boolean })[] = [
@@ -16,14 +19,19 @@ export interface DemoPki {
   readonly anchor: KeyAndCertificate;
   readonly intermediate: KeyAndCertificate;
   readonly build: KeyAndCertificate;
+  /** The root's first CRL, empty, as the master key holder makes it at the root's ceremony (docs/master-key.md). */
+  readonly rootCrlPem: string;
 }
 
-/** The three levels of the design: base-system anchor, developer CA, build machine. */
+/** The three levels of the design: base-system anchor, developer CA, build machine; and the root's CRL. */
 export async function createDemoPki(now: Date): Promise<DemoPki> {
   const anchor = await createRootCa({ commonName: "Demo pkgsrc CA", days: 3650, now });
   const intermediate = await issueIntermediate(anchor, { commonName: "Demo developer CA", days: 730, pathLength: 0, now });
   const build = await issueSigning(intermediate, { commonName: "Demo build machine amd64", days: 90, now });
-  return { anchor, intermediate, build };
+  const [certificate] = readCertificateFile(anchor.certificatePem, "the demo anchor").certificates;
+  if (certificate === undefined) throw new InternalError("INTERNAL", "the demo anchor just made does not parse");
+  const crl = await signNextCrl({ ca: { ...anchor, certificate }, now, nextUpdateDays: NEXT_UPDATE_DAYS.root });
+  return { anchor, intermediate, build, rootCrlPem: crl.pem };
 }
 
 function summaryEntry(pkgname: string, comment: string, size: number): string {
@@ -55,6 +63,6 @@ export async function writeDemoRepository(dir: string, pki: DemoPki): Promise<{ 
   }
   await rm(work, { recursive: true, force: true });
   await writeFile(path.join(all, "pkg_summary.gz"), gzipSync(summaries.join("\n")));
-  await writeFile(path.join(all, "pkg_keys.pem"), pki.intermediate.certificatePem + pki.build.certificatePem);
+  await writeFile(path.join(all, "pkg_keys.pem"), pki.intermediate.certificatePem + pki.build.certificatePem + pki.rootCrlPem);
   return { all, packages: PACKAGES.map((p) => p.pkgname) };
 }

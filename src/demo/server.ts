@@ -26,6 +26,11 @@ export async function serveDirectory(dir: string): Promise<StaticServer> {
   const { port } = server.address() as AddressInfo;
   return {
     url: new URL(`http://127.0.0.1:${port}/`),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // Keep-alive connections (a wizard's fetcher) would hold close() open: end them too.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

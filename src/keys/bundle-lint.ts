@@ -41,6 +41,21 @@ function clientErrors(bytes: Uint8Array, source: string): { errors: Finding[]; b
 }
 
 /**
+ * The root's CRL is what revokes an intermediate (RFC 5280 6.3: no CRL, no revocation
+ * status), and once clients have accepted one, a bundle without it is refused as a
+ * rollback (rollback-guard.ts): warn for every anchor root that issued a bundle certificate.
+ */
+function missingRootCrls(verdict: BundleVerdict, anchor: AnchorFile): Finding[] {
+  return anchor.roots
+    .filter((root) => verdict.certificates.some((entry) => entry.certificate.issuerName === root.subjectName && entry.certificate.sha256 !== root.sha256))
+    .filter((root) => !verdict.crls.some((entry) => entry.status === "valid" && entry.crl.issuerName === root.subjectName))
+    .map((root) => ({
+      code: "LINT_ROOT_CRL_MISSING",
+      message: `the bundle carries no CRL of the anchor ${root.subject}: clients cannot learn of a revoked intermediate; add the root's CRL (pkgtrust keys crl at the next ceremony makes one)`,
+    }));
+}
+
+/**
  * Lints a key bundle before publication: the exact checks clients run (size, PEM, every
  * certificate and CRL verified against the anchor, requireUsableBundle's foreign-root and
  * no-signer rules, refresh's stale-CRL rule), plus warnings about what will break soon.
@@ -74,6 +89,7 @@ export async function lintBundle(bytes: Uint8Array, source: string, anchor: Anch
       if (issuers.length === 0) warnings.push({ code: "LINT_SIGNING_ISSUER_MISSING", message: `${certificate.subject}: its issuer ${certificate.issuer} is neither in the bundle nor the anchor file` });
     }
   }
+  warnings.push(...missingRootCrls(verdict, anchor));
   for (const entry of verdict.crls) {
     const { crl } = entry;
     if (entry.status === "invalid") {
@@ -83,7 +99,7 @@ export async function lintBundle(bytes: Uint8Array, source: string, anchor: Anch
     if (crl.nextUpdate === undefined) continue;
     const left = crl.nextUpdate.getTime() - time.getTime();
     // rollback-guard.ts: refresh refuses a CRL past its nextUpdate (TUF indefinite freeze).
-    if (left < 0) errors.push({ code: "BOOT_STALE_CRL", message: `the CRL of ${crl.issuer} expired on ${crl.nextUpdate.toISOString()}; refresh refuses it` });
+    if (left < 0) errors.push({ code: "BOOT_STALE_CRL", message: `the CRL of ${crl.issuer} expired on ${crl.nextUpdate.toISOString()}; refresh refuses it: renew it with 'pkgtrust keys crl'` });
     else if (left <= options.crlWarnDays * DAY_MS) {
       warnings.push({ code: "LINT_CRL_NEXT_UPDATE_SOON", message: `the CRL of ${crl.issuer} reaches its nextUpdate on ${crl.nextUpdate.toISOString()}, in ${days(left)} days` });
     }

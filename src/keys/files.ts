@@ -11,6 +11,15 @@ export function readInput(path: string, cwd: string, code: "KEYS_INPUT_UNREADABL
   return readInputText(path, cwd, (message, options) => new OperatorError(code, message, options));
 }
 
+/** An input that may not exist yet (the CRL keys revoke extends): undefined when it does not. */
+export async function readIfPresent(path: string, cwd: string): Promise<string | undefined> {
+  const found = await access(resolve(cwd, path)).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== "ENOENT",
+  );
+  return found ? readInput(path, cwd) : undefined;
+}
+
 function exists(path: string): OperatorError {
   return new OperatorError("KEYS_OUTPUT_EXISTS", `${path} already exists; refusing to overwrite it`, { detail: { file: path } });
 }

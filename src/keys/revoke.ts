@@ -12,7 +12,19 @@ import { pemBlock } from "./pem-block.js";
 import { normalizeSerial } from "../pki/serial.js";
 
 const DAY_MS = 86_400_000;
-export const DEFAULT_NEXT_UPDATE_DAYS = 30;
+
+/**
+ * How far away nextUpdate is by default (docs/master-key.md): the root's key is offline and
+ * comes out at a ceremony a few times a year, so its CRL lasts a year and is renewed at a
+ * scheduled ceremony months before then; an intermediate's key is at hand, so its CRL
+ * lasts 30 days. refresh refuses a CRL past nextUpdate (the freeze rule), so the shortest
+ * nextUpdate in a bundle, an intermediate's, is how soon a frozen mirror is noticed.
+ */
+export const NEXT_UPDATE_DAYS = { root: 365, intermediate: 30 } as const;
+
+export function defaultNextUpdateDays(ca: LoadedCa): number {
+  return ca.certificate.selfSigned ? NEXT_UPDATE_DAYS.root : NEXT_UPDATE_DAYS.intermediate;
+}
 
 /**
  * A serial number as openssl prints it, with an optional 0x prefix and colons, as lowercase
@@ -60,7 +72,8 @@ export async function readExistingCrl(text: string, source: string, ca: LoadedCa
 
 export interface RevokeRequest {
   readonly ca: LoadedCa;
-  readonly serial: string;
+  /** The serial to add; without one the CRL is only renewed (keys crl). */
+  readonly serial?: string;
   readonly previous?: Crl;
   readonly now: Date;
   readonly nextUpdateDays: number;
@@ -69,25 +82,25 @@ export interface RevokeRequest {
 export interface RevokeResult {
   readonly pem: string;
   readonly crl: Crl;
-  /** The serial was already listed; the CRL was signed again with a new number. */
+  /** The serial was already listed (or none was given); the CRL was signed again with a new number. */
   readonly alreadyRevoked: boolean;
 }
 
 /**
  * Signs the CA's next CRL: the previous entries (with their dates and reasons), the new
- * serial, cRLNumber one higher (RFC 5280 5.2.3: monotonically increasing; refresh refuses
+ * serial if any, cRLNumber one higher (RFC 5280 5.2.3: monotonically increasing; refresh refuses
  * a lower one as a rollback), AuthorityKeyIdentifier (5.2.1), nextUpdate (5.1.2.5).
  */
 export async function signNextCrl(request: RevokeRequest): Promise<RevokeResult> {
   const { ca, previous, now } = request;
-  const serial = normaliseSerial(request.serial);
+  const serial = request.serial === undefined ? undefined : normaliseSerial(request.serial);
   const entries: x509.X509CrlEntryParams[] = (previous?.parsed.entries ?? []).map((entry) => ({
     serialNumber: serialContentHex(normaliseSerial(entry.serialNumber)),
     revocationDate: entry.revocationDate,
     ...(entry.reason === undefined ? {} : { reason: entry.reason }),
   }));
-  const alreadyRevoked = previous?.revokedSerials.has(serial) ?? false;
-  if (!alreadyRevoked) entries.push({ serialNumber: serialContentHex(serial), revocationDate: now });
+  const alreadyRevoked = serial !== undefined && (previous?.revokedSerials.has(serial) ?? false);
+  if (serial !== undefined && !alreadyRevoked) entries.push({ serialNumber: serialContentHex(serial), revocationDate: now });
   const number = (previous?.number ?? 0n) + 1n;
   const issuer = new x509.X509Certificate(ca.certificatePem);
   const signing = await importSigningKey(ca.privateKeyPem);

@@ -76,7 +76,8 @@ describe("refresh", () => {
     const refreshed = await cli(["refresh", "--root", target, "--json"]);
     expect(refreshed.status).toBe(EXIT.STALE);
     expect(refreshed.json.error.code).toBe("BOOT_ROLLBACK");
-    expect(snapshotTree(target)).toEqual(before);
+    // Only pkgtrust's record of this refresh, for status, is new (the refresh report tests below).
+    expect({ ...snapshotTree(target), "etc/pkgtrust/last-refresh.json": undefined }).toEqual(before);
   });
 
   it("refuses a bundle that dropped a CRL it had before", async () => {
@@ -131,3 +132,75 @@ describe("status", () => {
 function readCertSha(issued: Issued): string {
   return createHash("sha256").update(issued.der).digest("hex");
 }
+
+// What setup and refresh tell a person and cron: failures on stderr, a refused refresh
+// remembered by status, a refresh that changes nothing silent without a terminal, and a
+// mistyped root or a missing anchor refused before any download.
+const DAY_MS = 86_400_000;
+const bundleWithCrl = async (number: number) => trust.ca.certPem + trust.build.certPem + (await pki.crl(trust.ca, [], { number, nextUpdate: new Date("2030-01-01") })).pem;
+
+describe("refresh without a terminal", () => {
+  it("prints nothing when nothing changed, and status records that it ran", async () => {
+    const { target: root } = await configured(await bundleWithCrl(5), trust.build);
+    const later = new Date(NOW.getTime() + DAY_MS);
+    const quiet = await cli(["refresh", "--root", root], later);
+    expect(quiet).toMatchObject({ status: EXIT.OK, stdout: "", stderr: "" });
+    const status = await cli(["status", "--root", root, "--json"], later);
+    expect(status.json).toMatchObject({ healthy: true, lastRefresh: { at: later.toISOString(), ok: true, changed: false } });
+    expect((await cli(["status", "--root", root], later)).stdout).toContain(`refreshed:   ${later.toISOString()}, ok, nothing changed`);
+  });
+
+  it("prints the report when the trust files change", async () => {
+    const { target: root, publish } = await configured(await bundleWithCrl(5), trust.build);
+    const rotated = await pki.signer(trust.ca, "build machine 2");
+    const crl6 = await pki.crl(trust.ca, [], { number: 6, nextUpdate: new Date("2030-01-01") });
+    publish(trust.ca.certPem + trust.build.certPem + rotated.certPem + crl6.pem);
+    const news = await cli(["refresh", "--root", root]);
+    expect(news.status, news.stderr).toBe(EXIT.OK);
+    expect(news.stdout).toMatch(/^==> Fetch the key bundle/m);
+    expect(news.stdout).toMatch(/updated .*chain\.pem/);
+    expect((await cli(["status", "--root", root, "--json"])).json.lastRefresh).toMatchObject({ ok: true, changed: true });
+  });
+
+  it("puts a refusal on stderr, and status warns about it until a refresh succeeds", async () => {
+    const { target: root, publish } = await configured(await bundleWithCrl(5), trust.build);
+    publish(await bundleWithCrl(4));
+    const refused = await cli(["refresh", "--root", root]);
+    expect(refused.status).toBe(EXIT.STALE);
+    expect(refused.stderr).toMatch(/FAILED at "Verify the keys against the anchor": .*\[BOOT_ROLLBACK\]/);
+    expect(refused.stdout).not.toMatch(/FAILED|next:/);
+    const status = await cli(["status", "--root", root, "--json"]);
+    expect(status.status).toBe(EXIT.STALE);
+    expect(status.json).toMatchObject({ healthy: false, lastRefresh: { ok: false, code: "BOOT_ROLLBACK" } });
+    expect(status.json.warnings.join("\n")).toMatch(/last refresh, at .*, failed: .*\[BOOT_ROLLBACK\]/);
+    const plain = await cli(["status", "--root", root]);
+    expect(plain.stdout).toMatch(/^refreshed: {3}\S+, FAILED \[BOOT_ROLLBACK\]$/m);
+    expect(plain.stdout).not.toContain("no warnings");
+    // The mirror catches up: the next refresh succeeds and the warning goes.
+    publish(await bundleWithCrl(7));
+    expect((await cli(["refresh", "--root", root, "--json"])).status).toBe(EXIT.OK);
+    expect((await cli(["status", "--root", root, "--json"])).json).toMatchObject({ healthy: true, warnings: [] });
+  });
+});
+
+describe("before any download", () => {
+  it("setup refuses a root that does not exist, and a missing anchor, without a request", async () => {
+    const before = server.requests.length;
+    const url = new URL("repo0/All/", server.httpUrl).href;
+    const typo = await cli(["setup", "--repo", url, "--root", "/nonexistent/typo", "--json"]);
+    expect(typo).toMatchObject({ status: EXIT.CONFIG });
+    expect(typo.json.error.code).toBe("CONFIG_ROOT_MISSING");
+    const bare = mkdtempSync(path.join(tmpdir(), "pkgtrust-no-anchor-"));
+    const missing = await cli(["setup", "--repo", url, "--root", bare]);
+    expect(missing.status).toBe(EXIT.CONFIG);
+    expect(missing.stderr).toMatch(/\[BOOT_ANCHOR_MISSING\]/);
+    mkdirSync(path.join(bare, DEFAULT_ANCHOR), { recursive: true });
+    expect((await cli(["setup", "--repo", url, "--root", bare, "--json"])).json.error.code).toBe("CONFIG_NOT_A_FILE");
+    expect(server.requests.length).toBe(before);
+    rmSync(bare, { recursive: true, force: true });
+  });
+
+  it("refresh refuses a root that does not exist", async () => {
+    expect((await cli(["refresh", "--root", "/nonexistent/typo", "--json"])).json.error.code).toBe("CONFIG_ROOT_MISSING");
+  });
+});

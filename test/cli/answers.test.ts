@@ -32,12 +32,25 @@ describe("parseAnswers", () => {
     expect(() => parseAnswers('{"repository": "x"}', "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
     expect(() => parseAnswers("anchor=etc/a.pem", "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
     expect(() => parseAnswers("json=maybe", "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
-    expect(() => parseAnswers('{"json": "yes"}', "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
+    expect(() => parseAnswers('{"json": "maybe"}', "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
+    expect(() => parseAnswers('{"repo": "a", "REPO": "b"}', "a")).toThrowWithCode("ANSWERS_MALFORMED");
     expect(() => parseAnswers("repo=a\nrepo=b", "a")).toThrowWithCode("ANSWERS_MALFORMED");
     expect(() => parseAnswers("just words", "a")).toThrowWithCode("ANSWERS_MALFORMED");
     expect(() => parseAnswers('{"repo": ', "a")).toThrowWithCode("ANSWERS_MALFORMED");
     expect(() => parseAnswers("[1]", "a")).toThrowWithCode("ANSWERS_MALFORMED");
     expect(() => parseAnswers('{"__proto__": {"json": true}}', "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
+  });
+
+  it("takes yes/no, true/false and 1/0 in JSON strings as in lines, and upper-case keys in both", () => {
+    expect(parseAnswers('{"json": "yes", "no-test-install": "No", "allow-weak": "1", "NON_INTERACTIVE": true, "TEST_PACKAGE": "digest"}', "a.json")).toEqual({
+      json: true,
+      "no-test-install": false,
+      "allow-weak": true,
+      "non-interactive": true,
+      "test-package": "digest",
+    });
+    // A boolean key still refuses a number or a list.
+    expect(() => parseAnswers('{"json": 1}', "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
   });
 
   it("refuses a file larger than the limit unread", () => {

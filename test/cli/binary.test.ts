@@ -54,8 +54,11 @@ describe("the pkgtrust binary, unattended", () => {
   it("exits with the fetch status and a one-line message with the next step on failure", async () => {
     const result = await pkgtrust("setup", "--repo", new URL("nothing-here/All/", server.httpUrl).href, "--root", target, "--no-test-install");
     expect(result.status).toBe(EXIT.FETCH);
-    expect(result.stdout).toMatch(/FAILED at "Fetch the key bundle": .* \[FETCH_NOT_FOUND\]/);
-    expect(result.stdout).toMatch(/Nothing on the system was changed/);
+    // The failure goes to stderr, progress to stdout (README: errors on standard error).
+    expect(result.stderr).toMatch(/FAILED at "Fetch the key bundle": .* \[FETCH_NOT_FOUND\]/);
+    expect(result.stderr).toMatch(/Nothing on the system was changed/);
+    expect(result.stdout).toMatch(/^==> Fetch the key bundle/m);
+    expect(result.stdout).not.toMatch(/FAILED|next:/);
   });
 
   it("rejects contradictory options", async () => {

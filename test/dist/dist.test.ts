@@ -18,6 +18,7 @@ import { RepoKeys, summaryText, writePackages, writeSummaries } from "../fixture
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { standardPki, writeRepository } from "../fixtures/repository.js";
 import { DistTerminal } from "./terminal.js";
+import { requireTool } from "../fixtures/requirements.js";
 
 const BUILT = fileURLToPath(new URL("../../dist/pkgtrust.mjs", import.meta.url));
 let pki: TestPki;
@@ -119,7 +120,7 @@ describe("dist/pkgtrust.mjs alone in an empty directory", () => {
     expect(bad.status).toBe(EXIT.UNTRUSTED);
   });
 
-  it("re-signs a repository directory, its hashing threads and xz summary included", async () => {
+  it.runIf(requireTool("xz", "repo sign from the single file with pkg_summary.xz"))("re-signs a repository directory, its hashing threads and xz summary included", async () => {
     const keys = await RepoKeys.create();
     try {
       const repo = mkdtempSync(path.join(work, "repo-"));
@@ -135,7 +136,7 @@ describe("dist/pkgtrust.mjs alone in an empty directory", () => {
     }
   });
 
-  it("runs the wizard in a terminal: happy path to exit 0, blessed's terminal data embedded", async () => {
+  it.runIf(requireTool("tmux", "the single file's wizard in tmux"))("runs the wizard in a terminal: happy path to exit 0, blessed's terminal data embedded", async () => {
     const target = newTarget();
     const statusFile = path.join(work, "wizard-status");
     const blessedOut = path.join(work, "wizard-probe");

@@ -12,6 +12,8 @@ let pki: TestPki;
 let trust: Awaited<ReturnType<typeof standardPki>>;
 let soon: Issued;
 let orphan: Issued;
+/** The root's CRL, which a published bundle carries (without it, LINT_ROOT_CRL_MISSING). */
+let rootCrl: string;
 const dir = mkdtempSync(path.join(tmpdir(), "pkgtrust-bundle-lint-"));
 const DAY_MS = 86_400_000;
 
@@ -21,6 +23,7 @@ beforeAll(async () => {
   soon = await pki.signer(trust.ca, "expiring build machine", { notAfter: new Date(NOW.getTime() + 10 * DAY_MS) });
   const unpublishedCa = await pki.intermediate(trust.root, "unpublished CA");
   orphan = await pki.signer(unpublishedCa, "orphan build machine");
+  rootCrl = (await pki.crl(trust.root, [], { number: 1 })).pem;
 });
 afterAll(async () => {
   await pki?.cleanup();
@@ -28,12 +31,15 @@ afterAll(async () => {
 });
 
 let count = 0;
-async function lint(bundle: string | Buffer, ...extra: string[]) {
+/** Lints exactly `bundle`. */
+async function lintAsIs(bundle: string | Buffer, ...extra: string[]) {
   const cwd = mkdtempSync(path.join(dir, `w${count++}-`));
   writeFileSync(path.join(cwd, "anchor.pem"), trust.root.certPem);
   writeFileSync(path.join(cwd, "pkg_keys.pem"), bundle);
   return pkgtrust(["bundle", "lint", "pkg_keys.pem", "--anchor", "anchor.pem", "--json", ...extra], { cwd, now: NOW });
 }
+/** Lints `bundle` with the root's CRL added, as a published bundle has it. */
+const lint = (bundle: string | Buffer, ...extra: string[]) => lintAsIs(typeof bundle === "string" ? bundle + rootCrl : bundle, ...extra);
 const codes = (findings: { code: string }[]) => findings.map((f) => f.code).sort();
 
 describe("pkgtrust bundle lint", () => {
@@ -105,6 +111,17 @@ describe("pkgtrust bundle lint", () => {
     expect(codes((await lint("<html>not found</html>\n")).json.errors)).toEqual(["PEM_EMPTY"]);
   });
 
+  it("warns when the bundle lacks the root's CRL, and not when the root issued nothing in it", async () => {
+    const bare = await lintAsIs(trust.ca.certPem + trust.build.certPem);
+    expect(bare.status).toBe(EXIT.OK);
+    expect(codes(bare.json.warnings)).toEqual(["LINT_ROOT_CRL_MISSING"]);
+    expect((await lintAsIs(trust.ca.certPem + trust.build.certPem, "--strict")).status).toBe(EXIT.UNTRUSTED);
+    // A CRL of the intermediate is not the root's.
+    const caCrl = await pki.crl(trust.ca, [], { number: 1 });
+    expect(codes((await lintAsIs(trust.ca.certPem + trust.build.certPem + caCrl.pem)).json.warnings)).toEqual(["LINT_ROOT_CRL_MISSING"]);
+    expect((await lint(trust.ca.certPem + trust.build.certPem + caCrl.pem)).json.warnings).toEqual([]);
+  });
+
   it("warns about the anchor itself in the bundle", async () => {
     const result = await lint(trust.root.certPem + trust.ca.certPem + trust.build.certPem);
     expect(codes(result.json.warnings)).toEqual(["LINT_ANCHOR_IN_BUNDLE"]);
@@ -113,10 +130,10 @@ describe("pkgtrust bundle lint", () => {
   it("prints its findings for people", async () => {
     const cwd = mkdtempSync(path.join(dir, "text-"));
     writeFileSync(path.join(cwd, "anchor.pem"), trust.root.certPem);
-    writeFileSync(path.join(cwd, "pkg_keys.pem"), trust.ca.certPem);
+    writeFileSync(path.join(cwd, "pkg_keys.pem"), trust.ca.certPem + rootCrl);
     const result = await pkgtrust(["bundle", "lint", "pkg_keys.pem", "--anchor", "anchor.pem"], { cwd, now: NOW });
     expect(result.status).toBe(EXIT.UNTRUSTED);
     expect(result.stdout).toMatch(/^error {4}the key bundle holds no valid build certificate .* \[BOOT_NO_SIGNING_CERT\]$/m);
-    expect(result.stdout).toContain("pkg_keys.pem: 1 certificate(s), 0 CRL(s), 1 error(s), 0 warning(s)");
+    expect(result.stdout).toContain("pkg_keys.pem: 1 certificate(s), 1 CRL(s), 1 error(s), 0 warning(s)");
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRootCa, issueIntermediate, issueSigning } from "../../src/keys/issue.js";
+import { requireTool } from "../fixtures/requirements.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "pkgtrust-issue-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +19,7 @@ function openssl(...args: string[]): string {
   return execFileSync("openssl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-describe("issuing keys", () => {
+describe.runIf(requireTool("openssl", "openssl's verification and reading of issued chains"))("issuing keys", () => {
   it.each(["ec-p256", "rsa-3072"] as const)("makes a %s chain that openssl accepts for S/MIME signing", async (algorithm) => {
     const root = await createRootCa({ commonName: "Test pkgsrc CA", days: 3650, algorithm });
     const intermediate = await issueIntermediate(root, { commonName: "Test developer CA", days: 730, pathLength: 0, algorithm });

@@ -14,6 +14,7 @@ import { verifyPackage } from "../../src/package/verify-package.js";
 import { readCertificateFile } from "../../src/pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 import { runCli } from "../fixtures/cli.js";
+import { requireTool } from "../fixtures/requirements.js";
 import { expectPkgInstallAccepts, fileName, innerOf, readSummary, RepoKeys, summaryText, writePackages, writeSummaries, type PackageSpec } from "./repo-sign-fixture.js";
 
 const TRIALS = 50;
@@ -66,7 +67,7 @@ async function expectWholeFiles(dir: string): Promise<number> {
   return resigned;
 }
 
-describe("repo sign crash safety", () => {
+describe.runIf(requireTool("xz", "repo sign's crash trials with pkg_summary.xz"))("repo sign crash safety", () => {
   it(`leaves old or new complete files over ${TRIALS} SIGKILLs, and a rerun finishes the job`, async () => {
     expect(existsSync(built), "run 'npm run build' first (npm test does)").toBe(true);
     const calibrate = mkdtempSync(join(keys.pki.dir, "calibrate-"));

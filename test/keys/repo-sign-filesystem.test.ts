@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../fixtures/cli.js";
 import { NOW } from "../fixtures/pki.js";
+import { requireTool } from "../fixtures/requirements.js";
 import { expectPkgInstallAccepts, fileName, readSummary, RepoKeys, summaryText, writePackages, writeSummaries, type PackageSpec } from "./repo-sign-fixture.js";
 
 let keys: RepoKeys;
@@ -23,7 +24,7 @@ const sign = (dir: string, ...extra: string[]) => runCli([...keys.signArgs(dir),
 const can = (command: string, args: string[]) => spawnSync(command, args, { stdio: "ignore" }).status === 0;
 
 describe("repo sign on a real file system", () => {
-  it("leaves an immutable package (chattr +i) as it is, reports it, and signs the others", async () => {
+  it.runIf(requireTool("chattr", "an immutable package"))("leaves an immutable package (chattr +i) as it is, reports it, and signs the others", async () => {
     const dir = fresh();
     await writePackages(dir, keys, [{ pkgname: "frozen-1.0" }, { pkgname: "free-1.0" }]);
     const frozen = join(dir, "frozen-1.0.tgz");
@@ -42,7 +43,7 @@ describe("repo sign on a real file system", () => {
     }
   });
 
-  it("keeps every package whole on a full disk (a 1 MiB tmpfs) and finishes once there is room", async () => {
+  it.runIf(requireTool("mount", "a full tmpfs"))("keeps every package whole on a full disk (a 1 MiB tmpfs) and finishes once there is room", async () => {
     const mountPoint = fresh();
     expect(can("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint]), "mounting a tmpfs needs root").toBe(true);
     try {

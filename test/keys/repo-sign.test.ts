@@ -7,6 +7,7 @@ import { signOutputSchema } from "../../src/cli/commands/repo.js";
 import { run } from "../../src/cli/main.js";
 import { runCli } from "../fixtures/cli.js";
 import { NOW } from "../fixtures/pki.js";
+import { requireTool, requireTools } from "../fixtures/requirements.js";
 import { expectPkgInstallAccepts, fileName, innerOf, readSummary, RepoKeys, summaryText, writePackages, writeSummaries, type PackageSpec } from "./repo-sign-fixture.js";
 
 let keys: RepoKeys;
@@ -20,7 +21,7 @@ const sign = (dir: string, ...extra: string[]) => runCli([...keys.signArgs(dir),
 const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).map((name) => [name, createHash("sha256").update(readFileSync(join(dir, name))).digest("hex")]));
 
 describe("repo sign", () => {
-  it("re-signs signed packages and signs unsigned ones; every result verifies, inner bytes unchanged, summary sizes updated", async () => {
+  it.runIf(requireTools(["bzip2", "xz"], "repo sign's pkg_summary.bz2 and .xz"))("re-signs signed packages and signs unsigned ones; every result verifies, inner bytes unchanged, summary sizes updated", async () => {
     const dir = fresh();
     const specs: PackageSpec[] = [{ pkgname: "alpha-1.0" }, { pkgname: "beta-2.1nb3", payload: 200_000 }, { pkgname: "gamma-0.1", signed: false, payload: 70_000 }];
     const inners = await writePackages(dir, keys, specs);
@@ -104,7 +105,7 @@ describe("repo sign", () => {
     expect(result.json.counts).toMatchObject({ resigned: 1 });
   });
 
-  it("updates FILE_CKSUM where entries have one", async () => {
+  it.runIf(requireTool("xz", "repo sign's pkg_summary.xz"))("updates FILE_CKSUM where entries have one", async () => {
     const dir = fresh();
     const specs: PackageSpec[] = [{ pkgname: "sum-1.0" }, { pkgname: "sum2-1.0", signed: false }];
     await writePackages(dir, keys, specs);
@@ -162,7 +163,7 @@ describe("repo sign on a terminal", () => {
     const err: Buffer[] = [];
     stdout.on("data", (b: Buffer) => out.push(b));
     stderr.on("data", (b: Buffer) => err.push(b));
-    const status = await run({ argv: keys.signArgs(dir), stdout, stderr, env: {}, cwd: dir, isTTY: true, now: NOW });
+    const status = await run({ argv: keys.signArgs(dir), stdout, stderr, env: {}, cwd: dir, isTTY: true, now: NOW, waitForStop: () => new Promise(() => undefined) });
     expect(status).toBe(0);
     const frames = Buffer.concat(err).toString().split(/\r|\n/).map((f) => f.replace("\x1b[K", "")).filter(Boolean);
     expect(frames.length).toBeGreaterThan(0);

@@ -10,6 +10,10 @@ import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 import { makeInnerPackage } from "../fixtures/packages.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
 import { runCli } from "../fixtures/cli.js";
+import { requireTool } from "../fixtures/requirements.js";
+
+const AR = requireTool("ar", "ar's listing of the signed archive");
+const OPENSSL = requireTool("openssl", "openssl smime -verify of the signatures made");
 
 let pki: TestPki;
 let root: Issued;
@@ -50,16 +54,19 @@ describe("signPackage", () => {
     const output = join(dir, "signed-1.0.tgz");
     const result = await signPackage({ input: inner.path, output, keyPem: signer.keyPem, certPem: signer.certPem, chainPem: ca.certPem });
     expect(result).toMatchObject({ pkgname: "signed-1.0", fileSize: inner.bytes.length, blocks: Math.ceil(inner.bytes.length / 65536) });
-    // BSD ar, members in pkg_install's order, each with the input's stat (archive_entry_copy_stat).
-    const listing = execFileSync("ar", ["tv", output], { encoding: "utf8" }).trim().split("\n");
-    expect(listing.map((l) => l.split(" ").at(-1))).toEqual(["+PKG_HASH", "+PKG_SIGNATURE", inner.path.split("/").at(-1)]);
     const mode = (statSync(inner.path).mode & 0o777).toString(8);
     expect(readFileSync(output, "latin1").slice(8, 68)).toMatch(new RegExp(`^\\+PKG_HASH +1772600767 +\\d+ +\\d+ +100${mode} +\\d+ +\`\\n$`));
-    const members = extract(output);
-    expect(readFileSync(join(members, "+PKG_HASH"), "utf8")).toMatch(/^pkgsrc signature\n\nversion: 1\npkgname: signed-1.0\nalgorithm: SHA512\nblock size: 65536\nfile size: \d+\n\n/);
-    expect(readFileSync(join(members, "+PKG_SIGNATURE"), "utf8")).toMatch(/^-----BEGIN PKCS7-----\n/);
-    expect(execFileSync("openssl", ["pkcs7", "-print_certs", "-noout", "-in", join(members, "+PKG_SIGNATURE")], { encoding: "utf8" })).toMatch(/subject=CN = Sign Build[\s\S]*subject=CN = Sign CA/);
-    expect(opensslVerifies(output)).toBe(true);
+    // ar's and openssl's reading of the result.
+    if (AR) {
+      // BSD ar, members in pkg_install's order, each with the input's stat (archive_entry_copy_stat).
+      const listing = execFileSync("ar", ["tv", output], { encoding: "utf8" }).trim().split("\n");
+      expect(listing.map((l) => l.split(" ").at(-1))).toEqual(["+PKG_HASH", "+PKG_SIGNATURE", inner.path.split("/").at(-1)]);
+      const members = extract(output);
+      expect(readFileSync(join(members, "+PKG_HASH"), "utf8")).toMatch(/^pkgsrc signature\n\nversion: 1\npkgname: signed-1.0\nalgorithm: SHA512\nblock size: 65536\nfile size: \d+\n\n/);
+      expect(readFileSync(join(members, "+PKG_SIGNATURE"), "utf8")).toMatch(/^-----BEGIN PKCS7-----\n/);
+      if (OPENSSL) expect(execFileSync("openssl", ["pkcs7", "-print_certs", "-noout", "-in", join(members, "+PKG_SIGNATURE")], { encoding: "utf8" })).toMatch(/subject=CN = Sign Build[\s\S]*subject=CN = Sign CA/);
+      if (OPENSSL) expect(opensslVerifies(output)).toBe(true);
+    }
     const verdict = await pkgtrustVerdict(output);
     expect(verdict).toMatchObject({ trusted: true, pkgname: "signed-1.0", signedAttributes: false });
   });
@@ -71,7 +78,7 @@ describe("signPackage", () => {
     const signed = await signPackage({ input: inner.path, output, keyPem: signer.keyPem, certPem: signer.certPem, chainPem: ca.certPem });
     expect(signed.blocks).toBe(2);
     expect(signed.warnings.join()).toMatch(/cannot verify it/);
-    expect(opensslVerifies(output)).toBe(true);
+    if (AR && OPENSSL) expect(opensslVerifies(output)).toBe(true);
     // Correctly signed, but pkg_install's block reader would refuse it: so does pkgtrust's verdict.
     expect(await pkgtrustVerdict(output)).toMatchObject({ trusted: false, code: "PKG_LAST_BLOCK_BUG" });
   });
@@ -80,7 +87,7 @@ describe("signPackage", () => {
     const inner = await makeInnerPackage(dir, { pkgname: "attrs-1.0" });
     const output = join(dir, "attrs.tgz");
     await signPackage({ input: inner.path, output, keyPem: signer.keyPem, certPem: signer.certPem, chainPem: ca.certPem, signedAttributes: true });
-    expect(opensslVerifies(output)).toBe(true);
+    if (AR && OPENSSL) expect(opensslVerifies(output)).toBe(true);
     expect(await pkgtrustVerdict(output)).toMatchObject({ trusted: true, signedAttributes: true });
   });
 
@@ -89,7 +96,7 @@ describe("signPackage", () => {
     const inner = await makeInnerPackage(dir, { pkgname: "rsa-1.0" });
     const output = join(dir, "rsa.tgz");
     await signPackage({ input: inner.path, output, keyPem: rsa.keyPem, certPem: rsa.certPem, chainPem: ca.certPem });
-    expect(opensslVerifies(output)).toBe(true);
+    if (AR && OPENSSL) expect(opensslVerifies(output)).toBe(true);
     expect((await pkgtrustVerdict(output)).trusted).toBe(true);
   });
 
@@ -134,7 +141,7 @@ describe("pkgtrust sign-package", () => {
     const result = await runCli(["sign-package", inner.path, output, "--key", signer.keyPath, "--cert", signer.certPath, "--chain", chain, "--json"]);
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ output, pkgname: "cli-1.0", signer: { subject: "CN=Sign Build" }, embedded: [{ subject: "CN=Sign CA" }] });
-    expect(opensslVerifies(output)).toBe(true);
+    if (AR && OPENSSL) expect(opensslVerifies(output)).toBe(true);
   });
 
   it("prints a refusal with its code and exit status 3", async () => {

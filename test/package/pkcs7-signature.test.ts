@@ -8,6 +8,9 @@ import { readCertificateFile } from "../../src/pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 import { opensslSign } from "../fixtures/packages.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
+import { requireTool } from "../fixtures/requirements.js";
+
+const OPENSSL = requireTool("openssl", "signatures only the openssl CLI makes (two signers, SHA-1, CMS key ids, attached content)");
 
 let pki: TestPki;
 let root: Issued;
@@ -34,7 +37,7 @@ function openssl(args: string[]): Buffer {
 const trust = () => ({ anchors: readCertificateFile(root.certPem, "anchor").certificates, chain: [] });
 
 describe("the PKCS#7 signature", () => {
-  it("checks every signer of a signature with two, as PKCS7_verify does", async () => {
+  it.runIf(OPENSSL)("checks every signer of a signature with two, as PKCS7_verify does", async () => {
     const second = await pki.signer(ca, "P7 Second", { key: "rsa-2048" });
     const pem = openssl(["smime", "-sign", "-binary", "-noattr", "-outform", "PEM", "-signer", signer.certPath, "-inkey", signer.keyPath, "-signer", second.certPath, "-inkey", second.keyPath, "-certfile", ca.certPath]);
     const signature = readPkcs7Signature(pem.toString());
@@ -44,7 +47,7 @@ describe("the PKCS#7 signature", () => {
     expect(() => verifySigners(signature, Buffer.from("other"), [])).toThrowWithCode("PKG_BAD_SIGNATURE");
   });
 
-  it("refuses the package if any one signer breaks pkg_install's rules", async () => {
+  it.runIf(OPENSSL)("refuses the package if any one signer breaks pkg_install's rules", async () => {
     const noEku = await pki.signer(ca, "P7 No EKU", { extendedKeyUsage: null });
     const pem = openssl(["smime", "-sign", "-binary", "-noattr", "-outform", "PEM", "-signer", signer.certPath, "-inkey", signer.keyPath, "-signer", noEku.certPath, "-inkey", noEku.keyPath, "-certfile", ca.certPath]);
     const signature = readPkcs7Signature(pem.toString());
@@ -52,7 +55,7 @@ describe("the PKCS#7 signature", () => {
     expect(decision).toMatchObject({ trusted: false, code: "CERT_NOT_PACKAGE_SIGNER" });
   });
 
-  it("accepts a SHA-1 signature as pkg_install does, with a warning", () => {
+  it.runIf(OPENSSL)("accepts a SHA-1 signature as pkg_install does, with a warning", () => {
     const pem = opensslSign(pki.dir, content, signer, { chain: [ca] });
     const sha1 = openssl(["smime", "-sign", "-binary", "-noattr", "-md", "sha1", "-outform", "PEM", "-signer", signer.certPath, "-inkey", signer.keyPath, "-certfile", ca.certPath]);
     for (const [bytes, weak] of [[pem, false], [sha1, true]] as const) {
@@ -63,12 +66,12 @@ describe("the PKCS#7 signature", () => {
     }
   });
 
-  it("refuses a signer named by subject key identifier, which pkg_install cannot parse", () => {
+  it.runIf(OPENSSL)("refuses a signer named by subject key identifier, which pkg_install cannot parse", () => {
     const cms = openssl(["cms", "-sign", "-binary", "-noattr", "-keyid", "-outform", "PEM", "-signer", signer.certPath, "-inkey", signer.keyPath]).toString().replace(/CMS/g, "PKCS7");
     expect(() => readPkcs7Signature(cms)).toThrowWithCode("PKG_SIGNATURE_FORMAT");
   });
 
-  it("refuses a signature that embeds its content", () => {
+  it.runIf(OPENSSL)("refuses a signature that embeds its content", () => {
     const attached = openssl(["smime", "-sign", "-binary", "-noattr", "-nodetach", "-outform", "PEM", "-signer", signer.certPath, "-inkey", signer.keyPath]);
     expect(() => readPkcs7Signature(attached.toString())).toThrowWithCode("PKG_SIGNATURE_FORMAT");
   });

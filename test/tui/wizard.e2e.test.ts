@@ -3,13 +3,16 @@
  * repositories, driven by keys, its screens read with capture-pane and the target's files
  * compared before and after. Needs `npm run build` (npm test builds first).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { snapshotTree } from "../fixtures/repository.js";
 import { startLoopback, type Loopback } from "./loopback.js";
 import { TmuxSession } from "./tmux.js";
+import { requireTools } from "../fixtures/requirements.js";
+
+const TERMINAL = requireTools(["tmux", "pgrep"], "the wizard end to end in tmux");
 
 let loopback: Loopback;
 const sessions: TmuxSession[] = [];
@@ -54,7 +57,7 @@ async function typeUrl(tmux: TmuxSession, url: string): Promise<void> {
   tmux.send("Enter");
 }
 
-describe("the setup wizard in a terminal", () => {
+describe.runIf(TERMINAL)("the setup wizard in a terminal", () => {
   it("sets up a repository typed after Ctrl-U: review, accept, result, exit 0", async () => {
     const { tmux, target, before } = wizard();
     const first = await tmux.waitFor("1/4 Repository");
@@ -118,6 +121,17 @@ describe("the setup wizard in a terminal", () => {
     expect(readFileSync(path.join(target, "etc/pkg_install.conf"), "utf8")).toContain(loopback.url("good"));
   });
 
+  it("shows a missing anchor on the failure screen before downloading anything", async () => {
+    const requests = loopback.server.requests.length;
+    const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("good")], prepare: (dir) => rmSync(path.join(dir, DEFAULT_ANCHOR)) });
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Enter");
+    const failure = await tmux.waitFor("Failed step:");
+    expect(failure).toContain("[BOOT_ANCHOR_MISSING]");
+    expect(loopback.server.requests.length).toBe(requests);
+    expect(snapshotTree(target)).toEqual(before);
+  });
+
   it("Quit on the failure screen exits with the failure's status", async () => {
     const { tmux } = wizard({ args: ["--repo", loopback.url("rogue")] });
     await tmux.waitFor("1/4 Repository");
@@ -151,7 +165,7 @@ describe("the setup wizard in a terminal", () => {
   });
 });
 
-describe("plain pkgtrust", () => {
+describe.runIf(TERMINAL)("plain pkgtrust", () => {
   it("opens the wizard on a terminal, with the default for the running system", async () => {
     const tmux = new TmuxSession({ args: [], term: "xterm", statusFile: loopback.statusFile() });
     sessions.push(tmux);
@@ -163,7 +177,7 @@ describe("plain pkgtrust", () => {
   });
 });
 
-describe("Ctrl-C leaves the system unchanged", () => {
+describe.runIf(TERMINAL)("Ctrl-C leaves the system unchanged", () => {
   const cases: readonly { name: string; repository: "good" | "rogue" | "stallkeys" | "stallpkg"; reach: (tmux: TmuxSession) => Promise<unknown> }[] = [
     { name: "on the repository screen", repository: "good", reach: (tmux) => tmux.waitFor("1/4 Repository") },
     { name: "while the bundle downloads", repository: "stallkeys", reach: (tmux) => start(tmux, /\[ \.\. \] Fetch the key bundle/) },
@@ -201,7 +215,7 @@ describe("Ctrl-C leaves the system unchanged", () => {
     const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("good"), "--ca-file", "/nonexistent/ca.pem"] });
     await tmux.waitFor("1/4 Repository");
     tmux.send("Enter");
-    expect(await tmux.exitStatus()).toBe(2);
+    expect(await tmux.exitStatus()).toBe(3);
     expect(tmux.modes()).toEqual(RESTORED);
     const screen = await tmux.waitFor("--ca-file: cannot read /nonexistent/ca.pem");
     expect(screen).not.toContain("pkgtrust setup");
@@ -228,7 +242,7 @@ describe("Ctrl-C leaves the system unchanged", () => {
   });
 });
 
-describe("terminals an installer meets", () => {
+describe.runIf(TERMINAL)("terminals an installer meets", () => {
   /** SGR colour parameters (30-37, 40-47, 90-97, 38;5 ...) in a screen captured with attributes. */
   const colours = (tmux: TmuxSession) =>
     tmux

@@ -44,7 +44,7 @@ export const command: Command = {
     );
     const [action] = requirePositionals(positionals, ["ACTION"]);
     if (action !== "check") throw new UsageError("USAGE_BAD_OPTION", `unknown action '${action}': the action is 'check'`);
-    const catalogue = options.catalogue === undefined ? shippedCatalogue() : await readCatalogue(options.catalogue);
+    const catalogue = options.catalogue === undefined ? shippedCatalogue() : await readCatalogue(options.catalogue, context.cwd);
     const root = new TargetRoot(options.root);
     const files = await checkAnchors(catalogue, root);
     const failed = files.find((file) => !file.ok);

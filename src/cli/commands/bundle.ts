@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../../config/atomic-file.js";
 import { EXIT } from "../../errors.js";
@@ -7,12 +5,15 @@ import { readAnchorFile } from "../../keys/anchor-file.js";
 import { buildBundle, type BuiltBundle } from "../../keys/bundle-build.js";
 import { lintBundle, type LintReport } from "../../keys/bundle-lint.js";
 import { readInput } from "../../keys/files.js";
+import { readInputBytes } from "../../input-file.js";
 import { OperatorError } from "../../keys/operator-errors.js";
 import { readCertificateFile, type Certificate } from "../../pki/certificate.js";
 import type { Crl } from "../../pki/crl.js";
 import { STRICT_POLICY } from "../../pki/policy.js";
-import type { Command, CommandContext } from "../command.js";
+import { requireOutputFile } from "../../output-file.js";
+import type { Command, CommandContext, Subcommand } from "../command.js";
 import { UsageError } from "../errors.js";
+import { groupSummary, groupUsage, runSubcommand } from "../group.js";
 import { parseCommandLine } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
 
@@ -60,7 +61,7 @@ async function readInputs(paths: readonly string[], cwd: string): Promise<{ cert
 function staleWarnings(built: BuiltBundle) {
   return built.staleCrls.map((crl) => ({
     code: "BOOT_STALE_CRL",
-    message: `the CRL of ${crl.issuer} expired on ${crl.nextUpdate?.toISOString() ?? "?"}; refresh refuses it: sign a fresh one with 'pkgtrust keys revoke' (a serial it already lists re-signs it)`,
+    message: `the CRL of ${crl.issuer} expired on ${crl.nextUpdate?.toISOString() ?? "?"}; refresh refuses it: renew it with 'pkgtrust keys crl' and build the bundle again`,
   }));
 }
 
@@ -80,11 +81,12 @@ function builtText(built: BuiltBundle, output: string, written: boolean): string
 async function build(context: CommandContext, argv: readonly string[]): Promise<number> {
   const { options, positionals } = parseCommandLine(argv, { anchor: { type: "string" }, out: { type: "string" }, json: { type: "boolean" } }, buildOptions);
   if (positionals.length === 0) throw new UsageError("USAGE_MISSING_ARGUMENT", "missing the certificate and CRL files to build the bundle from");
+  const output = await requireOutputFile(options.out, context.cwd);
   const anchor = await readAnchorFile(options.anchor, context.cwd);
   const inputs = await readInputs(positionals, context.cwd);
   const built = await buildBundle(inputs, anchor.certificates, { time: context.now, policy: STRICT_POLICY });
   // Nothing usable: leave any published bundle as it is rather than replace it with one every client refuses.
-  if (built.usable) await writeFileAtomic(resolve(context.cwd, options.out), Buffer.from(built.pem), 0o644);
+  if (built.usable) await writeFileAtomic(output, Buffer.from(built.pem), 0o644);
   if (options.json) {
     writeJson(context.stdout, builtSchema, {
       output: options.out,
@@ -117,12 +119,7 @@ async function lint(context: CommandContext, argv: readonly string[]): Promise<n
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "USAGE_MISSING_ARGUMENT" : "USAGE_BAD_OPTION", "give exactly one bundle file to lint");
   const file = positionals[0] as string;
   const anchor = await readAnchorFile(options.anchor, context.cwd);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(resolve(context.cwd, file));
-  } catch (error) {
-    throw new OperatorError("BUNDLE_INPUT_UNREADABLE", `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file } });
-  }
+  const bytes = await readInputBytes(file, context.cwd, (message, options) => new OperatorError("BUNDLE_INPUT_UNREADABLE", message, options));
   const report = await lintBundle(bytes, file, anchor, { time: context.now, warnDays: options["warn-days"], crlWarnDays: options["crl-warn-days"] });
   const ok = report.errors.length === 0 && !(options.strict && report.warnings.length > 0);
   if (options.json) {
@@ -146,31 +143,25 @@ async function lint(context: CommandContext, argv: readonly string[]): Promise<n
   return ok ? EXIT.OK : EXIT.UNTRUSTED;
 }
 
+const SUBCOMMANDS: readonly Subcommand[] = [
+  {
+    name: "build",
+    usage: "bundle build --anchor FILE --out pkg_keys.pem CERT_OR_CRL_FILE... [--json]",
+    summary:
+      "keep only the inputs (PEM files of certificates and CRLs) that verify against the anchor as clients verify them, never the anchor itself, the newest CRL of each CA; issuers come before what they issue, CRLs last. Prints what was dropped and why. Exit 0 and write --out (replacing it) when a signing certificate remains; exit 1 and write nothing when none does.",
+  },
+  {
+    name: "lint",
+    usage: "bundle lint pkg_keys.pem --anchor FILE [--warn-days N] [--crl-warn-days N] [--strict] [--json]",
+    summary:
+      "the checks setup and refresh run (size limit, PEM, every certificate and CRL, foreign roots, at least one signing certificate, expired CRLs), and warnings for certificates expiring within --warn-days (30), CRLs within --crl-warn-days (7) of their nextUpdate, a missing CRL of the anchor (the root), and signing certificates whose issuer is missing. Exit 1 on any error (on warnings too with --strict), for publishing scripts.",
+  },
+];
+
 export const command: Command = {
   name: "bundle",
-  summary: [
-    "Build and lint a repository key bundle (pkg_keys.pem).",
-    "",
-    "  build  keep only the inputs (PEM files of certificates and CRLs) that verify against the",
-    "         anchor as clients verify them, never the anchor itself, the newest CRL of each CA;",
-    "         issuers come before what they issue, CRLs last. Prints what was dropped and why.",
-    "         Exit 0 and write --out (replacing it) when a signing certificate remains; exit 1 and",
-    "         write nothing when none does.",
-    "  lint   the checks setup and refresh run (size limit, PEM, every certificate and CRL, foreign",
-    "         roots, at least one signing certificate, expired CRLs), and warnings for certificates",
-    "         expiring within --warn-days (30), CRLs within --crl-warn-days (7) of their nextUpdate,",
-    "         and signing certificates whose issuer is missing. Exit 1 on any error (on warnings",
-    "         too with --strict), for publishing scripts.",
-  ].join("\n"),
-  usage: [
-    "bundle build --anchor FILE --out pkg_keys.pem CERT_OR_CRL_FILE... [--json]",
-    "bundle lint pkg_keys.pem --anchor FILE [--warn-days N] [--crl-warn-days N] [--strict] [--json]",
-  ].join("\n"),
-  async run(context) {
-    const [name, ...rest] = context.argv;
-    if (name === "build") return build(context, rest);
-    if (name === "lint") return lint(context, rest);
-    if (name === undefined || name.startsWith("-")) throw new UsageError("USAGE_MISSING_ARGUMENT", "missing subcommand: build or lint");
-    throw new UsageError("USAGE_UNKNOWN_COMMAND", `unknown subcommand 'bundle ${name}': use build or lint`);
-  },
+  summary: groupSummary("Build and lint a repository key bundle (pkg_keys.pem).", SUBCOMMANDS, "Both read the anchor (--anchor) as clients do: only its self-signed certificates end a chain."),
+  usage: groupUsage(SUBCOMMANDS),
+  subcommands: SUBCOMMANDS,
+  run: (context) => runSubcommand("bundle", context, { build: (c) => build(c, c.argv.slice(1)), lint: (c) => lint(c, c.argv.slice(1)) }),
 };

@@ -1,17 +1,16 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { z } from "zod";
 import { EXIT } from "../../errors.js";
 import { loadCa, type LoadedCa } from "../../keys/ca.js";
-import { readInput, requireAbsent, writeKeyPair } from "../../keys/files.js";
+import { readIfPresent, requireAbsent, writeKeyPair } from "../../keys/files.js";
 import { writeFileAtomic } from "../../config/atomic-file.js";
 import { createRootCa, issueIntermediate, issueSigning, KEY_ALGORITHMS, type KeyAndCertificate } from "../../keys/issue.js";
 import { OperatorError } from "../../keys/operator-errors.js";
-import { defaultCrlPath, DEFAULT_NEXT_UPDATE_DAYS, normaliseSerial, readExistingCrl, signNextCrl } from "../../keys/revoke.js";
+import { defaultCrlPath, defaultNextUpdateDays, NEXT_UPDATE_DAYS, normaliseSerial, readExistingCrl, signNextCrl } from "../../keys/revoke.js";
+import { requireOutputFile } from "../../output-file.js";
 import { parseCertificate, type Certificate } from "../../pki/certificate.js";
 import { readPem } from "../../pki/pem.js";
-import type { Command, CommandContext } from "../command.js";
-import { UsageError } from "../errors.js";
+import type { Command, CommandContext, Subcommand } from "../command.js";
+import { groupSummary, groupUsage, runSubcommand } from "../group.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
 
@@ -33,14 +32,17 @@ const keyType = z.enum(KEY_ALGORITHMS, { error: `--key-type must be ${KEY_ALGORI
 
 const outputs = { cn: required("cn", "a common name"), "out-cert": required("out-cert", "the certificate file"), "out-key": required("out-key", "the private key file"), "key-type": keyType, json: z.boolean().default(false) };
 const issuer = { "ca-cert": required("ca-cert", "the issuing CA's certificate"), "ca-key": required("ca-key", "the issuing CA's private key") };
+/** --next-update-days defaults by CA (NEXT_UPDATE_DAYS): a year for the offline root, 30 days below it. */
+const crlOptions = { crl: z.string().min(1).optional(), "next-update-days": count("--next-update-days", 1, 3650).optional(), json: z.boolean().default(false) };
 
 const schemas = {
   "init-ca": z.object({ ...outputs, days: days(DEFAULT_DAYS.root) }),
   "issue-intermediate": z.object({ ...outputs, ...issuer, days: days(DEFAULT_DAYS.intermediate), "path-length": count("--path-length", 0, 8).default(0) }),
   "issue-signing": z.object({ ...outputs, ...issuer, days: days(DEFAULT_DAYS.signing) }),
-  revoke: z.object({ ...issuer, serial: required("serial", "the serial number to revoke"), crl: z.string().min(1).optional(), "next-update-days": count("--next-update-days", 1, 3650).default(DEFAULT_NEXT_UPDATE_DAYS), json: z.boolean().default(false) }),
+  revoke: z.object({ ...issuer, ...crlOptions, serial: required("serial", "the serial number to revoke") }),
+  crl: z.object({ ...issuer, ...crlOptions }),
 };
-type Subcommand = keyof typeof schemas;
+type Action = keyof typeof schemas;
 
 const STRING = { type: "string" } as const;
 const BOOLEAN = { type: "boolean" } as const;
@@ -51,6 +53,7 @@ const specs = {
   "issue-intermediate": { ...outputSpec, ...issuerSpec, "path-length": STRING },
   "issue-signing": { ...outputSpec, ...issuerSpec },
   revoke: { ...issuerSpec, serial: STRING, crl: STRING, "next-update-days": STRING, json: BOOLEAN },
+  crl: { ...issuerSpec, crl: STRING, "next-update-days": STRING, json: BOOLEAN },
 };
 
 const certificateJson = z.object({
@@ -69,10 +72,11 @@ const issuedSchema = z.object({
   warnings: z.array(z.string()),
 });
 const revokedSchema = z.object({
-  action: z.literal("revoke"),
+  action: z.enum(["revoke", "crl"]),
   crl: z.string(),
   issuer: z.string(),
-  serialNumber: z.string(),
+  /** The serial revoke was given; absent for crl. */
+  serialNumber: z.string().optional(),
   alreadyRevoked: z.boolean(),
   number: z.string(),
   thisUpdate: z.string(),
@@ -80,7 +84,7 @@ const revokedSchema = z.object({
   revoked: z.array(z.string()),
 });
 
-function parse<S extends z.ZodType>(argv: readonly string[], spec: (typeof specs)[Subcommand], schema: S): z.infer<S> {
+function parse<S extends z.ZodType>(argv: readonly string[], spec: (typeof specs)[Action], schema: S): z.infer<S> {
   const { options, positionals } = parseCommandLine(argv.slice(1), spec, schema);
   requirePositionals(positionals, []);
   return options;
@@ -125,9 +129,15 @@ async function report(context: CommandContext, action: z.infer<typeof issuedSche
   return EXIT.OK;
 }
 
+/** Before a key is generated: both outputs are new files in writable directories. */
+async function requireNewOutputs(options: { "out-cert": string; "out-key": string }, cwd: string): Promise<void> {
+  for (const path of [options["out-cert"], options["out-key"]]) await requireOutputFile(path, cwd);
+  await requireAbsent([options["out-cert"], options["out-key"]], cwd);
+}
+
 async function initCa(context: CommandContext): Promise<number> {
   const options = parse(context.argv, specs["init-ca"], schemas["init-ca"]);
-  await requireAbsent([options["out-cert"], options["out-key"]], context.cwd);
+  await requireNewOutputs(options, context.cwd);
   const issued = await createRootCa({ commonName: options.cn, days: options.days, algorithm: options["key-type"], now: context.now });
   await writeKeyPair({ cert: options["out-cert"], key: options["out-key"] }, context.cwd, issued);
   return report(context, "init-ca", options, issued);
@@ -138,7 +148,7 @@ async function issueBelowCa(context: CommandContext, action: "issue-intermediate
     action === "issue-intermediate"
       ? parse(context.argv, specs[action], schemas[action])
       : { ...parse(context.argv, specs[action], schemas[action]), "path-length": undefined };
-  await requireAbsent([options["out-cert"], options["out-key"]], context.cwd);
+  await requireNewOutputs(options, context.cwd);
   const ca = await loadCa({ cert: options["ca-cert"], key: options["ca-key"] }, context.cwd, context.now);
   const request = { commonName: options.cn, days: options.days, algorithm: options["key-type"], now: context.now };
   let issued: KeyAndCertificate;
@@ -155,36 +165,30 @@ async function issueBelowCa(context: CommandContext, action: "issue-intermediate
   return report(context, action, options, issued, ca);
 }
 
-async function readIfPresent(path: string, cwd: string): Promise<string | undefined> {
-  try {
-    return await readFile(resolve(cwd, path), "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    return readInput(path, cwd); // any other failure, reported as unreadable input
-  }
-}
-
-async function revoke(context: CommandContext): Promise<number> {
-  const options = parse(context.argv, specs.revoke, schemas.revoke);
-  const serial = normaliseSerial(options.serial);
+/** revoke and crl: the CA's next CRL, with `serial` added when given. */
+async function signCrl(context: CommandContext, action: "revoke" | "crl"): Promise<number> {
+  const options: z.infer<(typeof schemas)["crl"]> & { serial?: string } = parse(context.argv, specs[action], schemas[action]);
+  const serial = options.serial === undefined ? undefined : normaliseSerial(options.serial);
+  const crlPath = options.crl ?? defaultCrlPath(options["ca-cert"]);
+  const crlFile = await requireOutputFile(crlPath, context.cwd);
   const ca = await loadCa({ cert: options["ca-cert"], key: options["ca-key"] }, context.cwd, context.now);
   // RFC 5280 6.3.3 (f): clients check a CRL signer's keyUsage for cRLSign (src/bundle/crls.ts).
   if (ca.certificate.keyUsage && !ca.certificate.keyUsage.includes("cRLSign")) {
     throw new OperatorError("KEYS_CA_NOT_CRL_SIGNER", `${ca.certificate.subject} may not sign CRLs (its keyUsage lacks cRLSign)`, { detail: { subject: ca.certificate.subject } });
   }
-  const crlPath = options.crl ?? defaultCrlPath(options["ca-cert"]);
   const existing = await readIfPresent(crlPath, context.cwd);
   const previous = existing === undefined ? undefined : await readExistingCrl(existing, crlPath, ca);
-  const signed = await signNextCrl({ ca, serial, ...(previous ? { previous } : {}), now: context.now, nextUpdateDays: options["next-update-days"] });
-  await writeFileAtomic(resolve(context.cwd, crlPath), Buffer.from(signed.pem), 0o644);
+  const nextUpdateDays = options["next-update-days"] ?? defaultNextUpdateDays(ca);
+  const signed = await signNextCrl({ ca, ...(serial === undefined ? {} : { serial }), ...(previous ? { previous } : {}), now: context.now, nextUpdateDays });
+  await writeFileAtomic(crlFile, Buffer.from(signed.pem), 0o644);
   const { crl } = signed;
-  const nextUpdate = (crl.nextUpdate ?? new Date(context.now.getTime() + options["next-update-days"] * DAY_MS)).toISOString();
+  const nextUpdate = (crl.nextUpdate ?? new Date(context.now.getTime() + nextUpdateDays * DAY_MS)).toISOString();
   if (options.json) {
     writeJson(context.stdout, revokedSchema, {
-      action: "revoke",
+      action,
       crl: crlPath,
       issuer: crl.issuer,
-      serialNumber: serial,
+      ...(serial === undefined ? {} : { serialNumber: serial }),
       alreadyRevoked: signed.alreadyRevoked,
       number: String(crl.number ?? 0n),
       thisUpdate: crl.thisUpdate.toISOString(),
@@ -192,55 +196,65 @@ async function revoke(context: CommandContext): Promise<number> {
       revoked: [...crl.revokedSerials],
     });
   } else {
+    const what =
+      serial === undefined
+        ? `  renewed${previous ? "" : " (a new, empty CRL)"}: no serial added`
+        : signed.alreadyRevoked
+          ? `  serial ${serial} was already revoked; the CRL was signed again`
+          : `  revoked serial ${serial}`;
     writeLines(context.stdout, [
       `${crlPath}: CRL number ${crl.number ?? 0n} of ${crl.issuer}, ${crl.revokedSerials.size} revoked, next update ${nextUpdate}`,
-      signed.alreadyRevoked ? `  serial ${serial} was already revoked; the CRL was signed again` : `  revoked serial ${serial}`,
+      what,
       "  publish it: rebuild the key bundle with 'pkgtrust bundle build' and copy pkg_keys.pem to the repository",
     ]);
   }
   return EXIT.OK;
 }
 
-const SUBCOMMANDS: Record<Subcommand, (context: CommandContext) => Promise<number>> = {
+const SUBCOMMANDS: readonly Subcommand[] = [
+  {
+    name: "init-ca",
+    usage: "keys init-ca --cn NAME --out-cert FILE --out-key FILE [--days N] [--key-type ec-p256|rsa-3072] [--json]",
+    summary: `the root, installed in the base system as the anchor (default ${DEFAULT_DAYS.root} days).`,
+  },
+  {
+    name: "issue-intermediate",
+    usage: "keys issue-intermediate --ca-cert FILE --ca-key FILE --cn NAME --out-cert FILE --out-key FILE [--path-length N] [--days N] [--key-type T] [--json]",
+    summary: `a developer or master CA: CA:TRUE with --path-length (default 0: it issues build certificates only; 1 for a master CA that issues developer CAs), keyCertSign and cRLSign (default ${DEFAULT_DAYS.intermediate} days).`,
+  },
+  {
+    name: "issue-signing",
+    usage: "keys issue-signing --ca-cert FILE --ca-key FILE --cn NAME --out-cert FILE --out-key FILE [--days N] [--key-type T] [--json]",
+    summary: `a build-machine certificate pkg_install accepts: CA:FALSE, digitalSignature, extended key usage exactly codeSigning + emailProtection. Short-lived (default ${DEFAULT_DAYS.signing} days) because pkg_install consults no CRL: expiry is what limits a stolen build key on systems that are not refreshed.`,
+  },
+  {
+    name: "revoke",
+    usage: "keys revoke --ca-cert FILE --ca-key FILE --serial HEX [--crl FILE] [--next-update-days N] [--json]",
+    summary: `add --serial (hex; 0x and colons allowed) to the CA's CRL, or create it; the CRL number goes up by one, nextUpdate is --next-update-days away (default ${NEXT_UPDATE_DAYS.root} for a root, whose key is offline, ${NEXT_UPDATE_DAYS.intermediate} for an intermediate). The CRL defaults to the CA certificate's file name with .crl.pem for its extension, beside it (dev-ca.pem: dev-ca.crl.pem); an existing one must be this CA's. No record of issued serials is kept, so any serial is accepted.`,
+  },
+  {
+    name: "crl",
+    usage: "keys crl --ca-cert FILE --ca-key FILE [--crl FILE] [--next-update-days N] [--json]",
+    summary: "renew the CA's CRL without revoking anything (or create an empty one): the same entries, the CRL number one higher, a fresh thisUpdate and nextUpdate (defaults as for revoke). Run it before nextUpdate: refresh refuses a CRL past it.",
+  },
+];
+
+const HANDLERS: Record<Action, (context: CommandContext) => Promise<number>> = {
   "init-ca": initCa,
   "issue-intermediate": (context) => issueBelowCa(context, "issue-intermediate"),
   "issue-signing": (context) => issueBelowCa(context, "issue-signing"),
-  revoke,
+  revoke: (context) => signCrl(context, "revoke"),
+  crl: (context) => signCrl(context, "crl"),
 };
 
 export const command: Command = {
   name: "keys",
-  summary: [
-    "Issue the certificates of a package-signing PKI and revoke them.",
-    "",
-    "  init-ca             the root, installed in the base system as the anchor (default 7300 days)",
-    "  issue-intermediate  a developer or master CA: CA:TRUE with --path-length (default 0: it issues",
-    "                      build certificates only; 1 for a master CA that issues developer CAs),",
-    "                      keyCertSign and cRLSign (default 1825 days)",
-    "  issue-signing       a build-machine certificate pkg_install accepts: CA:FALSE, digitalSignature,",
-    "                      extended key usage exactly codeSigning + emailProtection. Short-lived",
-    "                      (default 90 days) because pkg_install consults no CRL: expiry is what",
-    "                      limits a stolen build key on systems that are not refreshed.",
-    "  revoke              add --serial (hex; 0x and colons allowed) to the CA's CRL, or create it;",
-    "                      the CRL number goes up by one, nextUpdate is --next-update-days (30) away.",
-    "                      The CRL defaults to the CA certificate's file name with .crl.pem for its",
-    "                      extension, beside it (dev-ca.pem: dev-ca.crl.pem). pkgtrust keeps no",
-    "                      record of issued serials, so any serial is accepted.",
-    "",
-    "Keys are ECDSA P-256 (default) or RSA 3072 (--key-type), signatures SHA-256. Private keys are",
-    "created with mode 0600; no output file is ever overwritten.",
-  ].join("\n"),
-  usage: [
-    "keys init-ca --cn NAME --out-cert FILE --out-key FILE [--days N] [--key-type ec-p256|rsa-3072] [--json]",
-    "keys issue-intermediate --ca-cert FILE --ca-key FILE --cn NAME --out-cert FILE --out-key FILE [--path-length N] [--days N] [--key-type T] [--json]",
-    "keys issue-signing --ca-cert FILE --ca-key FILE --cn NAME --out-cert FILE --out-key FILE [--days N] [--key-type T] [--json]",
-    "keys revoke --ca-cert FILE --ca-key FILE --serial HEX [--crl FILE] [--next-update-days N] [--json]",
-  ].join("\n"),
-  async run(context) {
-    const name = context.argv[0];
-    if (name === undefined || name.startsWith("-")) throw new UsageError("USAGE_MISSING_ARGUMENT", `missing subcommand: ${Object.keys(SUBCOMMANDS).join(", ")}`);
-    const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name as Subcommand] : undefined;
-    if (!subcommand) throw new UsageError("USAGE_UNKNOWN_COMMAND", `unknown subcommand 'keys ${name}': use ${Object.keys(SUBCOMMANDS).join(", ")}`);
-    return subcommand(context);
-  },
+  summary: groupSummary(
+    "Issue the certificates of a package-signing PKI, revoke them and renew CRLs.",
+    SUBCOMMANDS,
+    "Keys are ECDSA P-256 (default) or RSA 3072 (--key-type), signatures SHA-256. Private keys are created with mode 0600; an existing key or certificate file is never overwritten (a CRL file is replaced by its successor).",
+  ),
+  usage: groupUsage(SUBCOMMANDS),
+  subcommands: SUBCOMMANDS,
+  run: (context) => runSubcommand("keys", context, HANDLERS),
 };

@@ -8,8 +8,8 @@ import { SigningError } from "../../keys/errors.js";
 import { RepoSignError } from "../../keys/repo-sign/errors.js";
 import { prepareIdentity } from "../../keys/repo-sign/identity.js";
 import { repoSign, repoSummary, type RepoSignEvent, type RepoSignReport, type SummaryReport } from "../../keys/repo-sign/repo-sign.js";
-import type { Command, CommandContext } from "../command.js";
-import { UsageError } from "../errors.js";
+import type { Command, CommandContext, Subcommand } from "../command.js";
+import { groupSummary, groupUsage, runSubcommand } from "../group.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
 import { progressLine, shortBytes } from "../progress-bar.js";
@@ -211,32 +211,24 @@ async function summary(context: CommandContext, argv: readonly string[]): Promis
   return report.exit;
 }
 
+const SUBCOMMANDS: readonly Subcommand[] = [
+  {
+    name: "sign",
+    usage: "repo sign DIR --key FILE --cert FILE --anchor FILE [--chain FILE] [--jobs N] [--min-days N] [--files LIST] [--no-summary] [--dry-run] [--force] [--json]",
+    summary:
+      "every package file in DIR: an unsigned one is signed (its @name must match its file name); a signed one is verified as pkg_install would against --anchor (the signature, every block, the size, @name) and re-signed from the same bytes; one that fails is left untouched and reported. A package already signed by --cert with --chain is skipped unless --force. Each file is replaced atomically, then pkg_summary.gz/.bz2/.xz get the new FILE_SIZE (and FILE_CKSUM). --files LIST signs only the names in LIST (one machine's share); with --no-summary the summaries are left for 'repo summary'. Exit 0 when no package failed, else the highest status of the failures: 1 refused, 3 unreadable, 5 not writable.",
+  },
+  {
+    name: "summary",
+    usage: "repo summary DIR [--dry-run] [--json]",
+    summary: "rewrite FILE_SIZE and FILE_CKSUM of every pkg_summary in DIR from the files on disk: the final step after several 'repo sign --files ... --no-summary' runs.",
+  },
+];
+
 export const command: Command = {
   name: "repo",
-  summary: [
-    "Sign and re-sign a whole repository directory in one pass.",
-    "",
-    "  sign     every package file in DIR: an unsigned one is signed (its @name must match its",
-    "           file name); a signed one is verified as pkg_install would against --anchor (the",
-    "           signature, every block, the size, @name) and re-signed from the same bytes; one",
-    "           that fails is left untouched and reported. A package already signed by --cert",
-    "           with --chain is skipped unless --force. Each file is replaced atomically, then",
-    "           pkg_summary.gz/.bz2/.xz get the new FILE_SIZE (and FILE_CKSUM). --files LIST",
-    "           signs only the names in LIST (one machine's share); with --no-summary the",
-    "           summaries are left for 'repo summary'. Exit 0 when no package failed, else the",
-    "           highest status of the failures: 1 refused, 3 unreadable, 5 not writable.",
-    "  summary  rewrite FILE_SIZE and FILE_CKSUM of every pkg_summary in DIR from the files on",
-    "           disk: the final step after several 'repo sign --files ... --no-summary' runs.",
-  ].join("\n"),
-  usage: [
-    "repo sign DIR --key FILE --cert FILE --anchor FILE [--chain FILE] [--jobs N] [--min-days N] [--files LIST] [--no-summary] [--dry-run] [--force] [--json]",
-    "repo summary DIR [--dry-run] [--json]",
-  ].join("\n"),
-  async run(context) {
-    const [name, ...rest] = context.argv;
-    if (name === "sign") return sign(context, rest);
-    if (name === "summary") return summary(context, rest);
-    if (name === undefined || name.startsWith("-")) throw new UsageError("USAGE_MISSING_ARGUMENT", "missing subcommand: sign or summary");
-    throw new UsageError("USAGE_UNKNOWN_COMMAND", `unknown subcommand 'repo ${name}': use sign or summary`);
-  },
+  summary: groupSummary("Sign and re-sign a whole repository directory in one pass.", SUBCOMMANDS, "Run it on the repository's All directory; it never follows a symlink out of DIR."),
+  usage: groupUsage(SUBCOMMANDS),
+  subcommands: SUBCOMMANDS,
+  run: (context) => runSubcommand("repo", context, { sign: (c) => sign(c, c.argv.slice(1)), summary: (c) => summary(c, c.argv.slice(1)) }),
 };

@@ -4,11 +4,14 @@ import { BootstrapError } from "../../bootstrap/errors.js";
 import { runSetup, type SetupRequest } from "../../bootstrap/setup.js";
 import { DEFAULT_ANCHOR } from "../../config/layout.js";
 import { TargetRoot } from "../../config/target-root.js";
+import { asPkgtrustError } from "../../errors.js";
 import { checkTestInstallOptions, dispatcherFor, bootstrapOptionSchema, bootstrapOptionSpec, pkgAddFor, targetPath } from "../bootstrap-options.js";
 import { reportOutcome } from "../bootstrap-output.js";
 import { withAnswers } from "../answers.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
+import { writeError } from "../output.js";
+import { checkRoot, refusedAnchor } from "../preflight.js";
 import { plainReporter } from "../reporter.js";
 
 const optionSpec = { ...bootstrapOptionSpec, repo: { type: "string" }, anchor: { type: "string" } } as const;
@@ -16,6 +19,11 @@ const schema = bootstrapOptionSchema.extend({
   repo: z.string().min(1).optional(),
   anchor: targetPath.default(DEFAULT_ANCHOR),
 });
+
+function requireRepository(repository: string | undefined): string {
+  if (!repository) throw new BootstrapError("BOOT_NEEDS_REPOSITORY", "no repository URL was given");
+  return repository;
+}
 
 export const command: Command = {
   name: "setup",
@@ -31,6 +39,17 @@ export const command: Command = {
     requirePositionals(positionals, []);
     checkTestInstallOptions(options);
     const root = new TargetRoot(options.root);
+    const interactive = context.isTTY && !options["non-interactive"] && !options.json;
+    let repository: string | undefined;
+    try {
+      // Without a terminal nothing is asked, so the URL must be given; then, before any network, the target.
+      repository = interactive ? options.repo : requireRepository(options.repo);
+      await checkRoot(root);
+    } catch (error) {
+      // --json may have come from the answer file, which the top level does not see.
+      writeError(context, asPkgtrustError(error), options.json);
+      return asPkgtrustError(error).exit;
+    }
     const pkgAdd = await pkgAddFor(root, context.env);
     const request = (repository: string): SetupRequest => ({
       repository,
@@ -42,18 +61,20 @@ export const command: Command = {
       ...(options["test-package"] === undefined ? {} : { testPackage: options["test-package"] }),
     });
     // On a terminal the wizard asks and reviews; scripted runs (sysinst, fleets) never prompt.
-    if (context.isTTY && !options["non-interactive"] && !options.json) {
-      const fallback = options.repo === undefined ? await defaultRepository(root) : undefined;
+    if (interactive) {
+      const fallback = repository === undefined ? await defaultRepository(root) : undefined;
       const { runWizard } = await import("../../../tui/wizard.js");
       return runWizard({
-        repository: options.repo ?? fallback?.url ?? "",
+        repository: repository ?? fallback?.url ?? "",
         ...(fallback === undefined ? {} : { note: fallback.note }),
         env: context.env,
         // A dispatcher per run. Cancelling destroys it, which breaks the downloads in flight,
         // and refuses every later request with the abort reason (a PkgtrustError), which the
         // fetcher does not retry: the run ends at once and rolls back.
         runBootstrap: async (repository, emit, review, signal) => {
-          const base = await dispatcherFor(options, context.env);
+          const refused = await refusedAnchor(root, options.anchor, emit);
+          if (refused) return refused;
+          const base = await dispatcherFor(options, context.env, context.cwd);
           const dispatcher = base.compose((dispatch) => (opts, handler) => {
             if (signal.aborted) throw signal.reason;
             return dispatch(opts, handler);
@@ -69,15 +90,16 @@ export const command: Command = {
         },
       });
     }
-    const repository = options.repo;
-    if (!repository) throw new BootstrapError("BOOT_NEEDS_REPOSITORY", "no repository URL was given");
-    const outcome = await runSetup(request(repository), {
-      dispatcher: await dispatcherFor(options, context.env),
-      now: context.now,
-      cwd: context.cwd,
-      emit: options.json ? () => undefined : plainReporter(context.stdout, context.isTTY && !options["non-interactive"]),
-      ...(pkgAdd === undefined ? {} : { pkgAdd }),
-    });
+    const emit = options.json ? () => undefined : plainReporter(context, context.isTTY && !options["non-interactive"]);
+    const outcome =
+      (await refusedAnchor(root, options.anchor, emit)) ??
+      (await runSetup(request(requireRepository(repository)), {
+        dispatcher: await dispatcherFor(options, context.env, context.cwd),
+        now: context.now,
+        cwd: context.cwd,
+        emit,
+        ...(pkgAdd === undefined ? {} : { pkgAdd }),
+      }));
     return reportOutcome(context, outcome, options.json);
   },
 };

@@ -1,12 +1,12 @@
-import { resolve } from "node:path";
 import { z } from "zod";
-import { EXIT } from "../../errors.js";
+import { EXIT, type ErrorOptions } from "../../errors.js";
 import { SigningError } from "../../keys/errors.js";
 import { signPackage } from "../../keys/sign-package.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
-import { readInputText } from "../../input-file.js";
+import { readInputText, requireInputFile } from "../../input-file.js";
+import { requireOutputFile } from "../../output-file.js";
 
 const schema = z.object({
   key: z.string({ error: "a private key is required (--key FILE)" }).min(1),
@@ -26,7 +26,8 @@ export const outputSchema = z.object({
   warnings: z.array(z.string()),
 });
 
-const readText = (path: string, cwd: string) => readInputText(path, cwd, (message, options) => new SigningError("SIGN_IO", message, options));
+const unreadable = (message: string, options: ErrorOptions) => new SigningError("SIGN_IO", message, options);
+const readText = (path: string, cwd: string) => readInputText(path, cwd, unreadable);
 
 export const command: Command = {
   name: "sign-package",
@@ -40,8 +41,8 @@ export const command: Command = {
     );
     const [input, output] = requirePositionals(positionals, ["IN", "OUT"]) as [string, string];
     const signed = await signPackage({
-      input: resolve(context.cwd, input),
-      output: resolve(context.cwd, output),
+      input: await requireInputFile(input, context.cwd, unreadable),
+      output: await requireOutputFile(output, context.cwd),
       keyPem: await readText(options.key, context.cwd),
       certPem: await readText(options.cert, context.cwd),
       ...(options.chain ? { chainPem: await readText(options.chain, context.cwd) } : {}),

@@ -5,13 +5,14 @@ import { CertificateError } from "../../pki/errors.js";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../../pki/path.js";
 import { certificateVerdictJson } from "../certificate-json.js";
 import type { Command } from "../command.js";
+import { atOption } from "../time-option.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
 import { readInputText } from "../../input-file.js";
 
 const schema = z.object({
   anchor: z.string({ error: "an anchor file is required (--anchor FILE)" }).min(1),
-  at: z.iso.datetime({ offset: true, error: "expected an ISO 8601 time such as 2026-06-01T00:00:00Z" }).optional(),
+  at: atOption,
   "allow-weak": z.boolean().default(false),
   json: z.boolean().default(false),
 });
@@ -95,7 +96,7 @@ export const command: Command = {
     const [bundlePath] = requirePositionals(positionals, ["BUNDLE"]) as [string];
     const bundle = readBundle(await readInput(bundlePath, context.cwd), bundlePath);
     const anchors = readBundle(await readInput(options.anchor, context.cwd), options.anchor).certificates;
-    const time = options.at ? new Date(options.at) : context.now;
+    const time = options.at ?? context.now;
     // --allow-weak applies what pkg_install itself enforces: MD5/SHA-1 and short RSA keys pass.
     const verdict = await verifyBundle(bundle, anchors, { time, policy: options["allow-weak"] ? PKG_INSTALL_POLICY : STRICT_POLICY });
     if (options.json) writeJson(context.stdout, outputSchema, toJson(verdict, time));

@@ -1,7 +1,6 @@
-import { resolve } from "node:path";
 import { z } from "zod";
 import { readSettings } from "../../config/pkg-install-conf.js";
-import { EXIT } from "../../errors.js";
+import { EXIT, type ErrorOptions } from "../../errors.js";
 import { PackageError } from "../../package/errors.js";
 import { fileChunks } from "../../package/file-source.js";
 import { verifyPackage, type PackageVerdict } from "../../package/verify-package.js";
@@ -9,16 +8,17 @@ import type { Certificate } from "../../pki/certificate.js";
 import { readCertificateFile } from "../../pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../../pki/path.js";
 import type { Command } from "../command.js";
+import { atOption } from "../time-option.js";
 import { UsageError } from "../errors.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
-import { readInputText } from "../../input-file.js";
+import { readInputText, requireInputFile } from "../../input-file.js";
 
 const schema = z.object({
   anchor: z.string().min(1).optional(),
   chain: z.string().min(1).optional(),
   config: z.string().min(1).optional(),
-  at: z.iso.datetime({ offset: true, error: "expected an ISO 8601 time such as 2026-06-01T00:00:00Z" }).optional(),
+  at: atOption,
   json: z.boolean().default(false),
 });
 
@@ -42,7 +42,8 @@ export const outputSchema = z.object({
   warnings: z.array(z.string()),
 });
 
-const readText = (path: string, cwd: string) => readInputText(path, cwd, (message, options) => new PackageError("PKG_UNREADABLE", message, options));
+const unreadable = (message: string, options: ErrorOptions) => new PackageError("PKG_UNREADABLE", message, options);
+const readText = (path: string, cwd: string) => readInputText(path, cwd, unreadable);
 
 async function certificates(path: string | undefined, cwd: string): Promise<Certificate[]> {
   return path === undefined ? [] : readCertificateFile(await readText(path, cwd), path).certificates;
@@ -88,10 +89,11 @@ export const command: Command = {
       schema,
     );
     const [file] = requirePositionals(positionals, ["FILE"]) as [string];
+    const packagePath = await requireInputFile(file, context.cwd, unreadable);
     const files = await trustFiles(options, context.cwd);
     const trust = { anchors: await certificates(files.anchor, context.cwd), chain: await certificates(files.chain, context.cwd) };
-    const time = options.at ? new Date(options.at) : context.now;
-    const verdict = await verifyPackage(fileChunks(resolve(context.cwd, file)), trust, { time, policy: PKG_INSTALL_POLICY });
+    const time = options.at ?? context.now;
+    const verdict = await verifyPackage(fileChunks(packagePath), trust, { time, policy: PKG_INSTALL_POLICY });
     if (options.json) {
       writeJson(context.stdout, outputSchema, {
         file,
