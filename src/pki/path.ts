@@ -5,7 +5,7 @@
  * (depth-first with backtracking), so a bad certificate sharing a good one's name cannot
  * hide the good path.
  */
-import { keyIdentifiersMatch, signedBy, type Certificate } from "./certificate.js";
+import { keyIdentifiersMatch, NS_SMIME, NS_SMIME_CA, NS_SSL_CLIENT, signedBy, type Certificate } from "./certificate.js";
 import { CertificateError, type CertificateErrorCode } from "./errors.js";
 import { weakness, type Policy } from "./policy.js";
 
@@ -74,7 +74,15 @@ function smimePurposeProblem(certificate: Certificate, asCA: boolean): string | 
   const eku = certificate.extendedKeyUsage;
   // xku_reject(x, XKU_SMIME): an EKU, when present, must list emailProtection - for CAs too.
   if (eku && !eku.includes(EMAIL_PROTECTION)) return "has an extended key usage without emailProtection (S/MIME signing purpose)";
-  if (asCA) return undefined; // require_ca: check_ssl_ca is X509_check_ca, judged by the CA rule
+  const ns = certificate.netscapeCertType;
+  if (asCA) {
+    // purpose_smime: a CA by its Netscape cert type alone (X509_check_ca 5) needs the S/MIME CA bit;
+    // otherwise X509_check_ca decides, judged by the CA rule.
+    if (certificate.caLevel === 5 && ((ns ?? 0) & NS_SMIME_CA) === 0) return "is a CA only by a Netscape cert type without S/MIME CA (S/MIME signing purpose)";
+    return undefined;
+  }
+  // purpose_smime: a Netscape cert type, when present, must allow S/MIME (or SSL client, OpenSSL's workaround).
+  if (ns !== undefined && (ns & (NS_SMIME | NS_SSL_CLIENT)) === 0) return "has a Netscape cert type without S/MIME (S/MIME signing purpose)";
   // ku_reject(x, KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)
   const ku = certificate.keyUsage;
   if (ku && !ku.includes("digitalSignature") && !ku.includes("nonRepudiation")) {
@@ -108,7 +116,8 @@ function pathProblem(path: readonly Certificate[], request: PathRequest): Certif
       }
     }
     if (request.purpose === "smime-sign") {
-      const problem = smimePurposeProblem(cert, i > 0 || cert.isCA);
+      // check_purpose: the leaf is judged as a leaf (must_be_ca -1), even when it is a CA.
+      const problem = smimePurposeProblem(cert, i > 0);
       if (problem) return fail("CERT_WRONG_PURPOSE", cert, problem, i);
     }
     // RFC 5280 4.2.1.9 / OpenSSL: at most pathLength non-self-issued intermediates below a CA.
