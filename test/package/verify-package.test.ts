@@ -60,7 +60,32 @@ const CASES = [
   "GPG-signed",
   "truncated",
   "made by sign-package",
+  "inner package compressed with bzip2",
+  "inner package compressed with xz",
+  "inner package compressed with zstd",
+  "inner package compressed with none",
+  "inner package of an exact multiple of 65536, uncompressed",
+  "signer with an extra private EKU",
+  "extra EKU DVCS",
+  "extra EKU timeStamping",
+  "signer keyCertSign with CA:FALSE (not a CA)",
+  "signer CA:TRUE with a keyUsage without keyCertSign (not a CA)",
+  "signer with a Netscape object-signing CA type",
+  "signer with a Netscape S/MIME type only",
+  "signer with a Netscape SSL server type only",
+  "signer a self-signed version 1 certificate in the anchor file",
+  "anchor a version 1 root",
+  "anchor with keyUsage keyCertSign and no basicConstraints",
+  "anchor with only a Netscape S/MIME CA type",
+  "anchor with only a Netscape SSL CA type",
+  "intermediate with keyUsage keyCertSign and no basicConstraints",
+  "RSA 4096 signer, SHA-512 signature",
+  "ECDSA P-384 signer, SHA-384 signature",
+  "extra ar members after the inner package",
+  "GNU ar with a // name table",
 ];
+/** The cases the openssl command judges as pkg_install does (its rule reading knows no private OIDs, Netscape types or v1 roots). */
+const OPENSSL_AGREES = CASES.slice(0, CASES.indexOf("made by sign-package") + 1).concat(CASES.filter((n) => n.startsWith("inner package") || ["RSA 4096 signer, SHA-512 signature", "ECDSA P-384 signer, SHA-384 signature", "extra ar members after the inner package", "signer keyCertSign with CA:FALSE (not a CA)"].includes(n)));
 
 describe("verifyPackage on every package case", () => {
   it("covers every case the fixtures make", () => {
@@ -78,7 +103,7 @@ describe("verifyPackage on every package case", () => {
     expect({ trusted: verdict.trusted, code: verdict.code }).toEqual(expected.trusted ? { trusted: true, code: undefined } : { trusted: false, code: expected.code });
     if (expected.trusted) {
       expect(verdict.pkgname).toBe("demo-1.0");
-      expect(verdict.path?.at(-1)?.subject).toBe("CN=Test Root");
+      expect(trustOf(c).anchors.map((a) => a.sha256)).toContain(verdict.path?.at(-1)?.sha256);
       if (expected.warning) expect(verdict.warnings.join("\n")).toMatch(expected.warning);
       else expect(verdict.warnings).toEqual([]);
     } else {
@@ -88,13 +113,13 @@ describe("verifyPackage on every package case", () => {
 });
 
 describe("cross-check against openssl smime -verify and pkg_install's signer rules", () => {
-  const signed = CASES.filter((n) => !["unsigned", "GPG-signed", "truncated"].includes(n));
+  const signed = OPENSSL_AGREES.filter((n) => !["unsigned", "GPG-signed", "truncated"].includes(n));
   it.each(signed)("%s", async (name) => {
     const c = fixtures.byName(name);
     if (!c.signer) throw new Error("case without signer");
     const oracle = await opensslAnswer({ file: c.file, anchor: c.anchor, chain: c.chain, signerCert: c.signer.certPath, signerSubject: c.signer.subject, time: NOW });
     const verdict = await verify(c).catch(() => ({ trusted: false }) as const);
-    if (name === "package size an exact multiple of 65536") {
+    if (name.includes("exact multiple of 65536")) {
       // openssl checks only the signature; pkg_install's block reader then takes the last block as empty.
       expect(oracle.trusted).toBe(true);
       expect(verdict.trusted).toBe(false);
