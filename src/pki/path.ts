@@ -116,8 +116,7 @@ function pathProblem(path: readonly Certificate[], request: PathRequest): Certif
       }
     }
     if (request.purpose === "smime-sign") {
-      // check_purpose: the leaf is judged as a leaf (must_be_ca -1), even when it is a CA.
-      const problem = smimePurposeProblem(cert, i > 0);
+      const problem = smimePurposeProblem(cert, i > 0 || cert.isCA);
       if (problem) return fail("CERT_WRONG_PURPOSE", cert, problem, i);
     }
     // RFC 5280 4.2.1.9 / OpenSSL: at most pathLength non-self-issued intermediates below a CA.

@@ -6,9 +6,11 @@
  * for pkgtrust's tests as an independent reference; it shares no code with pkgtrust.
  *
  *   pkg-verify [--attime UNIX] --anchor FILE [--chain FILE] PACKAGE
- *   pkg-verify [--attime UNIX] --conf pkg_install.conf PACKAGE
+ *   pkg-verify [--attime UNIX] --conf pkg_install.conf [--root DIR] PACKAGE
  *
- * --attime fixes the verification time (pkg_install uses the clock). Prints one line:
+ * --attime fixes the verification time (pkg_install uses the clock); --root reads the files
+ * the configuration names under DIR, as pkg_install would see them inside that target.
+ * Prints one line:
  *   verdict=trusted blocks=READ/TOTAL name=PKGNAME
  *   verdict=refused class=CLASS signature=ok|CLASS|unchecked blocks=READ/TOTAL reason=TEXT
  * CLASS: unsigned, gpg, hash-format, signature, signers, signer-ca, signer-eku, size, inner,
@@ -327,17 +329,30 @@ pkcs7_verify(const char *content, size_t len, const char *signature, size_t sign
 	return NULL;
 }
 
+/* A path of the target as the host sees it. */
+static const char *
+under(const char *root, const char *path)
+{
+	char *joined;
+
+	if (root == NULL || path == NULL || path[0] != '/')
+		return path;
+	joined = malloc(strlen(root) + strlen(path) + 1);
+	sprintf(joined, "%s%s", root, path);
+	return joined;
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: pkg-verify [--attime UNIX] (--anchor FILE [--chain FILE] | --conf FILE) PACKAGE\n");
+	fprintf(stderr, "usage: pkg-verify [--attime UNIX] (--anchor FILE [--chain FILE] | --conf FILE [--root DIR]) PACKAGE\n");
 	exit(2);
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *anchor = NULL, *chain = NULL, *conf = NULL, *file = NULL;
+	const char *anchor = NULL, *chain = NULL, *conf = NULL, *file = NULL, *root = NULL;
 	time_t attime = 0;
 	struct archive *inner;
 	struct archive_entry *entry = NULL, *member;
@@ -353,6 +368,8 @@ main(int argc, char **argv)
 			chain = argv[++i];
 		else if (strcmp(argv[i], "--conf") == 0 && i + 1 < argc)
 			conf = argv[++i];
+		else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
+			root = argv[++i];
 		else if (strcmp(argv[i], "--attime") == 0 && i + 1 < argc)
 			attime = (time_t)strtoll(argv[++i], NULL, 10);
 		else if (file == NULL && argv[i][0] != '-')
@@ -367,8 +384,8 @@ main(int argc, char **argv)
 		char *verified = var_get(conf, "VERIFIED_INSTALLATION");
 		if (verified == NULL || strcasecmp(verified, "always") != 0)
 			verdict("not-enforced", "VERIFIED_INSTALLATION is '%s', not always", verified ? verified : "(unset)");
-		anchor = var_get(conf, "CERTIFICATE_ANCHOR_PKGS");
-		chain = var_get(conf, "CERTIFICATE_CHAIN");
+		anchor = under(root, var_get(conf, "CERTIFICATE_ANCHOR_PKGS"));
+		chain = under(root, var_get(conf, "CERTIFICATE_CHAIN"));
 	}
 
 	/* find_archive/open_archive: prepare_archive() reads any filter and format. */

@@ -60,12 +60,14 @@ export interface ReferenceRequest {
   readonly chain?: string;
   /** A pkg_install.conf, read as var_get reads it, instead of anchor and chain. */
   readonly conf?: string;
+  /** The target root whose paths the configuration names (setup --root). */
+  readonly root?: string;
 }
 
 export function referenceVerify(request: ReferenceRequest): ReferenceVerdict {
   if (!REFERENCE) throw new Error("the C reference is not available");
   const args = ["--attime", String(Math.floor(request.time.getTime() / 1000))];
-  if (request.conf) args.push("--conf", request.conf);
+  if (request.conf) args.push("--conf", request.conf, ...(request.root ? ["--root", request.root] : []));
   else {
     if (!request.anchor) throw new Error("referenceVerify needs anchor or conf");
     args.push("--anchor", request.anchor, ...(request.chain ? ["--chain", request.chain] : []));
