@@ -3,7 +3,7 @@ import { TransformStream } from "node:stream/web";
 import * as zlib from "node:zlib";
 import { Decompress as ZstdDecompress } from "fzstd";
 import unbzip2Stream from "unbzip2-stream";
-import { XzReadableStream } from "xz-decompress";
+import xzDecompress from "xz-decompress";
 
 /**
  * The compressions of an inner package (and of pkg_summary), told apart by their magic
@@ -197,7 +197,7 @@ function xzStream(): Duplex {
   // decoders with a module-wide lock that only cancel() or the end releases, so a reader
   // that stops early must destroy the stream (which cancels it).
   const input = new TransformStream<Uint8Array, Uint8Array>();
-  return Duplex.fromWeb({ readable: new XzReadableStream(input.readable), writable: input.writable });
+  return Duplex.fromWeb({ readable: new xzDecompress.XzReadableStream(input.readable), writable: input.writable });
 }
 
 /** A stream that decompresses `compression`; "none" passes the bytes through. */

@@ -70,15 +70,17 @@ function fail(code: CertificateErrorCode, certificate: Certificate, message: str
 const within = (c: Certificate, t: Date) => c.notBefore.getTime() <= t.getTime() && t.getTime() <= c.notAfter.getTime();
 
 /** OpenSSL's smime_sign purpose (v3_purp.c check_purpose_smime_sign / purpose_smime). */
-function smimePurposeProblem(certificate: Certificate, asCA: boolean): string | undefined {
+function smimePurposeProblem(certificate: Certificate, depth: number): string | undefined {
+  const asCA = depth > 0 || certificate.isCA;
   const eku = certificate.extendedKeyUsage;
   // xku_reject(x, XKU_SMIME): an EKU, when present, must list emailProtection - for CAs too.
   if (eku && !eku.includes(EMAIL_PROTECTION)) return "has an extended key usage without emailProtection (S/MIME signing purpose)";
   const ns = certificate.netscapeCertType;
   if (asCA) {
-    // purpose_smime: a CA by its Netscape cert type alone (X509_check_ca 5) needs the S/MIME CA bit;
-    // otherwise X509_check_ca decides, judged by the CA rule.
-    if (certificate.caLevel === 5 && ((ns ?? 0) & NS_SMIME_CA) === 0) return "is a CA only by a Netscape cert type without S/MIME CA (S/MIME signing purpose)";
+    // purpose_smime: an issuer that is a CA by its Netscape cert type alone (X509_check_ca 5) needs
+    // the S/MIME CA bit; otherwise X509_check_ca decides, judged by the CA rule. (A CA as the leaf
+    // is judged as a CA here, for bundles; as a package signer pkg_install then refuses it.)
+    if (depth > 0 && certificate.caLevel === 5 && ((ns ?? 0) & NS_SMIME_CA) === 0) return "is a CA only by a Netscape cert type without S/MIME CA (S/MIME signing purpose)";
     return undefined;
   }
   // purpose_smime: a Netscape cert type, when present, must allow S/MIME (or SSL client, OpenSSL's workaround).
@@ -116,7 +118,7 @@ function pathProblem(path: readonly Certificate[], request: PathRequest): Certif
       }
     }
     if (request.purpose === "smime-sign") {
-      const problem = smimePurposeProblem(cert, i > 0 || cert.isCA);
+      const problem = smimePurposeProblem(cert, i);
       if (problem) return fail("CERT_WRONG_PURPOSE", cert, problem, i);
     }
     // RFC 5280 4.2.1.9 / OpenSSL: at most pathLength non-self-issued intermediates below a CA.
