@@ -2,7 +2,8 @@ import { Duplex, PassThrough, Transform } from "node:stream";
 import { TransformStream } from "node:stream/web";
 import * as zlib from "node:zlib";
 import { Decompress as ZstdDecompress } from "fzstd";
-import unbzip2Stream from "unbzip2-stream";
+import bitIterator from "unbzip2-stream/lib/bit_iterator.js";
+import bzip2 from "unbzip2-stream/lib/bzip2.js";
 import xzDecompress from "xz-decompress";
 
 /**
@@ -49,29 +50,38 @@ export function detectCompression(head: Uint8Array): Detected {
   return { compression: "none" };
 }
 
-/** A Transform around a push decoder that calls `emit` synchronously (fzstd, unbzip2-stream). */
-function pushDecoder(start: (emit: (data: Uint8Array) => void) => { write(chunk: Uint8Array): void; end(): void }): Transform {
+/** Thrown into a push decoder's own loop to stop it once the output passed its cap. */
+const FULL = new Error("output cap reached");
+
+/**
+ * A Transform around a push decoder that calls `emit` synchronously (fzstd, unbzip2-stream).
+ * Such a decoder turns one input chunk into as much output as it encodes, ignoring
+ * backpressure (a decompression bomb): past `maxOutput` bytes it is stopped and the rest of
+ * the input is ignored, and the stream ends there; the reader's own cap reports it.
+ */
+function pushDecoder(maxOutput: number, start: (emit: (data: Uint8Array) => void) => { write(chunk: Uint8Array): void; end(): void }): Transform {
+  let total = 0;
+  let full = false;
+  const guard = (callback: (error?: Error | null) => void, work: () => void) => {
+    if (full) return callback();
+    try {
+      work();
+      callback();
+    } catch (error) {
+      callback(full ? null : (error as Error));
+    }
+  };
   const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      try {
-        decoder.write(chunk);
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
-    },
-    flush(callback) {
-      try {
-        decoder.end();
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
-    },
+    transform: (chunk: Buffer, _encoding, callback) => guard(callback, () => decoder.write(chunk)),
+    flush: (callback) => guard(callback, () => decoder.end()),
   });
   // The callbacks above run only after this assignment: the stream is written to later.
   const decoder = start((data) => {
-    if (data.length > 0) stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    if (full) throw FULL;
+    if (data.length === 0) return;
+    stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    total += data.length;
+    full = total > maxOutput;
   });
   return stream;
 }
@@ -139,11 +149,11 @@ function gzipStream(): Duplex {
   return stream;
 }
 
-function zstdStream(): Duplex {
+function zstdStream(maxOutput: number): Duplex {
   // node:zlib has zstd from Node 22.15 / 23.8 on; fzstd (pure JS) before that.
   const native = (zlib as { createZstdDecompress?: () => Duplex }).createZstdDecompress;
   if (native) return native();
-  return pushDecoder((emit) => {
+  return pushDecoder(maxOutput, (emit) => {
     let ended = false;
     const decoder = new ZstdDecompress((data, final) => {
       emit(data);
@@ -159,34 +169,69 @@ function zstdStream(): Duplex {
   });
 }
 
-function bzip2Stream(): Duplex {
-  return pushDecoder((emit) => {
-    const decoder = unbzip2Stream();
-    let failure: Error | undefined;
-    // Its bit reader shifts one input buffer at a time: hand it large ones.
+/**
+ * bzip2 with unbzip2-stream's decoder core (lib/bzip2.js), driven here instead of by its
+ * stream wrapper, which collects a whole block (up to 46 MB of output) in a JavaScript array:
+ * output goes out in 64 KiB buffers, so the cap stops a block midway. A block is decoded
+ * once all its input may be there (the wrapper's rule: 100 kB per block-size step plus
+ * 25 kB ahead), or at the end of the input; the stream CRC is checked at its end.
+ */
+function bzip2Stream(maxOutput: number): Duplex {
+  return pushDecoder(maxOutput, (emit) => {
+    const queue: Uint8Array[] = [];
+    let received = 0;
+    let blockSize = 0;
+    let streamCrc: number | null = null;
+    let out = Buffer.allocUnsafe(65536);
+    let used = 0;
+    let bitReader: ReturnType<typeof bitIterator> | undefined;
+    // The bit reader takes its first buffer when it is made: make it once there is one.
+    const bits = () => (bitReader ??= bitIterator(() => queue.shift()));
+    const put = (byte: number) => {
+      out[used++] = byte;
+      if (used === out.length) {
+        emit(out);
+        out = Buffer.allocUnsafe(65536);
+        used = 0;
+      }
+    };
+    const step = () => {
+      if (blockSize === 0) {
+        blockSize = bzip2.header(bits());
+        streamCrc = 0;
+        return;
+      }
+      streamCrc = bzip2.decompress(bits(), put, new Int32Array(100_000 * blockSize), 100_000 * blockSize, streamCrc);
+      if (streamCrc === null) blockSize = 0; // end of a stream; another may follow
+      if (used > 0) {
+        emit(out.subarray(0, used));
+        out = Buffer.allocUnsafe(65536);
+        used = 0;
+      }
+    };
+    const ahead = () => received - (bitReader?.bytesRead ?? 0);
     let pending: Buffer[] = [];
     let pendingLength = 0;
-    const flush = () => {
-      if (pendingLength > 0) decoder.write(Buffer.concat(pending));
+    const enqueue = () => {
+      if (pendingLength === 0) return;
+      queue.push(Buffer.concat(pending));
+      received += pendingLength;
       pending = [];
       pendingLength = 0;
     };
-    decoder.on("data", (data: Buffer) => emit(data));
-    decoder.on("error", (error: Error) => (failure ??= error));
-    const check = () => {
-      if (failure) throw failure;
-    };
     return {
       write: (chunk) => {
+        // The bit reader shifts one buffer at a time off the queue: queue large ones.
         pending.push(Buffer.from(chunk));
         pendingLength += chunk.length;
-        if (pendingLength >= 65536) flush();
-        check();
+        if (pendingLength < 65536) return;
+        enqueue();
+        while (ahead() + 1 >= 25_000 + 100_000 * blockSize) step();
       },
       end: () => {
-        flush();
-        decoder.end();
-        check();
+        enqueue();
+        while (ahead() > 0) step();
+        if (streamCrc !== null) throw new Error("the bzip2 stream ends early");
       },
     };
   });
@@ -200,17 +245,21 @@ function xzStream(): Duplex {
   return Duplex.fromWeb({ readable: new xzDecompress.XzReadableStream(input.readable), writable: input.writable });
 }
 
-/** A stream that decompresses `compression`; "none" passes the bytes through. */
-export function decompressor(compression: Compression): Duplex {
+/**
+ * A stream that decompresses `compression`; "none" passes the bytes through. Readers stop
+ * it at their cap; `maxOutput` bounds what a decoder that ignores backpressure produces
+ * before that (the stream then ends early).
+ */
+export function decompressor(compression: Compression, maxOutput = Number.POSITIVE_INFINITY): Duplex {
   switch (compression) {
     case "gzip":
       return gzipStream();
     case "bzip2":
-      return bzip2Stream();
+      return bzip2Stream(maxOutput);
     case "xz":
       return xzStream();
     case "zstd":
-      return zstdStream();
+      return zstdStream(maxOutput);
     case "none":
       return new PassThrough();
   }
@@ -230,7 +279,7 @@ export class DecompressionFailure extends Error {
 
 /** Decompresses a whole buffer, stopping as soon as the output passes `maxBytes` (a decompression bomb). */
 export async function decompressCapped(bytes: Uint8Array, compression: Compression, maxBytes: number): Promise<Buffer> {
-  const stream = decompressor(compression);
+  const stream = decompressor(compression, maxBytes);
   const parts: Buffer[] = [];
   let total = 0;
   const feeding = (async () => {

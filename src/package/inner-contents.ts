@@ -117,7 +117,7 @@ export class ContentsReader {
     }
     const { compression } = detected;
     const tar = extract();
-    const input = decompressor(compression);
+    const input = decompressor(compression, MAX_TAR_PREFIX);
     // libarchive ends a compressed stream quietly where the data stops making sense (trailing
     // bytes after a gzip member): end the tar there, and report the error only if +CONTENTS
     // is not complete by then.

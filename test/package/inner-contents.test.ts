@@ -80,6 +80,16 @@ describe("reading @name from the inner package", () => {
     await expect(nameOf(inner.bytes.subarray(0, 40))).rejects.toThrowWithCode("PKG_INNER_FORMAT");
   });
 
+  it.each(["bzip2", "zstd", "xz"] as const)("stops a %s bomb at the cap, without holding its output", async (compression) => {
+    // 128 MiB of zeros, a few KiB compressed: 25 times the cap.
+    const bomb = execFileSync("sh", ["-c", `head -c 134217728 /dev/zero | ${compression === "zstd" ? "zstd -q -c" : `${compression} -c -1`}`], { maxBuffer: 1 << 26 });
+    expect(bomb.length).toBeLessThan(1 << 20);
+    const before = process.memoryUsage().rss;
+    await expect(nameOf(bomb, 65536)).rejects.toThrowWithCode("PKG_CONTENTS_TOO_LARGE");
+    // A generous bound: holding the output would take 128 MiB.
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
   it("reads +CONTENTS of a gzip member followed by garbage, as libarchive does", async () => {
     const inner = await makeInnerPackage(dir, { pkgname: "g-1" });
     expect(await nameOf(Buffer.concat([inner.bytes, Buffer.from("not a gzip member")]))).toBe("g-1");
