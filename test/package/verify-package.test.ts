@@ -85,6 +85,9 @@ const CASES = [
   "GNU ar with a // name table",
   "intermediate signed with MD5",
   "RSA 1024 signer",
+  "signer with a Netscape SSL client type only (OpenSSL's workaround)",
+  "signer keyUsage keyEncipherment only",
+  "anchor with EKU serverAuth only",
 ];
 /** The cases the openssl command judges as pkg_install does (its rule reading knows no private OIDs, Netscape types or v1 roots). */
 const OPENSSL_AGREES = CASES.slice(0, CASES.indexOf("made by sign-package") + 1).concat(CASES.filter((n) => n.startsWith("inner package") || ["RSA 4096 signer, SHA-512 signature", "ECDSA P-384 signer, SHA-384 signature", "extra ar members after the inner package", "signer keyCertSign with CA:FALSE (not a CA)"].includes(n)));
