@@ -1,5 +1,5 @@
 import { Duplex, PassThrough, Transform } from "node:stream";
-import { TransformStream } from "node:stream/web";
+import { ReadableStream, type ReadableStreamDefaultController } from "node:stream/web";
 import * as zlib from "node:zlib";
 import { Decompress as ZstdDecompress } from "fzstd";
 import bitIterator from "unbzip2-stream/lib/bit_iterator.js";
@@ -238,11 +238,45 @@ function bzip2Stream(maxOutput: number): Duplex {
 }
 
 function xzStream(): Duplex {
-  // xz-decompress (xz-embedded in WebAssembly) reads a web stream; it serialises its
-  // decoders with a module-wide lock that only cancel() or the end releases, so a reader
-  // that stops early must destroy the stream (which cancels it).
-  const input = new TransformStream<Uint8Array, Uint8Array>();
-  return Duplex.fromWeb({ readable: new xzDecompress.XzReadableStream(input.readable), writable: input.writable });
+  // xz-decompress (xz-embedded in WebAssembly) reads a web stream and is read as one. Its
+  // decoders share a module-wide lock that only the end or cancel() releases, so destroying
+  // this stream cancels it. Input waits until the decoder asks for more; output is decoded
+  // only when it is read.
+  let feed!: ReadableStreamDefaultController<Uint8Array>;
+  let waiting: (() => void) | undefined;
+  const compressed = new ReadableStream<Uint8Array>(
+    {
+      start: (controller) => void (feed = controller),
+      pull: () => {
+        const resume = waiting;
+        waiting = undefined;
+        resume?.();
+      },
+    },
+    { highWaterMark: 1 },
+  );
+  const reader = new xzDecompress.XzReadableStream(compressed).getReader();
+  return new Duplex({
+    write(chunk: Buffer, _encoding, callback) {
+      feed.enqueue(new Uint8Array(chunk));
+      if ((feed.desiredSize ?? 0) > 0) callback();
+      else waiting = callback;
+    },
+    final(callback) {
+      feed.close();
+      callback();
+    },
+    read() {
+      reader.read().then(
+        ({ done, value }) => void this.push(done ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength)),
+        (error: unknown) => this.destroy(error as Error),
+      );
+    },
+    destroy(error, callback) {
+      reader.cancel().catch(() => undefined);
+      callback(error);
+    },
+  });
 }
 
 /**
