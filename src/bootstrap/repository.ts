@@ -1,9 +1,8 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
 import { FetchError, displayUrl } from "../net/errors.js";
 import { fetchBytes, urlExists, type FetchOptions } from "../net/fetch.js";
+import { decompressCapped, DecompressionFailure, detectCompression } from "../package/compression.js";
 import { parsePkgSummary, type PkgSummaryEntry } from "./pkg-summary.js";
 import { RepositoryError } from "./repository-errors.js";
 
@@ -13,14 +12,17 @@ export { chooseTestPackage, compareVersions, type PkgSummaryEntry } from "./pkg-
 export type RepositoryFetchOptions = Omit<FetchOptions, "maxBytes">;
 
 export interface SummaryLimits {
-  /** pkg_summary.gz as downloaded. */
+  /** pkg_summary.gz (.bz2, .xz) as downloaded. */
   maxCompressedBytes: number;
-  /** pkg_summary after gunzip, or as downloaded when only the plain file exists. */
+  /** pkg_summary unpacked, or as downloaded when only the plain file exists. */
   maxSummaryBytes: number;
 }
 
 // A full NetBSD/amd64 repository's pkg_summary.gz is under 10 MB and about 40 MB unpacked.
 export const SUMMARY_LIMITS: SummaryLimits = { maxCompressedBytes: 32 * 1024 * 1024, maxSummaryBytes: 128 * 1024 * 1024 };
+
+/** The compressed pkg_summary files a repository may have, in the order they are tried. */
+const SUMMARY_FILES = ["pkg_summary.gz", "pkg_summary.bz2", "pkg_summary.xz"] as const;
 
 /**
  * The repository as the user typed it: an http, https or file URL, or an absolute path
@@ -55,13 +57,16 @@ function badUrl(input: string, message: string, cause?: unknown) {
 
 /**
  * The repository's directory URL, with a trailing slash; pkgsrc mirrors are often given
- * without the final All/, so <URL>/All/ is taken when it holds pkg_summary.gz.
+ * without the final All/, so <URL>/All/ is taken when it holds a compressed pkg_summary.
  */
 export async function normaliseRepository(url: URL, fetchOptions: RepositoryFetchOptions): Promise<URL> {
   const repository = withTrailingSlash(url);
   if (repository.pathname.endsWith("/All/")) return repository;
   const all = new URL("All/", repository);
-  return (await urlExists(new URL("pkg_summary.gz", all), fetchOptions)) ? all : repository;
+  for (const name of SUMMARY_FILES) {
+    if (await urlExists(new URL(name, all), fetchOptions)) return all;
+  }
+  return repository;
 }
 
 /** pkg_install's default location of the key bundle: <repository>/pkg_keys.pem. */
@@ -73,18 +78,22 @@ export function packageUrl(repository: URL, entry: PkgSummaryEntry): URL {
   return new URL(entry.fileName, withTrailingSlash(repository));
 }
 
-/** pkg_summary.gz, else the plain pkg_summary; each with its cap (the endless-data attack, and gzip bombs). */
+/**
+ * pkg_summary.gz, else .bz2, else .xz (a repository built with PKG_COMPRESSION=xz may have
+ * only that), else the plain pkg_summary; each with its cap (the endless-data attack, and
+ * decompression bombs).
+ */
 export async function readPkgSummary(repository: URL, fetchOptions: RepositoryFetchOptions, limits: SummaryLimits = SUMMARY_LIMITS): Promise<PkgSummaryEntry[]> {
   const base = withTrailingSlash(repository);
-  const gzUrl = new URL("pkg_summary.gz", base);
-  const compressed = await fetchIfPresent(gzUrl, { ...fetchOptions, maxBytes: limits.maxCompressedBytes });
-  if (compressed !== undefined) {
-    return parsePkgSummary(await gunzipCapped(compressed, gzUrl, limits.maxSummaryBytes), displayUrl(gzUrl));
+  for (const name of SUMMARY_FILES) {
+    const url = new URL(name, base);
+    const compressed = await fetchIfPresent(url, { ...fetchOptions, maxBytes: limits.maxCompressedBytes });
+    if (compressed !== undefined) return parsePkgSummary(await unpackCapped(compressed, url, limits.maxSummaryBytes), displayUrl(url));
   }
   const plainUrl = new URL("pkg_summary", base);
   const plain = await fetchIfPresent(plainUrl, { ...fetchOptions, maxBytes: limits.maxSummaryBytes });
   if (plain === undefined) {
-    throw new RepositoryError("REPO_SUMMARY_MISSING", `${displayUrl(base)} has neither pkg_summary.gz nor pkg_summary`, { detail: { url: displayUrl(base) } });
+    throw new RepositoryError("REPO_SUMMARY_MISSING", `${displayUrl(base)} has no pkg_summary (.gz, .bz2, .xz or plain)`, { detail: { url: displayUrl(base) } });
   }
   return parsePkgSummary(new TextDecoder().decode(plain), displayUrl(plainUrl));
 }
@@ -98,17 +107,21 @@ async function fetchIfPresent(url: URL, options: FetchOptions): Promise<Uint8Arr
   }
 }
 
-async function gunzipCapped(bytes: Uint8Array, url: URL, maxBytes: number): Promise<string> {
+/** Unpacks a compressed pkg_summary, whatever its magic bytes say it is (compression.ts), up to the cap. */
+async function unpackCapped(bytes: Uint8Array, url: URL, maxBytes: number): Promise<string> {
   const shown = displayUrl(url);
+  const detail = { url: shown, maxBytes };
+  const detected = detectCompression(bytes.subarray(0, 8));
+  if (!("compression" in detected) || detected.compression === "none") {
+    throw new RepositoryError("REPO_SUMMARY_MALFORMED", `${shown} is not gzip, bzip2 or xz data`, { detail });
+  }
   try {
-    // maxOutputLength stops a decompression bomb inside zlib, before the memory is spent.
-    return new TextDecoder().decode(await promisify(gunzip)(bytes, { maxOutputLength: maxBytes }));
+    return new TextDecoder().decode(await decompressCapped(bytes, detected.compression, maxBytes));
   } catch (error) {
-    const detail = { url: shown, maxBytes };
-    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+    if (error instanceof DecompressionFailure && error.reason === "too-large") {
       throw new RepositoryError("REPO_SUMMARY_TOO_LARGE", `${shown} unpacks to more than ${maxBytes} bytes`, { cause: error, detail });
     }
-    throw new RepositoryError("REPO_SUMMARY_MALFORMED", `${shown} is not a valid gzip file`, { cause: error, detail });
+    throw new RepositoryError("REPO_SUMMARY_MALFORMED", `${shown} ${(error as Error).message}`, { cause: error, detail });
   }
 }
 

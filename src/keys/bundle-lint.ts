@@ -2,6 +2,7 @@ import { MAX_BUNDLE_BYTES, requireUsableBundle } from "../bootstrap/bundle-rules
 import { readBundle, verifyBundle, type BundleVerdict } from "../bundle/verify.js";
 import { PkgtrustError } from "../errors.js";
 import { STRICT_POLICY } from "../pki/policy.js";
+import { signerNotes } from "../pki/signer.js";
 import type { AnchorFile } from "./anchor-file.js";
 
 const DAY_MS = 86_400_000;
@@ -87,6 +88,7 @@ export async function lintBundle(bytes: Uint8Array, source: string, anchor: Anch
     if (entry.role === "signing") {
       const issuers = [...bundle.certificates, ...anchor.certificates].filter((c) => c.subjectName === certificate.issuerName);
       if (issuers.length === 0) warnings.push({ code: "LINT_SIGNING_ISSUER_MISSING", message: `${certificate.subject}: its issuer ${certificate.issuer} is neither in the bundle nor the anchor file` });
+      for (const note of signerNotes(certificate)) warnings.push({ code: "LINT_UNKNOWN_EKU", message: note });
     }
   }
   warnings.push(...missingRootCrls(verdict, anchor));

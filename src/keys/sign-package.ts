@@ -4,7 +4,7 @@ import { rename, rm, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { readCertificateFile, type Certificate } from "../pki/certificate.js";
-import { packageSignerProblem } from "../pki/signer.js";
+import { packageSignerProblem, signerNotes } from "../pki/signer.js";
 import { AR_GLOBAL_HEADER, arMemberHeader, arPadding, type ArMemberInfo } from "../package/ar-writer.js";
 import { BlockHasher } from "../package/block-hasher.js";
 import { ContentsReader } from "../package/inner-contents.js";
@@ -59,7 +59,7 @@ export function checkSigner(certPem: string, key: KeyObject): Certificate {
   const { certificates } = readCertificateFile(certPem, "--cert");
   const [cert] = certificates;
   if (!cert || certificates.length !== 1) throw new SigningError("SIGN_CERT_COUNT", `the certificate file holds ${certificates.length} certificates, not exactly one`);
-  // X509_check_ca: basicConstraints CA:TRUE or keyUsage keyCertSign makes it a CA.
+  // X509_check_ca (certificate.ts checkCa): basicConstraints CA:TRUE, or without basicConstraints keyUsage keyCertSign, a v1 root or a Netscape CA type.
   if (cert.isCA) throw new SigningError("SIGNER_IS_CA", `${cert.subject} is a CA certificate; CA keys are not valid for signatures`);
   const problem = packageSignerProblem(cert);
   if (problem) throw new SigningError("SIGNER_WRONG_EKU", `${cert.subject}: ${problem.message}`, { cause: problem });
@@ -139,9 +139,9 @@ export async function signPackage(request: SignPackageRequest): Promise<SignedPa
   // pkg_sign: archive_entry_copy_stat of the input for every member; the package keeps its file name.
   const inner: ArMemberInfo = { name: basename(request.input), size: info.size, mtime: Math.floor(info.mtimeMs / 1000), uid: info.uid, gid: info.gid, mode: info.mode };
   await writeSigned(request, { hash: hashText, signature, inner }, blocks);
-  const warnings =
-    info.size % SIGNING_BLOCK_SIZE === 0
-      ? [`the package's size is a multiple of ${SIGNING_BLOCK_SIZE}: pkg_install (NetBSD 10) cannot verify it; rebuild it so that its size changes`]
-      : [];
+  const warnings = [
+    ...signerNotes(signer),
+    ...(info.size % SIGNING_BLOCK_SIZE === 0 ? [`the package's size is a multiple of ${SIGNING_BLOCK_SIZE}: pkg_install (NetBSD 10) cannot verify it; rebuild it so that its size changes`] : []),
+  ];
   return { pkgname, fileSize: info.size, blocks: blocks.length, signer, embedded, warnings };
 }

@@ -23,9 +23,9 @@ export const PackageError = errorClass("PackageError", {
   PKG_SIZE_MISMATCH: { exit: EXIT.UNTRUSTED, next: "The package size differs from what was signed: do not install it; download it again." },
   PKG_LAST_BLOCK_BUG: { exit: EXIT.UNTRUSTED, next: "pkg_install cannot verify a package whose size is a multiple of the block size: rebuild it (see docs/pkg_install-notes.md)." },
   PKG_NAME_MISMATCH: { exit: EXIT.UNTRUSTED, next: "The signed package name differs from the package's @name: do not install it." },
-  PKG_INNER_FORMAT: { exit: EXIT.INPUT, next: "The inner package is not a tar (gzip'd or plain) starting with +CONTENTS: rebuild it with pkg_create." },
+  PKG_INNER_FORMAT: { exit: EXIT.INPUT, next: "The inner package is not a tar (plain, or gzip, bzip2, xz or zstd compressed) starting with +CONTENTS: rebuild it with pkg_create." },
   PKG_CONTENTS_TOO_LARGE: { exit: EXIT.INPUT, next: "The package's +CONTENTS is implausibly large or buried under megabytes of data (a decompression bomb): do not install it." },
-  PKG_INNER_COMPRESSION: { exit: EXIT.INPUT, next: "Only gzip'd or uncompressed inner packages can be checked against @name: recompress it with gzip." },
+  PKG_INNER_COMPRESSION: { exit: EXIT.INPUT, next: "The inner package uses a compression pkgsrc does not make (pkgtrust reads gzip, bzip2, xz, zstd and none): rebuild it with PKG_COMPRESSION=gzip, bzip2 or xz." },
   PKG_CONFIG_MISSING: { exit: EXIT.INPUT, next: "Set CERTIFICATE_ANCHOR_PKGS in pkg_install.conf, or pass --anchor." },
 });
 export type PackageError = InstanceType<typeof PackageError>;

@@ -1,26 +1,20 @@
-import { createGunzip } from "node:zlib";
-import { PassThrough, type Writable } from "node:stream";
+import type { Duplex } from "node:stream";
 import { extract } from "tar-stream";
+import { decompressor, detectCompression, MAGIC_BYTES } from "./compression.js";
 import { PackageError } from "./errors.js";
 
 /**
  * Reads `@name` from the inner package's first entry, +CONTENTS, while the package flows
  * past for hashing: bytes are fed in as they arrive and the reader stops at the end of
  * that first entry. pkg_install does not compare this name with +PKG_HASH (an XXX in
- * pkg_signature.c); pkgtrust does.
+ * pkg_signature.c); pkgtrust does. The compression is told by its magic bytes
+ * (compression.ts): gzip, bzip2, xz, zstd or none, as libarchive reads them for pkg_install.
  */
 
 /** A packing list larger than this is refused rather than buffered. */
 export const MAX_CONTENTS = 4 * 1024 * 1024;
 /** Decompressed bytes allowed before +CONTENTS is complete (tar headers, pax records included). */
 const MAX_TAR_PREFIX = MAX_CONTENTS + 1024 * 1024;
-
-const MAGICS: readonly { readonly bytes: readonly number[]; readonly name: string }[] = [
-  { bytes: [0x42, 0x5a, 0x68], name: "bzip2" },
-  { bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], name: "xz" },
-  { bytes: [0x28, 0xb5, 0x2f, 0xfd], name: "zstd" },
-  { bytes: [0x5d, 0x00, 0x00], name: "lzma" },
-];
 
 /** `@name` of a packing list: the first one, as pkg_install's find_plist returns. */
 export function packingListName(contents: string): string | undefined {
@@ -32,8 +26,13 @@ export function packingListName(contents: string): string | undefined {
 }
 
 export class ContentsReader {
-  private sink: Writable | undefined;
+  private sink: Duplex | undefined;
   private started = false;
+  /** The first bytes, held until there are enough to tell the compression. */
+  private head: Buffer[] = [];
+  private headLength = 0;
+  /** A decompression error, reported only if +CONTENTS was not complete before it. */
+  private decompressError: Error | undefined;
   private settled = false;
   private readonly result: Promise<string>;
   private resolve!: (name: string) => void;
@@ -56,11 +55,17 @@ export class ContentsReader {
   /** Feeds the next bytes of the inner package; resolves when the parser has taken them. */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.settled) return;
-    if (!this.started) this.start(chunk);
+    // The decompressor keeps the chunk until it gets to it: give it a copy (the source may reuse buffers).
+    let data: Buffer = Buffer.from(chunk);
+    if (!this.started) {
+      this.head.push(data);
+      this.headLength += data.length;
+      if (this.headLength < MAGIC_BYTES) return;
+      data = this.startWithHead();
+    }
     const sink = this.sink;
     if (!sink || this.settled) return;
-    // zlib keeps the chunk until it gets to it: give it a copy (the source may reuse buffers).
-    if (!sink.write(Buffer.from(chunk))) {
+    if (!sink.write(data)) {
       await new Promise<void>((resolve) => {
         const done = () => {
           sink.off("drain", done);
@@ -69,16 +74,24 @@ export class ContentsReader {
         };
         sink.on("drain", done);
         sink.on("close", done);
-        void this.result.finally(done);
+        void this.result.then(done, done);
       });
     }
   }
 
   /** Ends the input and returns @name. */
   async end(): Promise<string> {
-    if (!this.settled) this.sink?.end();
+    if (!this.started && this.headLength > 0) this.sink?.write(this.startWithHead());
     if (!this.started) this.fail("PKG_INNER_FORMAT", "the inner package is empty");
+    if (!this.settled) this.sink?.end();
     return this.result;
+  }
+
+  private startWithHead(): Buffer {
+    const head = Buffer.concat(this.head);
+    this.head = [];
+    this.start(head);
+    return head;
   }
 
   private fail(code: "PKG_INNER_FORMAT" | "PKG_INNER_COMPRESSION" | "PKG_CONTENTS_TOO_LARGE", message: string, cause?: unknown): void {
@@ -95,25 +108,36 @@ export class ContentsReader {
     this.sink?.destroy();
   }
 
-  private start(first: Uint8Array): void {
+  private start(head: Uint8Array): void {
     this.started = true;
-    const compression = MAGICS.find((m) => m.bytes.every((b, i) => first[i] === b));
-    if (compression) {
-      this.fail("PKG_INNER_COMPRESSION", `the inner package is ${compression.name}-compressed; only gzip and plain tar can be checked`);
+    const detected = detectCompression(head);
+    if ("unreadable" in detected) {
+      this.fail("PKG_INNER_COMPRESSION", `the inner package is ${detected.unreadable}-compressed, which pkgtrust cannot read`);
       return;
     }
+    const { compression } = detected;
     const tar = extract();
-    const gzip = first[0] === 0x1f && first[1] === 0x8b;
-    const input = gzip ? createGunzip() : new PassThrough();
-    input.on("error", (error) => this.fail("PKG_INNER_FORMAT", `the inner package cannot be decompressed: ${error.message}`, error));
+    const input = decompressor(compression, MAX_TAR_PREFIX);
+    // libarchive ends a compressed stream quietly where the data stops making sense (trailing
+    // bytes after a gzip member): end the tar there, and report the error only if +CONTENTS
+    // is not complete by then.
+    input.on("error", (error) => {
+      this.decompressError ??= error;
+      tar.end(Buffer.alloc(0));
+    });
     // A compression bomb or a huge pax header before +CONTENTS must not fill memory.
     let decompressed = 0;
     input.on("data", (data: Buffer) => {
       decompressed += data.length;
       if (decompressed > MAX_TAR_PREFIX) this.fail("PKG_CONTENTS_TOO_LARGE", `+CONTENTS does not end within the first ${MAX_TAR_PREFIX} bytes of the inner package`);
     });
-    tar.on("error", (error: Error) => this.fail("PKG_INNER_FORMAT", `the inner package is not a tar archive: ${error.message}`, error));
-    tar.on("finish", () => this.fail("PKG_INNER_FORMAT", "the inner package has no entry"));
+    const broken = (what: string, error?: Error) => {
+      const cause = this.decompressError ?? error;
+      if (this.decompressError) this.fail("PKG_INNER_FORMAT", `the inner package (${compression}) cannot be decompressed: ${this.decompressError.message}`, cause);
+      else this.fail("PKG_INNER_FORMAT", what, cause);
+    };
+    tar.on("error", (error: Error) => broken(`the inner package${compression === "none" ? "" : ` (${compression})`} is not a tar archive: ${error.message}`, error));
+    tar.on("finish", () => broken("the inner package has no entry"));
     tar.on("entry", (header, stream) => {
       // pkg_install (extract_pkgname): the first entry must be +CONTENTS.
       if (header.name !== "+CONTENTS" || (header.type ?? "file") !== "file") {

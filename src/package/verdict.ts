@@ -1,7 +1,7 @@
 import type { Certificate } from "../pki/certificate.js";
 import { parseCertificate } from "../pki/certificate.js";
 import { findTrustedPath, STRICT_POLICY, type Policy } from "../pki/path.js";
-import { packageSignerProblem } from "../pki/signer.js";
+import { packageSignerProblem, signerNotes } from "../pki/signer.js";
 import type { VerifiedSigner } from "./pkcs7-signature.js";
 import { WEAK_DIGESTS } from "./pkcs7-signature.js";
 
@@ -77,6 +77,7 @@ export function decideTrust(verified: readonly VerifiedSigner[], embedded: reado
   for (const v of verified) {
     if (WEAK_DIGESTS.has(v.digest)) warnings.push(`the signature uses ${v.digest}, which pkg_install accepts but no longer resists collisions`);
   }
+  if (openssl30.trusted) for (const signer of signers) warnings.push(...signerNotes(signer.cert));
   if (openssl30.trusted && options.policy !== STRICT_POLICY) {
     const strict = answer(signers, embeddedCerts, context, STRICT_POLICY);
     if (!strict.trusted) warnings.push(`accepted by pkg_install, but weak: ${strict.reason}`);

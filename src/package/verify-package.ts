@@ -112,7 +112,8 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
   }
   const name = await contents.end();
   if (name !== hash.pkgname) {
-    throw new PackageError("PKG_NAME_MISMATCH", `+PKG_HASH signs '${hash.pkgname}' but +CONTENTS says @name ${name}`, { detail: { signed: hash.pkgname, name } });
+    // pkg_install never compares them (the XXX in pkg_signature.c): pkgtrust's one deliberate refusal beyond pkg_install.
+    throw new PackageError("PKG_NAME_MISMATCH", `+PKG_HASH signs '${hash.pkgname}' but +CONTENTS says @name ${name} (pkg_install itself would install it: it does not compare the names)`, { detail: { signed: hash.pkgname, name } });
   }
 
   const { signers, newerOpenSSL, ...signatureAnswer } = decision;

@@ -1,5 +1,5 @@
 import { X509Certificate as OpenSslCertificate, createHash } from "node:crypto";
-import { AsnConvert } from "@peculiar/asn1-schema";
+import { AsnConvert, BitString } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Version } from "@peculiar/asn1-x509";
 import { parseCrl, type Crl } from "./crl.js";
 import { normalizeSerial } from "./serial.js";
@@ -20,10 +20,12 @@ export interface Certificate {
   readonly notAfter: Date;
   /** subject == issuer and the signature verifies with its own key. */
   readonly selfSigned: boolean;
-  /** X509_check_ca semantics: basicConstraints CA:TRUE, or keyUsage keyCertSign. */
+  /** X509_check_ca semantics: caLevel is not 0. */
   readonly isCA: boolean;
-  /** The value OpenSSL's X509_check_ca returns: 0 not a CA, 1 basicConstraints CA:TRUE, 3 v1 root, 4 keyUsage only. */
-  readonly caLevel: 0 | 1 | 3 | 4;
+  /** The value OpenSSL's X509_check_ca returns: 0 not a CA, 1 basicConstraints CA:TRUE, 3 v1 root, 4 keyUsage only, 5 Netscape CA cert type. */
+  readonly caLevel: CaLevel;
+  /** The first byte of the Netscape cert type extension (2.16.840.1.113730.1.1), as OpenSSL keeps it (ex_nscert). */
+  readonly netscapeCertType?: number;
   readonly basicConstraints?: { ca: boolean; pathLength?: number };
   /** e.g. "digitalSignature", "keyCertSign". */
   readonly keyUsage?: readonly string[];
@@ -49,6 +51,16 @@ export interface Certificate {
   readonly line?: number;
 }
 
+export type CaLevel = 0 | 1 | 3 | 4 | 5;
+
+/** Netscape cert type bits (OpenSSL's NS_* in x509v3.h). */
+export const NS_SSL_CLIENT = 0x80;
+export const NS_SMIME = 0x20;
+export const NS_SSL_CA = 0x04;
+export const NS_SMIME_CA = 0x02;
+export const NS_OBJSIGN_CA = 0x01;
+const NETSCAPE_CERT_TYPE = "2.16.840.1.113730.1.1";
+
 const SIGNATURE_NAMES: Record<string, string> = {
   "1.2.840.113549.1.1.2": "md2WithRSAEncryption",
   "1.2.840.113549.1.1.3": "md4WithRSAEncryption",
@@ -72,7 +84,7 @@ const SIGNATURE_NAMES: Record<string, string> = {
  * explicit policy (OpenSSL's default). nameConstraints and policy constraints are not enforced,
  * so a critical one is refused (fail closed; OpenSSL would process them) - RFC 5280 4.2.
  */
-const KNOWN_CRITICAL = new Set(["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.32", "2.5.29.35", "2.5.29.37"]);
+const KNOWN_CRITICAL = new Set(["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.32", "2.5.29.35", "2.5.29.37", NETSCAPE_CERT_TYPE]);
 
 const KEY_USAGE_NAMES = Object.entries(x509.KeyUsageFlags).filter((e): e is [string, number] => typeof e[1] === "number");
 
@@ -80,13 +92,34 @@ function hex(bytes: ArrayBuffer | Uint8Array): string {
   return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex");
 }
 
-/** X509_check_ca (OpenSSL crypto/x509/v3_purp.c), without the obsolete Netscape cert type. */
-function checkCa(bc: Certificate["basicConstraints"], keyUsage: readonly string[] | undefined, v1SelfSigned: boolean): 0 | 1 | 3 | 4 {
+/**
+ * X509_check_ca (OpenSSL 3.0 crypto/x509/v3_purp.c check_ca), branch by branch in its order:
+ * a keyUsage without keyCertSign is no CA; with basicConstraints only CA:TRUE is one (even
+ * keyCertSign with CA:FALSE is not); without it, a self-signed v1 certificate (3), then any
+ * keyUsage (which has keyCertSign by now, 4), then a Netscape cert type with a CA bit (5).
+ */
+function checkCa(bc: Certificate["basicConstraints"], keyUsage: readonly string[] | undefined, v1Root: boolean, netscapeCertType: number | undefined): CaLevel {
   if (keyUsage && !keyUsage.includes("keyCertSign")) return 0;
   if (bc) return bc.ca ? 1 : 0;
-  if (v1SelfSigned) return 3;
+  if (v1Root) return 3;
   if (keyUsage) return 4;
+  if (netscapeCertType !== undefined && (netscapeCertType & (NS_SSL_CA | NS_SMIME_CA | NS_OBJSIGN_CA)) !== 0) return 5;
   return 0;
+}
+
+/** ex_nscert: the first byte of the BIT STRING (0 when it is empty). */
+function netscapeCertTypeOf(extension: x509.Extension | undefined): number | undefined {
+  if (!extension) return undefined;
+  return new Uint8Array(AsnConvert.parse(extension.value, BitString).value)[0] ?? 0;
+}
+
+/** OpenSSL 3.0's check_sig_alg_match: the signature algorithm is one for the certificate's own key type. */
+function signatureFitsOwnKey(signatureAlgorithm: string, publicKeyType: string): boolean {
+  const family = SIGNATURE_NAMES[signatureAlgorithm] ?? "";
+  if (publicKeyType === "rsa" || publicKeyType === "rsa-pss") return /RSA/i.test(family);
+  if (publicKeyType === "ec") return family.startsWith("ecdsa");
+  if (publicKeyType === "dsa") return family.startsWith("dsa");
+  return family.toLowerCase() === publicKeyType.toLowerCase();
 }
 
 const signatureMemo = new WeakMap<Certificate, Map<Certificate, boolean>>();
@@ -213,8 +246,12 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
       keyIdentifiersMatch(self, self) &&
       (!keyUsage || keyUsage.includes("keyCertSign")) &&
       verifiesWith(openssl, openssl);
-    const caLevel = checkCa(basicConstraints, keyUsage, selfSigned && tbs.version === Version.v1);
-    return Object.freeze({ ...partial, selfSigned, caLevel, isCA: caLevel !== 0 });
+    // OpenSSL 3.0's EXFLAG_SS, which X509_check_ca's v1 branch asks for, checks no signature:
+    // self-issued, an AKID matching itself, a signature algorithm fitting its own key.
+    const opensslSelfSigned = partial.selfIssued && keyIdentifiersMatch(self, self) && signatureFitsOwnKey(signatureAlgorithm, publicKeyType);
+    const netscapeCertType = netscapeCertTypeOf(extensions.find((e) => e.type === NETSCAPE_CERT_TYPE));
+    const caLevel = checkCa(basicConstraints, keyUsage, opensslSelfSigned && tbs.version === Version.v1, netscapeCertType);
+    return Object.freeze({ ...partial, selfSigned, caLevel, isCA: caLevel !== 0, ...(netscapeCertType === undefined ? {} : { netscapeCertType }) });
   } catch (error) {
     if (error instanceof CertificateError) throw error;
     badDer(source, line, "certificate", error);

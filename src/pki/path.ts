@@ -5,7 +5,7 @@
  * (depth-first with backtracking), so a bad certificate sharing a good one's name cannot
  * hide the good path.
  */
-import { keyIdentifiersMatch, signedBy, type Certificate } from "./certificate.js";
+import { keyIdentifiersMatch, NS_SMIME, NS_SMIME_CA, NS_SSL_CLIENT, signedBy, type Certificate } from "./certificate.js";
 import { CertificateError, type CertificateErrorCode } from "./errors.js";
 import { weakness, type Policy } from "./policy.js";
 
@@ -70,11 +70,21 @@ function fail(code: CertificateErrorCode, certificate: Certificate, message: str
 const within = (c: Certificate, t: Date) => c.notBefore.getTime() <= t.getTime() && t.getTime() <= c.notAfter.getTime();
 
 /** OpenSSL's smime_sign purpose (v3_purp.c check_purpose_smime_sign / purpose_smime). */
-function smimePurposeProblem(certificate: Certificate, asCA: boolean): string | undefined {
+function smimePurposeProblem(certificate: Certificate, depth: number): string | undefined {
+  const asCA = depth > 0 || certificate.isCA;
   const eku = certificate.extendedKeyUsage;
   // xku_reject(x, XKU_SMIME): an EKU, when present, must list emailProtection - for CAs too.
   if (eku && !eku.includes(EMAIL_PROTECTION)) return "has an extended key usage without emailProtection (S/MIME signing purpose)";
-  if (asCA) return undefined; // require_ca: check_ssl_ca is X509_check_ca, judged by the CA rule
+  const ns = certificate.netscapeCertType;
+  if (asCA) {
+    // purpose_smime: an issuer that is a CA by its Netscape cert type alone (X509_check_ca 5) needs
+    // the S/MIME CA bit; otherwise X509_check_ca decides, judged by the CA rule. (A CA as the leaf
+    // is judged as a CA here, for bundles; as a package signer pkg_install then refuses it.)
+    if (depth > 0 && certificate.caLevel === 5 && ((ns ?? 0) & NS_SMIME_CA) === 0) return "is a CA only by a Netscape cert type without S/MIME CA (S/MIME signing purpose)";
+    return undefined;
+  }
+  // purpose_smime: a Netscape cert type, when present, must allow S/MIME (or SSL client, OpenSSL's workaround).
+  if (ns !== undefined && (ns & (NS_SMIME | NS_SSL_CLIENT)) === 0) return "has a Netscape cert type without S/MIME (S/MIME signing purpose)";
   // ku_reject(x, KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)
   const ku = certificate.keyUsage;
   if (ku && !ku.includes("digitalSignature") && !ku.includes("nonRepudiation")) {
@@ -108,7 +118,7 @@ function pathProblem(path: readonly Certificate[], request: PathRequest): Certif
       }
     }
     if (request.purpose === "smime-sign") {
-      const problem = smimePurposeProblem(cert, i > 0 || cert.isCA);
+      const problem = smimePurposeProblem(cert, i);
       if (problem) return fail("CERT_WRONG_PURPOSE", cert, problem, i);
     }
     // RFC 5280 4.2.1.9 / OpenSSL: at most pathLength non-self-issued intermediates below a CA.

@@ -16,6 +16,7 @@ import {
 } from "../../src/bootstrap/repository.js";
 import { createDispatcher } from "../../src/net/dispatcher.js";
 import { fetchBytes } from "../../src/net/fetch.js";
+import { compress } from "../fixtures/packages.js";
 import { faults, startRepoServer, writeRepoTree, type RepoServer } from "../fixtures/repo-server.js";
 
 let root: string;
@@ -125,9 +126,30 @@ describe("readPkgSummary", () => {
     }
   });
 
-  it("reports a repository without either", async () => {
+  it.each(["bz2", "xz"] as const)("takes pkg_summary.%s when pkg_summary.gz is absent, and the All/ it is in", async (kind) => {
+    const repo = await mkdtemp(join(tmpdir(), `pkgtrust-${kind}-`));
+    try {
+      await writeRepoTree(repo, { packages: [{ pkgname: "tiny-1.0" }, { pkgname: "digest-20220214" }], summary: kind });
+      const repository = await normaliseRepository(pathToFileURL(repo), fetchOptions);
+      expect(repository.href).toBe(`${pathToFileURL(repo).href}/All/`);
+      expect((await readPkgSummary(repository, fetchOptions)).map((e) => e.pkgname)).toEqual(["tiny-1.0", "digest-20220214"]);
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
+  });
+
+  it("tells the compression by its magic bytes and caps an xz bomb", async () => {
+    const xzBomb = compress(Buffer.alloc(8 * 1024 * 1024, 0x41), "xz");
+    server.routes.set("/All/pkg_summary.gz", (_req, res) => void res.writeHead(200).end(xzBomb));
+    const limits = { maxCompressedBytes: 1024 * 1024, maxSummaryBytes: 1024 * 1024 };
+    await expect(readPkgSummary(new URL("All/", server.httpUrl), fetchOptions, limits)).rejects.toThrowWithCode("REPO_SUMMARY_TOO_LARGE");
+    server.routes.set("/All/pkg_summary.gz", (_req, res) => void res.writeHead(200).end(compress(Buffer.from("PKGNAME=xz-1.0\n"), "bzip2")));
+    expect((await readPkgSummary(new URL("All/", server.httpUrl), fetchOptions)).map((e) => e.pkgname)).toEqual(["xz-1.0"]);
+  });
+
+  it("reports a repository without any", async () => {
     await expect(readPkgSummary(server.httpUrl, fetchOptions)).rejects.toThrowWithCode("REPO_SUMMARY_MISSING");
-    expect(server.requests).toEqual(["GET /pkg_summary.gz", "GET /pkg_summary"]);
+    expect(server.requests).toEqual(["GET /pkg_summary.gz", "GET /pkg_summary.bz2", "GET /pkg_summary.xz", "GET /pkg_summary"]);
   });
 
   it("stops a decompression bomb at the unpacked cap", async () => {

@@ -14,7 +14,7 @@ import { NOW, TestPki } from "../fixtures/pki.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { snapshotTree, standardPki, writeRepository } from "../fixtures/repository.js";
 import { requireTools } from "../fixtures/requirements.js";
-
+import { REFERENCE, referenceVerify } from "../reference/reference.js";
 
 let pki: TestPki;
 let trust: Awaited<ReturnType<typeof standardPki>>;
@@ -210,6 +210,20 @@ describe("setup: happy paths", () => {
     // package whose intermediate is not embedded - the trap the written anchors file avoids.
     const bundle = path.join(www, "good/All/pkg_keys.pem");
     expect(opensslAccepts(path.join(www, "good/All/pkgin-24.5.1.tgz"), path.join(target, DEFAULT_ANCHOR), bundle)).toBe(false);
+  });
+
+  it.skipIf(!REFERENCE)("writes a configuration under which pkg_install's own calls (the C reference reading it) give the same verdicts", async () => {
+    const target = newTarget();
+    const outcome = await setup(new URL("good/All/", server.httpUrl).href, target);
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    const conf = path.join(target, outcome.result.configFile);
+    const verdictOf = (file: string) => referenceVerify({ file: path.join(www, file), conf, root: target, time: NOW });
+    for (const name of ["digest-20220214", "pkgin-24.5.1"]) expect(verdictOf(`good/All/${name}.tgz`)).toMatchObject({ trusted: true });
+    // The signer only in CERTIFICATE_CHAIN: openssl smime accepts it above, pkg_install does not (test-install refuses it too).
+    expect(verdictOf("good/All/lonely-1.0.tgz")).toMatchObject({ trusted: false, class: "signers" });
+    for (const refused of ["rogue/All/digest-20220214.tgz", "strays/All/wrongeku-1.0.tgz", "strays/All/expired-1.0.tgz"]) expect(verdictOf(refused)).toMatchObject({ trusted: false, class: "signature" });
+    expect(verdictOf("tampered/All/digest-20220214.tgz")).toMatchObject({ trusted: false, class: "block" });
   });
 
   it("test-installs a named package when asked", async () => {

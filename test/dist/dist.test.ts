@@ -52,7 +52,14 @@ beforeAll(async () => {
   anchorFile = path.join(work, "anchor.pem");
   writeFileSync(anchorFile, trust.root.certPem);
   const www = path.join(work, "www");
-  packages = await writeRepository(path.join(www, "good"), { bundle: trust.ca.certPem + trust.build.certPem, packages: [{ pkgname: "digest-20220214", signer: trust.build, chain: [trust.ca] }] });
+  packages = await writeRepository(path.join(www, "good"), {
+    bundle: trust.ca.certPem + trust.build.certPem,
+    packages: [
+      { pkgname: "digest-20220214", signer: trust.build, chain: [trust.ca] },
+      ...(["bzip2", "xz", "zstd"] as const).map((compression) => ({ pkgname: `${compression}-1.0`, signer: trust.build, chain: [trust.ca], compression, payload: 100_000 })),
+    ],
+  });
+  await writeRepository(path.join(www, "xz"), { bundle: trust.ca.certPem + trust.build.certPem, summary: "xz", packages: [{ pkgname: "digest-20220214", signer: trust.build, chain: [trust.ca], compression: "xz" }] });
   rogue = await writeRepository(path.join(www, "rogue"), {
     bundle: trust.rogueCa.certPem + trust.rogueBuild.certPem,
     packages: [{ pkgname: "digest-20220214", signer: trust.rogueBuild, chain: [trust.rogueCa] }],
@@ -104,6 +111,18 @@ describe("dist/pkgtrust.mjs alone in an empty directory", () => {
     expect(parsed.ok && parsed.testInstall?.trusted).toBe(true);
     expect(result.blessed).toBe(false);
     expect(readFileSync(path.join(target, "etc/pkg_install.conf"), "utf8")).toContain("VERIFIED_INSTALLATION=always");
+  });
+
+  it("sets up a repository built with xz (pkg_summary.xz, xz packages)", async () => {
+    const result = await node("setup", "--repo", new URL("xz/All", server.httpUrl).href, "--root", newTarget(), "--non-interactive", "--json");
+    expect(result.status, result.stderr).toBe(EXIT.OK);
+    expect(JSON.parse(result.stdout).testInstall).toMatchObject({ package: "digest-20220214", trusted: true });
+  });
+
+  it.each(["bzip2", "xz", "zstd"])("verifies a package whose inner package is %s-compressed", async (compression) => {
+    const result = await node("verify-package", packages[`${compression}-1.0`] as string, "--anchor", anchorFile, "--json");
+    expect(result.status, result.stderr).toBe(EXIT.OK);
+    expect(JSON.parse(result.stdout)).toMatchObject({ trusted: true, pkgname: `${compression}-1.0` });
   });
 
   it("refuses a rogue repository with the coded error", async () => {

@@ -122,6 +122,15 @@ describe("pkgtrust bundle lint", () => {
     expect((await lint(trust.ca.certPem + trust.build.certPem + caCrl.pem)).json.warnings).toEqual([]);
   });
 
+  it("passes a signing certificate with an EKU OpenSSL does not know, as pkg_install accepts it, and says so", async () => {
+    const privateEku = await pki.signer(trust.ca, "private EKU build machine", { extendedKeyUsage: ["codeSigning", "emailProtection", "1.3.6.1.4.1.99999.7"] });
+    const result = await lint(trust.ca.certPem + privateEku.certPem);
+    expect(result.status).toBe(EXIT.OK);
+    expect(result.json.certificates.map((c: { role: string; status: string }) => `${c.role} ${c.status}`)).toEqual(["intermediate valid", "signing valid"]);
+    expect(codes(result.json.warnings)).toEqual(["LINT_UNKNOWN_EKU"]);
+    expect(result.json.errors).toEqual([]);
+  });
+
   it("warns about the anchor itself in the bundle", async () => {
     const result = await lint(trust.root.certPem + trust.ca.certPem + trust.build.certPem);
     expect(codes(result.json.warnings)).toEqual(["LINT_ANCHOR_IN_BUNDLE"]);

@@ -91,6 +91,26 @@ describe("signPackage", () => {
     expect(await pkgtrustVerdict(output)).toMatchObject({ trusted: true, signedAttributes: true });
   });
 
+  it.each(["none", "bzip2", "xz", "zstd", "gzip"] as const)("signs an inner package compressed with %s", async (compression) => {
+    const inner = await makeInnerPackage(dir, { pkgname: `c-${compression}-1.0`, payload: 90_000, compression });
+    const output = join(dir, `c-${compression}.tgz`);
+    const signed = await signPackage({ input: inner.path, output, keyPem: signer.keyPem, certPem: signer.certPem, chainPem: ca.certPem });
+    expect(signed).toMatchObject({ pkgname: `c-${compression}-1.0`, warnings: [] });
+    expect(opensslVerifies(output)).toBe(true);
+    expect(await pkgtrustVerdict(output)).toMatchObject({ trusted: true, pkgname: `c-${compression}-1.0` });
+  });
+
+  it("signs with a certificate that also has an extended key usage OpenSSL does not know, as pkg_admin does, and says so", async () => {
+    const extra = await pki.signer(ca, "Sign Private EKU", { extendedKeyUsage: ["codeSigning", "emailProtection", "1.3.6.1.4.1.99999.7"] });
+    const inner = await makeInnerPackage(dir, { pkgname: "eku-1.0" });
+    const output = join(dir, "eku.tgz");
+    const signed = await signPackage({ input: inner.path, output, keyPem: extra.keyPem, certPem: extra.certPem, chainPem: ca.certPem });
+    expect(signed.warnings.join()).toMatch(/1\.3\.6\.1\.4\.1\.99999\.7.*pkg_install ignores it/);
+    const verdict = await pkgtrustVerdict(output);
+    expect(verdict.trusted).toBe(true);
+    expect(verdict.warnings.join()).toMatch(/pkg_install ignores it/);
+  });
+
   it("signs with an RSA key", async () => {
     const rsa = await pki.signer(ca, "Sign RSA", { key: "rsa-2048" });
     const inner = await makeInnerPackage(dir, { pkgname: "rsa-1.0" });
@@ -117,6 +137,8 @@ describe("signPackage", () => {
     it("the wrong extended key usage", async () => {
       await expect(attempt(await pki.signer(ca, "Code", { extendedKeyUsage: ["codeSigning"] }))).rejects.toThrowWithCode("SIGNER_WRONG_EKU");
       await expect(attempt(await pki.signer(ca, "None", { extendedKeyUsage: null }))).rejects.toThrowWithCode("SIGNER_WRONG_EKU");
+      // A purpose OpenSSL knows makes the bit mask differ; DVCS is one.
+      await expect(attempt(await pki.signer(ca, "DVCS", { extendedKeyUsage: ["codeSigning", "emailProtection", "1.3.6.1.5.5.7.3.10"] }))).rejects.toThrowWithCode("SIGNER_WRONG_EKU");
     });
     it("a certificate file with more than one certificate", async () => {
       await expect(attempt({ keyPem: signer.keyPem, certPem: signer.certPem + ca.certPem })).rejects.toThrowWithCode("SIGN_CERT_COUNT");

@@ -18,6 +18,7 @@ import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import type { CliResult } from "../fixtures/cli.js";
 import { openssl, pkgtrust } from "../keys/operator-cli.js";
 import { requireTools } from "../fixtures/requirements.js";
+import { REFERENCE, referenceVerify } from "../reference/reference.js";
 
 const PKGNAME = "digest-20220214";
 const execFileAsync = promisify(execFile);
@@ -58,8 +59,20 @@ async function publishPackage(signer: string): Promise<void> {
   writeFileSync(path.join(www, "All", "pkg_summary.gz"), gzipSync(`PKGNAME=${PKGNAME}\nCOMMENT=test package\nFILE_NAME=${PKGNAME}.tgz\nFILE_SIZE=${bytes.length}\nSIZE_PKG=${bytes.length * 2}\n`));
 }
 
-/** pkg_install's verification of a package, reproduced with ar and openssl smime under the configuration setup wrote (domain.md section 2). */
+/**
+ * pkg_install's verification of a package under the configuration setup wrote: its own
+ * calls (the C reference, reading pkg_install.conf as var_get does), and ar with openssl
+ * smime (domain.md section 2), which must agree.
+ */
 async function pkgInstallAccepts(packageFile: string, configFile: string): Promise<boolean> {
+  const smime = await opensslAccepts(packageFile, configFile);
+  if (!REFERENCE) return smime;
+  const reference = referenceVerify({ file: packageFile, conf: path.join(target, configFile), root: target, time: new Date() });
+  expect(reference.trusted, reference.line).toBe(smime);
+  return reference.trusted;
+}
+
+async function opensslAccepts(packageFile: string, configFile: string): Promise<boolean> {
   const settings = readSettings(readFileSync(path.join(target, configFile), "utf8"));
   const host = (name: string) => path.join(target, settings.get(name) ?? "missing");
   const dir = mkdtempSync(path.join(work, "ar-"));

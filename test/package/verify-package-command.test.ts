@@ -6,6 +6,7 @@ import { EXIT } from "../../src/errors.js";
 import { buildPackageCases, type PackageCases } from "../fixtures/cases.js";
 import { NOW } from "../fixtures/pki.js";
 import { runCli } from "../fixtures/cli.js";
+import { REFERENCE, referenceVerify } from "../reference/reference.js";
 
 let fixtures: PackageCases;
 beforeAll(async () => {
@@ -36,6 +37,25 @@ describe("pkgtrust verify-package", () => {
     const result = await runCli(["verify-package", c.file, "--anchor", c.anchor, ...AT]);
     expect(result.status).toBe(EXIT.UNTRUSTED);
     expect(result.stdout).toMatch(/NOT trusted: .*\[PKG_BLOCK_MISMATCH\]/);
+  });
+
+  it.skipIf(!REFERENCE)("verifies without a CERTIFICATE_CHAIN that is missing, empty or damaged, warning, as pkg_install does", async () => {
+    const empty = join(fixtures.dir, "empty-chain.pem");
+    const damaged = join(fixtures.dir, "damaged-chain.pem");
+    writeFileSync(empty, "");
+    writeFileSync(damaged, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    for (const name of ["signed by an ECDSA P-256 signer", "intermediate only in the chain file"]) {
+      const c = fixtures.byName(name);
+      for (const chain of [join(fixtures.dir, "no-such-chain.pem"), empty, damaged]) {
+        const config = join(fixtures.dir, "chain.conf");
+        writeFileSync(config, `VERIFIED_INSTALLATION=always\nCERTIFICATE_ANCHOR_PKGS=${c.anchor}\nCERTIFICATE_CHAIN=${chain}\n`);
+        const result = await runCli(["verify-package", c.file, "--config", config, "--json", ...AT]);
+        const reference = referenceVerify({ file: c.file, conf: config, time: NOW });
+        const json = JSON.parse(result.stdout);
+        expect(json.trusted, `${name}, ${chain}: ${reference.line}`).toBe(reference.trusted);
+        expect(json.warnings.join()).toMatch(/CERTIFICATE_CHAIN .*pkg_install then verifies without it/);
+      }
+    }
   });
 
   it("exits 3 for malformed input, with a JSON error", async () => {

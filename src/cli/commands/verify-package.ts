@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { readSettings } from "../../config/pkg-install-conf.js";
-import { EXIT, type ErrorOptions } from "../../errors.js";
+import { EXIT, PkgtrustError, type ErrorOptions } from "../../errors.js";
 import { PackageError } from "../../package/errors.js";
 import { fileChunks } from "../../package/file-source.js";
 import { verifyPackage, type PackageVerdict } from "../../package/verify-package.js";
@@ -49,6 +49,21 @@ async function certificates(path: string | undefined, cwd: string): Promise<Cert
   return path === undefined ? [] : readCertificateFile(await readText(path, cwd), path).certificates;
 }
 
+/**
+ * CERTIFICATE_CHAIN as pkg_install reads it (lib/pkcs7.c file_to_certs): a file that cannot
+ * be opened, holds no certificate or a damaged one only warns, and the signature is
+ * verified without a chain; so here, with the warning in the output.
+ */
+async function chainCertificates(path: string | undefined, cwd: string, warnings: string[]): Promise<Certificate[]> {
+  try {
+    return await certificates(path, cwd);
+  } catch (error) {
+    if (!(error instanceof PkgtrustError)) throw error;
+    warnings.push(`CERTIFICATE_CHAIN ${path}: ${error.message}; pkg_install then verifies without it, and so did this verdict`);
+    return [];
+  }
+}
+
 /** --anchor/--chain, or CERTIFICATE_ANCHOR_PKGS/CERTIFICATE_CHAIN from --config (the options win). */
 async function trustFiles(options: z.infer<typeof schema>, cwd: string): Promise<{ anchor: string; chain?: string }> {
   let anchor = options.anchor;
@@ -91,9 +106,11 @@ export const command: Command = {
     const [file] = requirePositionals(positionals, ["FILE"]) as [string];
     const packagePath = await requireInputFile(file, context.cwd, unreadable);
     const files = await trustFiles(options, context.cwd);
-    const trust = { anchors: await certificates(files.anchor, context.cwd), chain: await certificates(files.chain, context.cwd) };
+    const chainWarnings: string[] = [];
+    const trust = { anchors: await certificates(files.anchor, context.cwd), chain: await chainCertificates(files.chain, context.cwd, chainWarnings) };
     const time = options.at ?? context.now;
-    const verdict = await verifyPackage(fileChunks(packagePath), trust, { time, policy: PKG_INSTALL_POLICY });
+    const checked = await verifyPackage(fileChunks(packagePath), trust, { time, policy: PKG_INSTALL_POLICY });
+    const verdict = { ...checked, warnings: [...chainWarnings, ...checked.warnings] };
     if (options.json) {
       writeJson(context.stdout, outputSchema, {
         file,

@@ -1,0 +1,339 @@
+import { Duplex, PassThrough, Transform } from "node:stream";
+import { ReadableStream, type ReadableStreamDefaultController } from "node:stream/web";
+import * as zlib from "node:zlib";
+import { Decompress as ZstdDecompress } from "fzstd";
+import bitIterator from "unbzip2-stream/lib/bit_iterator.js";
+import bzip2 from "unbzip2-stream/lib/bzip2.js";
+import xzDecompress from "xz-decompress";
+
+/**
+ * The compressions of an inner package (and of pkg_summary), told apart by their magic
+ * bytes, never by a file name, as libarchive's filter bidders do for pkg_install
+ * (archive_read_support_filter_all). pkgsrc's PKG_COMPRESSION makes gzip, bzip2 and xz;
+ * libarchive also reads zstd and an uncompressed tar. Decompressors are streams, so that a
+ * caller reads only as far as it needs and memory stays bounded by its caps.
+ */
+
+export type Compression = "gzip" | "bzip2" | "xz" | "zstd" | "none";
+
+/** What libarchive would also read but pkgtrust cannot: named in the error. */
+const UNREADABLE: readonly { readonly name: string; readonly magic: readonly number[] }[] = [
+  { name: "lzma (LZMA-alone)", magic: [0x5d, 0x00, 0x00] },
+  { name: "compress (.Z)", magic: [0x1f, 0x9d] },
+  { name: "lzip", magic: [0x4c, 0x5a, 0x49, 0x50] },
+  { name: "lz4", magic: [0x04, 0x22, 0x4d, 0x18] },
+];
+
+const READABLE: readonly { readonly name: Exclude<Compression, "none">; readonly magic: readonly number[] }[] = [
+  { name: "gzip", magic: [0x1f, 0x8b] },
+  { name: "xz", magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+  { name: "zstd", magic: [0x28, 0xb5, 0x2f, 0xfd] },
+];
+
+/** Bytes enough to tell every format above apart. */
+export const MAGIC_BYTES = 6;
+
+const starts = (head: Uint8Array, magic: readonly number[]) => magic.every((byte, i) => head[i] === byte);
+
+/** bzip2: "BZh" and a block size digit 1-9 (libarchive's bzip2 bidder). */
+const isBzip2 = (head: Uint8Array) => starts(head, [0x42, 0x5a, 0x68]) && (head[3] ?? 0) >= 0x31 && (head[3] ?? 0) <= 0x39;
+
+export type Detected = { readonly compression: Compression } | { readonly unreadable: string };
+
+/** The compression of data starting with `head` (at least MAGIC_BYTES of it, unless shorter); anything else is taken as uncompressed. */
+export function detectCompression(head: Uint8Array): Detected {
+  if (isBzip2(head)) return { compression: "bzip2" };
+  const readable = READABLE.find((f) => starts(head, f.magic));
+  if (readable) return { compression: readable.name };
+  const unreadable = UNREADABLE.find((f) => starts(head, f.magic));
+  if (unreadable) return { unreadable: unreadable.name };
+  return { compression: "none" };
+}
+
+/** Thrown into a push decoder's own loop to stop it once the output passed its cap. */
+const FULL = new Error("output cap reached");
+
+/**
+ * A Transform around a push decoder that calls `emit` synchronously (fzstd, unbzip2-stream).
+ * Such a decoder turns one input chunk into as much output as it encodes, ignoring
+ * backpressure (a decompression bomb): past `maxOutput` bytes it is stopped and the rest of
+ * the input is ignored, and the stream ends there; the reader's own cap reports it.
+ */
+function pushDecoder(maxOutput: number, start: (emit: (data: Uint8Array) => void) => { write(chunk: Uint8Array): void; end(): void }): Transform {
+  let total = 0;
+  let full = false;
+  const guard = (callback: (error?: Error | null) => void, work: () => void) => {
+    if (full) return callback();
+    try {
+      work();
+      callback();
+    } catch (error) {
+      callback(full ? null : (error as Error));
+    }
+  };
+  const stream = new Transform({
+    transform: (chunk: Buffer, _encoding, callback) => guard(callback, () => decoder.write(chunk)),
+    flush: (callback) => guard(callback, () => decoder.end()),
+  });
+  // The callbacks above run only after this assignment: the stream is written to later.
+  const decoder = start((data) => {
+    if (full) throw FULL;
+    if (data.length === 0) return;
+    stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    total += data.length;
+    full = total > maxOutput;
+  });
+  return stream;
+}
+
+/** Length of a gzip member header (RFC 1952 section 2.3), or undefined while incomplete. */
+function gzipHeaderLength(bytes: Buffer): number | undefined {
+  if (bytes.length < 10) return undefined;
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b || bytes[2] !== 8) throw new Error("not a gzip member with deflate data");
+  const flags = bytes[3] ?? 0;
+  let at = 10;
+  if (flags & 4) {
+    if (bytes.length < at + 2) return undefined;
+    at += 2 + bytes.readUInt16LE(at); // FEXTRA
+  }
+  for (const flag of [8, 16]) {
+    if (!(flags & flag)) continue; // FNAME, FCOMMENT: zero-terminated
+    const zero = bytes.indexOf(0, at);
+    if (zero < 0) return undefined;
+    at = zero + 1;
+  }
+  if (flags & 2) at += 2; // FHCRC
+  return bytes.length < at ? undefined : at;
+}
+
+/**
+ * gzip as libarchive's gzip filter reads it: the deflate data of the member, without
+ * checking the trailer's CRC and length (an "XXX TODO" there), and nothing after the
+ * member taken as an error. (node:zlib's gunzip refuses both.) Further members are not
+ * read: +CONTENTS, the first entry, is in the first one.
+ */
+function gzipStream(): Duplex {
+  let header: Buffer | undefined = Buffer.alloc(0);
+  let inflated = false;
+  const inflate = zlib.createInflateRaw();
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (inflated) return callback();
+      let data = chunk;
+      if (header) {
+        header = Buffer.concat([header, chunk]);
+        let length: number | undefined;
+        try {
+          length = gzipHeaderLength(header);
+        } catch (error) {
+          return callback(error as Error);
+        }
+        if (length === undefined) return callback();
+        data = header.subarray(length);
+        header = undefined;
+      }
+      if (inflate.write(data)) callback();
+      else inflate.once("drain", () => callback());
+    },
+    flush(callback) {
+      if (header && header.length > 0) return callback(new Error("the gzip header is cut short"));
+      inflate.end();
+      if (inflated) return callback();
+      inflate.once("end", () => callback());
+    },
+  });
+  inflate.on("data", (data: Buffer) => stream.push(data));
+  inflate.on("end", () => (inflated = true));
+  inflate.on("error", (error) => stream.destroy(error));
+  stream.on("close", () => inflate.destroy());
+  return stream;
+}
+
+function zstdStream(maxOutput: number): Duplex {
+  // node:zlib has zstd from Node 22.15 / 23.8 on; fzstd (pure JS) before that.
+  const native = (zlib as { createZstdDecompress?: () => Duplex }).createZstdDecompress;
+  if (native) return native();
+  return pushDecoder(maxOutput, (emit) => {
+    let ended = false;
+    const decoder = new ZstdDecompress((data, final) => {
+      emit(data);
+      if (final) ended = true;
+    });
+    return {
+      write: (chunk) => decoder.push(chunk),
+      end: () => {
+        decoder.push(new Uint8Array(0), true);
+        if (!ended) throw new Error("the zstd stream ends early");
+      },
+    };
+  });
+}
+
+/**
+ * bzip2 with unbzip2-stream's decoder core (lib/bzip2.js), driven here instead of by its
+ * stream wrapper, which collects a whole block (up to 46 MB of output) in a JavaScript array:
+ * output goes out in 64 KiB buffers, so the cap stops a block midway. A block is decoded
+ * once all its input may be there (the wrapper's rule: 100 kB per block-size step plus
+ * 25 kB ahead), or at the end of the input; the stream CRC is checked at its end.
+ */
+function bzip2Stream(maxOutput: number): Duplex {
+  return pushDecoder(maxOutput, (emit) => {
+    const queue: Uint8Array[] = [];
+    let received = 0;
+    let blockSize = 0;
+    let streamCrc: number | null = null;
+    let out = Buffer.allocUnsafe(65536);
+    let used = 0;
+    let bitReader: ReturnType<typeof bitIterator> | undefined;
+    // The bit reader takes its first buffer when it is made: make it once there is one.
+    const bits = () => (bitReader ??= bitIterator(() => queue.shift()));
+    const put = (byte: number) => {
+      out[used++] = byte;
+      if (used === out.length) {
+        emit(out);
+        out = Buffer.allocUnsafe(65536);
+        used = 0;
+      }
+    };
+    const step = () => {
+      if (blockSize === 0) {
+        blockSize = bzip2.header(bits());
+        streamCrc = 0;
+        return;
+      }
+      streamCrc = bzip2.decompress(bits(), put, new Int32Array(100_000 * blockSize), 100_000 * blockSize, streamCrc);
+      if (streamCrc === null) blockSize = 0; // end of a stream; another may follow
+      if (used > 0) {
+        emit(out.subarray(0, used));
+        out = Buffer.allocUnsafe(65536);
+        used = 0;
+      }
+    };
+    const ahead = () => received - (bitReader?.bytesRead ?? 0);
+    let pending: Buffer[] = [];
+    let pendingLength = 0;
+    const enqueue = () => {
+      if (pendingLength === 0) return;
+      queue.push(Buffer.concat(pending));
+      received += pendingLength;
+      pending = [];
+      pendingLength = 0;
+    };
+    return {
+      write: (chunk) => {
+        // The bit reader shifts one buffer at a time off the queue: queue large ones.
+        pending.push(Buffer.from(chunk));
+        pendingLength += chunk.length;
+        if (pendingLength < 65536) return;
+        enqueue();
+        while (ahead() + 1 >= 25_000 + 100_000 * blockSize) step();
+      },
+      end: () => {
+        enqueue();
+        while (ahead() > 0) step();
+        if (streamCrc !== null) throw new Error("the bzip2 stream ends early");
+      },
+    };
+  });
+}
+
+function xzStream(): Duplex {
+  // xz-decompress (xz-embedded in WebAssembly) reads a web stream and is read as one. Its
+  // decoders share a module-wide lock that only the end or cancel() releases, so destroying
+  // this stream cancels it. Input waits until the decoder asks for more; output is decoded
+  // only when it is read.
+  let feed!: ReadableStreamDefaultController<Uint8Array>;
+  let waiting: (() => void) | undefined;
+  const compressed = new ReadableStream<Uint8Array>(
+    {
+      start: (controller) => void (feed = controller),
+      pull: () => {
+        const resume = waiting;
+        waiting = undefined;
+        resume?.();
+      },
+    },
+    { highWaterMark: 1 },
+  );
+  const reader = new xzDecompress.XzReadableStream(compressed).getReader();
+  return new Duplex({
+    write(chunk: Buffer, _encoding, callback) {
+      feed.enqueue(new Uint8Array(chunk));
+      if ((feed.desiredSize ?? 0) > 0) callback();
+      else waiting = callback;
+    },
+    final(callback) {
+      feed.close();
+      callback();
+    },
+    read() {
+      reader.read().then(
+        ({ done, value }) => void this.push(done ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength)),
+        (error: unknown) => this.destroy(error as Error),
+      );
+    },
+    destroy(error, callback) {
+      reader.cancel().catch(() => undefined);
+      callback(error);
+    },
+  });
+}
+
+/**
+ * A stream that decompresses `compression`; "none" passes the bytes through. Readers stop
+ * it at their cap; `maxOutput` bounds what a decoder that ignores backpressure produces
+ * before that (the stream then ends early).
+ */
+export function decompressor(compression: Compression, maxOutput = Number.POSITIVE_INFINITY): Duplex {
+  switch (compression) {
+    case "gzip":
+      return gzipStream();
+    case "bzip2":
+      return bzip2Stream(maxOutput);
+    case "xz":
+      return xzStream();
+    case "zstd":
+      return zstdStream(maxOutput);
+    case "none":
+      return new PassThrough();
+  }
+}
+
+/** Why decompressCapped gave up: the output would exceed the cap, or the data is damaged. */
+export class DecompressionFailure extends Error {
+  constructor(
+    readonly reason: "too-large" | "corrupt",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "DecompressionFailure";
+  }
+}
+
+/** Decompresses a whole buffer, stopping as soon as the output passes `maxBytes` (a decompression bomb). */
+export async function decompressCapped(bytes: Uint8Array, compression: Compression, maxBytes: number): Promise<Buffer> {
+  const stream = decompressor(compression, maxBytes);
+  const parts: Buffer[] = [];
+  let total = 0;
+  const feeding = (async () => {
+    for (let offset = 0; offset < bytes.length && !stream.destroyed; offset += 65536) {
+      if (!stream.write(bytes.subarray(offset, offset + 65536))) await new Promise<void>((resolve) => stream.once("drain", resolve).once("close", resolve));
+    }
+    stream.end();
+  })();
+  try {
+    for await (const part of stream as AsyncIterable<Buffer>) {
+      total += part.length;
+      if (total > maxBytes) throw new DecompressionFailure("too-large", `unpacks to more than ${maxBytes} bytes`);
+      parts.push(part);
+    }
+  } catch (error) {
+    if (error instanceof DecompressionFailure) throw error;
+    throw new DecompressionFailure("corrupt", `is not valid ${compression} data: ${(error as Error).message}`, { cause: error });
+  } finally {
+    stream.destroy();
+    await feeding.catch(() => undefined);
+  }
+  return Buffer.concat(parts);
+}
