@@ -181,8 +181,21 @@ export function canonicalNameDer(name: ArrayBuffer | ArrayBufferView): Buffer {
   return Buffer.concat(AsnConvert.parse(name, RawName).filter((rdn) => rdn.length > 0).map(canonicalRdn));
 }
 
+// A bundle names a few issuers many times: canonical keys by DER, bounded (a pure function's memo).
+const keys = new Map<string, string>();
+const MAX_KEYS = 4096;
+
 /** Canonical names as hex: the keys by which certificates and CRLs are matched. */
-const canonicalKey = (name: ArrayBuffer) => canonicalNameDer(name).toString("hex");
+function canonicalKey(name: ArrayBuffer): string {
+  const der = Buffer.from(name).toString("hex");
+  let key = keys.get(der);
+  if (key === undefined) {
+    key = canonicalNameDer(name).toString("hex");
+    if (keys.size >= MAX_KEYS) keys.clear();
+    keys.set(der, key);
+  }
+  return key;
+}
 
 /** The canonical subject and issuer of a certificate, from its DER TBSCertificate. */
 export function certificateNameKeys(tbsCertificate: ArrayBuffer | ArrayBufferView): { subject: string; issuer: string } {
