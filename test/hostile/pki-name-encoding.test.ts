@@ -3,7 +3,8 @@
  * "pkgsrc CA" whose name is the same text in a UTF8String (the anchor's is a PrintableString).
  * OpenSSL matches such names (X509_NAME_cmp on the canonical encoding), so the certificates it
  * issued claim the base-system root: setup must refuse the repository (BOOT_FOREIGN_ROOT), not
- * drop them as unrelated. Compared as raw DER, they slipped past.
+ * drop them as unrelated. Compared as raw DER, they slipped past; and without key identifiers
+ * (the anchor then is a candidate issuer whose key fails) they slipped past in any encoding.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +27,8 @@ let server: RepoServer;
 let lookalike: Issued;
 let rogueCa: Issued;
 let rogueBuild: Issued;
+/** Issued by the look-alike without key identifiers: the anchor is a candidate issuer whose signature check fails. */
+let plainRogueCa: Issued;
 
 beforeAll(async () => {
   pki = await TestPki.create();
@@ -33,10 +36,12 @@ beforeAll(async () => {
   lookalike = await pki.root("pkgsrc CA");
   rogueCa = await pki.intermediate(lookalike, "pkgsrc developer CA", { issuerName: new x509.Name([{ CN: [{ utf8String: "pkgsrc CA" }] }]) });
   rogueBuild = await pki.signer(rogueCa, "build machine");
+  plainRogueCa = await pki.intermediate(lookalike, "pkgsrc developer CA", { issuerName: new x509.Name([{ CN: [{ utf8String: "PKGSRC ca" }] }]), noKeyIdentifiers: true });
   dir = mkdtempSync(path.join(tmpdir(), "pkgtrust-hostile-names-"));
   const good = trust.ca.certPem + trust.build.certPem;
   const packages = [{ pkgname: "digest-20220214", signer: trust.build, chain: [trust.ca] }];
   await writeRepository(path.join(dir, "www", "mixed"), { bundle: good + rogueCa.certPem, packages });
+  await writeRepository(path.join(dir, "www", "plain"), { bundle: good + plainRogueCa.certPem, packages });
   await writeRepository(path.join(dir, "www", "rogue"), { bundle: rogueCa.certPem + rogueBuild.certPem, packages: [{ pkgname: "digest-20220214", signer: rogueBuild, chain: [rogueCa] }] });
   writeFileSync(path.join(dir, "anchor.pem"), trust.root.certPem);
   writeFileSync(path.join(dir, "with-root.pem"), good + lookalike.certPem + rogueCa.certPem);
@@ -63,7 +68,8 @@ describe("a look-alike root named in another string type", () => {
   it.each([
     ["next to the good keys", "mixed/All/"],
     ["alone", "rogue/All/"],
-  ])("makes setup refuse the repository (BOOT_FOREIGN_ROOT) when its CA is in the bundle %s, changing nothing", async (_label, repo) => {
+    ["without key identifiers", "plain/All/"],
+  ])("makes setup refuse the repository (BOOT_FOREIGN_ROOT) when its CA is in the bundle, %s, changing nothing", async (_label, repo) => {
     const target = newTarget();
     const before = snapshotTree(target);
     const result = await runCli(["setup", "--repo", new URL(repo, server.httpUrl).href, "--root", target, "--non-interactive", "--json"], { now: NOW });
