@@ -6,7 +6,7 @@
 import type { Certificate } from "../pki/certificate.js";
 import type { Crl } from "../pki/crl.js";
 import type { CertificateError } from "../pki/errors.js";
-import { findTrustedPath, type Policy } from "../pki/path.js";
+import { PathSearch, SearchBudget, type PathSearchLimits, type Policy } from "../pki/path.js";
 import { packageSignerProblem } from "../pki/signer.js";
 import { checkCrl, issuerKey, type CrlVerdict } from "./crls.js";
 
@@ -37,6 +37,8 @@ export interface BundleVerdict {
 export interface VerifyOptions {
   readonly time: Date;
   readonly policy: Policy;
+  /** The work allowed for the whole bundle (every path search and CRL issuer search); default PATH_SEARCH_LIMITS. */
+  readonly limits?: PathSearchLimits;
 }
 
 export function roleOf(certificate: Certificate): Role {
@@ -46,11 +48,11 @@ export function roleOf(certificate: Certificate): Role {
 
 const describePath = (path: readonly Certificate[]) => path.map((c) => `"${c.subject}"`).join(" <- ");
 
-type Revocation = (certificate: Certificate, issuer: Certificate) => boolean;
-
-function judge(certificate: Certificate, bundle: readonly Certificate[], anchors: readonly Certificate[], options: VerifyOptions, isRevoked?: Revocation) {
+function judge(certificate: Certificate, search: PathSearch) {
   const role = roleOf(certificate);
-  const result = findTrustedPath({ leaf: certificate, untrusted: bundle, trusted: anchors, time: options.time, policy: options.policy, purpose: "smime-sign", isRevoked });
+  const result = search.find(certificate);
+  // A bundle that exhausts the search budget is refused as a whole, not certificate by certificate (fail closed).
+  if (!result.ok && result.error.code === "CERT_SEARCH_LIMIT") throw result.error;
   let verdict: CertificateVerdict;
   if (role === "other") {
     // Neither a CA nor a signer pkg_install would accept (a TLS certificate, say): it has no business in a key bundle.
@@ -67,6 +69,12 @@ function judge(certificate: Certificate, bundle: readonly Certificate[], anchors
   return { verdict, explored: result.explored };
 }
 
+/** A certificate given twice (same DER) is one issuer: each CRL's issuer search is bounded by the distinct CAs of its name. */
+function uniqueCertificates(certificates: readonly Certificate[]): Certificate[] {
+  const seen = new Set<string>();
+  return certificates.filter((c) => !seen.has(c.sha256) && (seen.add(c.sha256), true));
+}
+
 /** Anchors usable as CRL issuers: self-signed and within their validity period. */
 const usableAnchors = (anchors: readonly Certificate[], time: Date) =>
   anchors.filter((a) => a.selfSigned && a.notBefore.getTime() <= time.getTime() && time.getTime() <= a.notAfter.getTime());
@@ -74,19 +82,21 @@ const usableAnchors = (anchors: readonly Certificate[], time: Date) =>
 export async function verifyBundle(bundle: { certificates: Certificate[]; crls: Crl[] }, anchors: readonly Certificate[], options: VerifyOptions): Promise<BundleVerdict> {
   const certificates = bundle.certificates;
   let explored = 0;
-  const run = (isRevoked?: Revocation) =>
+  const run = (search: PathSearch) =>
     certificates.map((certificate) => {
-      const judged = judge(certificate, certificates, anchors, options, isRevoked);
+      const judged = judge(certificate, search);
       explored += judged.explored;
       return judged.verdict;
     });
-  let verdicts = run();
+  const budget = new SearchBudget(options.limits);
+  const search = PathSearch.over({ untrusted: certificates, trusted: anchors, time: options.time, policy: options.policy, purpose: "smime-sign", budget });
+  let verdicts = run(search);
   if (bundle.crls.length === 0) return { certificates: verdicts, crls: [], valid: verdicts.every((v) => v.status === "valid"), explored };
 
   // A CRL counts only when a CA whose own path is valid (or an anchor) signed it.
-  const validIssuers = [...usableAnchors(anchors, options.time), ...verdicts.filter((v) => v.status === "valid" && v.role === "intermediate").map((v) => v.certificate)];
+  const validIssuers = uniqueCertificates([...usableAnchors(anchors, options.time), ...verdicts.filter((v) => v.status === "valid" && v.role === "intermediate").map((v) => v.certificate)]);
   const crls: CrlVerdict[] = [];
-  for (const crl of bundle.crls) crls.push(await checkCrl(crl, validIssuers));
+  for (const crl of bundle.crls) crls.push(await checkCrl(crl, validIssuers, budget));
 
   const revokedBy = new Map<string, Set<string>>();
   for (const { crl, issuer } of crls) {
@@ -103,13 +113,17 @@ export async function verifyBundle(bundle: { certificates: Certificate[]; crls: 
     return key;
   };
   // RFC 5280 6.3.3: a certificate is revoked when its issuer's CRL lists its serial number.
-  if (revokedBy.size > 0) verdicts = run((certificate, issuer) => revokedBy.get(keyOf(issuer))?.has(certificate.serialNumber) ?? false);
+  if (revokedBy.size > 0) verdicts = run(search.withRevocation((certificate, issuer) => revokedBy.get(keyOf(issuer))?.has(certificate.serialNumber) ?? false));
 
   // Fail closed: whatever a CRL that does not verify might revoke cannot be trusted.
   const broken = crls.filter((c) => c.status === "invalid");
+  // The first unusable CRL (in bundle order) naming an issuer on the path; indexed, so that the work is linear in the bundle.
+  const firstBroken = new Map<string, number>();
+  broken.forEach((b, at) => firstBroken.has(b.crl.issuerName) || firstBroken.set(b.crl.issuerName, at));
   verdicts = verdicts.map((verdict) => {
     if (verdict.status !== "valid") return verdict;
-    const hit = broken.find((b) => verdict.path?.slice(0, -1).some((c) => c.issuerName === b.crl.issuerName));
+    const at = Math.min(...(verdict.path ?? []).slice(0, -1).map((c) => firstBroken.get(c.issuerName) ?? Infinity));
+    const hit = broken[at];
     return hit ? { ...verdict, status: "invalid", code: hit.code, reason: `the bundle's CRL for its issuer is unusable: ${hit.reason}` } : verdict;
   });
   return { certificates: verdicts, crls, valid: verdicts.every((v) => v.status === "valid") && broken.length === 0, explored };

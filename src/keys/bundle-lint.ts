@@ -66,7 +66,14 @@ export async function lintBundle(bytes: Uint8Array, source: string, anchor: Anch
   if (!bundle) return { errors, warnings: [] };
   const warnings: Finding[] = [];
   const { time } = options;
-  const verdict = await verifyBundle(bundle, anchor.certificates, { time, policy: STRICT_POLICY });
+  let verdict: BundleVerdict;
+  try {
+    verdict = await verifyBundle(bundle, anchor.certificates, { time, policy: STRICT_POLICY });
+  } catch (error) {
+    // CERT_SEARCH_LIMIT: clients refuse a bundle that exhausts the path-search budget as a whole.
+    if (!(error instanceof PkgtrustError)) throw error;
+    return { errors: [...errors, { code: error.code, message: error.message }], warnings };
+  }
   try {
     requireUsableBundle(verdict, anchor);
   } catch (error) {

@@ -5,6 +5,7 @@ import { parseCrl, type Crl } from "./crl.js";
 import { normalizeSerial } from "./serial.js";
 import { BoundedMemo } from "../bounded-memo.js";
 import { CertificateError } from "./errors.js";
+import { certificateNameKeys } from "./name.js";
 import { readPem } from "./pem.js";
 import * as x509 from "./x509.js";
 
@@ -31,7 +32,7 @@ export interface Certificate {
   readonly keyUsage?: readonly string[];
   /** OIDs. */
   readonly extendedKeyUsage?: readonly string[];
-  /** Hex of the DER-encoded subject and issuer Names: the keys of issuer look-up. */
+  /** Hex of the canonical subject and issuer Names (src/pki/name.ts, OpenSSL's X509_NAME_cmp): the keys of issuer look-up. */
   readonly subjectName: string;
   readonly issuerName: string;
   readonly selfIssued: boolean;
@@ -87,10 +88,6 @@ const SIGNATURE_NAMES: Record<string, string> = {
 const KNOWN_CRITICAL = new Set(["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.32", "2.5.29.35", "2.5.29.37", NETSCAPE_CERT_TYPE]);
 
 const KEY_USAGE_NAMES = Object.entries(x509.KeyUsageFlags).filter((e): e is [string, number] => typeof e[1] === "number");
-
-function hex(bytes: ArrayBuffer | Uint8Array): string {
-  return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex");
-}
 
 /**
  * X509_check_ca (OpenSSL 3.0 crypto/x509/v3_purp.c check_ca), branch by branch in its order:
@@ -205,8 +202,8 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
     const basicConstraints = bcExt ? { ca: bcExt.ca, ...(bcExt.pathLength === undefined ? {} : { pathLength: bcExt.pathLength }) } : undefined;
     const keyUsage = kuExt ? KEY_USAGE_NAMES.filter(([, flag]) => (kuExt.usages & flag) !== 0).map(([name]) => name) : undefined;
     const extendedKeyUsage = ekuExt ? ekuExt.usages.map(String) : undefined;
-    const subjectName = hex(AsnConvert.serialize(tbs.subject));
-    const issuerName = hex(AsnConvert.serialize(tbs.issuer));
+    if (!asn.tbsCertificateRaw) throw new Error("no TBSCertificate");
+    const { subject: subjectName, issuer: issuerName } = certificateNameKeys(asn.tbsCertificateRaw);
     // The getter builds a new KeyObject on every call, and key details are costly: ask once, and only RSA/DSA have a size to check.
     const publicKey = openssl.publicKey;
     const publicKeyType = publicKey.asymmetricKeyType ?? "unknown";

@@ -2,13 +2,14 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertificateList, CRLNumber, id_ce_cRLNumber } from "@peculiar/asn1-x509";
 import type { Certificate } from "./certificate.js";
 import { CertificateError } from "./errors.js";
+import { crlIssuerKey } from "./name.js";
 import { normalizeSerial } from "./serial.js";
 import * as x509 from "./x509.js";
 
 export interface Crl {
   readonly der: Uint8Array;
   readonly issuer: string;
-  /** Hex of the DER-encoded issuer Name, comparable with Certificate.subjectName. */
+  /** Hex of the canonical issuer Name (src/pki/name.ts), comparable with Certificate.subjectName. */
   readonly issuerName: string;
   /** The cRLNumber extension (RFC 5280 5.2.3); later used against rollback. */
   readonly number?: bigint;
@@ -32,7 +33,7 @@ export function parseCrl(der: Uint8Array, source = "crl", line?: number): Crl {
     return Object.freeze({
       der,
       issuer: parsed.issuer,
-      issuerName: Buffer.from(AsnConvert.serialize(asn.tbsCertList.issuer)).toString("hex"),
+      issuerName: crlIssuerKey(asn.tbsCertListRaw ?? Buffer.alloc(0)),
       number: numberExt ? BigInt(AsnConvert.parse(numberExt.value, CRLNumber).value) : undefined,
       thisUpdate: parsed.thisUpdate,
       nextUpdate: parsed.nextUpdate,

@@ -4,217 +4,266 @@
  * Unlike OpenSSL, which commits to one issuer per step, every candidate path is searched
  * (depth-first with backtracking), so a bad certificate sharing a good one's name cannot
  * hide the good path.
+ *
+ * Searching every path is exponential in a hostile bundle (two groups of CAs issuing each
+ * other without key identifiers), so the search skips a branch when per-certificate bounds,
+ * memoised for the whole PathSearch, prove that it can neither reach a trusted path nor
+ * record a better failed attempt than the one already found; the answer is the same as the
+ * full search's. What the bounds cannot prune is capped by a SearchBudget (CERT_SEARCH_LIMIT).
  */
-import { keyIdentifiersMatch, NS_SMIME, NS_SMIME_CA, NS_SSL_CLIENT, signedBy, type Certificate } from "./certificate.js";
-import { CertificateError, type CertificateErrorCode } from "./errors.js";
-import { weakness, type Policy } from "./policy.js";
+import { keyIdentifiersMatch, signedBy, type Certificate } from "./certificate.js";
+import { CertificateError } from "./errors.js";
+import { certificatePasses, fail, pathProblem, revoked, within, type PathContext } from "./path-checks.js";
+import { SearchBudget } from "./search-budget.js";
 
 export { MIN_RSA_BITS, PKG_INSTALL_POLICY, STRICT_POLICY, type Policy } from "./policy.js";
+export { PATH_SEARCH_LIMITS, SearchBudget, type PathSearchLimits } from "./search-budget.js";
 
 /** Longest path searched, in certificates (leaf and anchor included). */
 export const MAX_PATH_LENGTH = 10;
 
-const EMAIL_PROTECTION = "1.3.6.1.5.5.7.3.4";
-
-export interface PathRequest {
-  readonly leaf: Certificate;
+export interface PathSearchRequest extends PathContext {
   /** May be used as intermediates. */
   readonly untrusted: readonly Certificate[];
   /** The anchor file; only a self-signed one ends a path. */
   readonly trusted: readonly Certificate[];
-  readonly time: Date;
-  readonly policy: Policy;
-  readonly purpose: "smime-sign" | "any";
-  /** Whether `certificate` is revoked by a verified CRL of `issuer` (see src/bundle). */
-  readonly isRevoked?: (certificate: Certificate, issuer: Certificate) => boolean;
+  /** The work allowed; searches sharing one budget share its limits. Default: a new budget of PATH_SEARCH_LIMITS. */
+  readonly budget?: SearchBudget;
+}
+
+export interface PathRequest extends PathSearchRequest {
+  readonly leaf: Certificate;
 }
 
 export type PathResult =
   | { ok: true; path: readonly Certificate[] /* leaf first, anchor last */; explored: number }
   | { ok: false; error: CertificateError; path?: readonly Certificate[] /* the best failed attempt */; explored: number };
 
-interface CandidateIndex {
-  readonly bySubject: ReadonlyMap<string, readonly Certificate[]>;
-  readonly trusted: ReadonlySet<string>;
-}
-
-// Verifying a 1,000-certificate bundle asks for many paths over the same two lists: index once.
-const indexCache = new WeakMap<readonly Certificate[], WeakMap<readonly Certificate[], CandidateIndex>>();
-
-function candidateIndex(untrusted: readonly Certificate[], trusted: readonly Certificate[]): CandidateIndex {
-  let inner = indexCache.get(untrusted);
-  if (!inner) indexCache.set(untrusted, (inner = new WeakMap()));
-  let index = inner.get(trusted);
-  if (index) return index;
-  const bySubject = new Map<string, Certificate[]>();
-  const seen = new Map<string, Certificate>();
-  // OpenSSL looks in the trust store first, then the untrusted certificates.
-  for (const certificate of [...trusted, ...untrusted]) {
-    if (seen.has(certificate.sha256)) continue;
-    seen.set(certificate.sha256, certificate);
-    const list = bySubject.get(certificate.subjectName) ?? [];
-    list.push(certificate);
-    bySubject.set(certificate.subjectName, list);
-  }
-  index = { bySubject, trusted: new Set(trusted.map((c) => c.sha256)) };
-  inner.set(trusted, index);
-  return index;
-}
-
-function fail(code: CertificateErrorCode, certificate: Certificate, message: string, depth: number): CertificateError {
-  return new CertificateError(code, `"${certificate.subject}" ${message}`, {
-    detail: { subject: certificate.subject, sha256: certificate.sha256, depth },
-  });
-}
-
-const within = (c: Certificate, t: Date) => c.notBefore.getTime() <= t.getTime() && t.getTime() <= c.notAfter.getTime();
-
-/** OpenSSL's smime_sign purpose (v3_purp.c check_purpose_smime_sign / purpose_smime). */
-function smimePurposeProblem(certificate: Certificate, depth: number): string | undefined {
-  const asCA = depth > 0 || certificate.isCA;
-  const eku = certificate.extendedKeyUsage;
-  // xku_reject(x, XKU_SMIME): an EKU, when present, must list emailProtection - for CAs too.
-  if (eku && !eku.includes(EMAIL_PROTECTION)) return "has an extended key usage without emailProtection (S/MIME signing purpose)";
-  const ns = certificate.netscapeCertType;
-  if (asCA) {
-    // purpose_smime: an issuer that is a CA by its Netscape cert type alone (X509_check_ca 5) needs
-    // the S/MIME CA bit; otherwise X509_check_ca decides, judged by the CA rule. (A CA as the leaf
-    // is judged as a CA here, for bundles; as a package signer pkg_install then refuses it.)
-    if (depth > 0 && certificate.caLevel === 5 && ((ns ?? 0) & NS_SMIME_CA) === 0) return "is a CA only by a Netscape cert type without S/MIME CA (S/MIME signing purpose)";
-    return undefined;
-  }
-  // purpose_smime: a Netscape cert type, when present, must allow S/MIME (or SSL client, OpenSSL's workaround).
-  if (ns !== undefined && (ns & (NS_SMIME | NS_SSL_CLIENT)) === 0) return "has a Netscape cert type without S/MIME (S/MIME signing purpose)";
-  // ku_reject(x, KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)
-  const ku = certificate.keyUsage;
-  if (ku && !ku.includes("digitalSignature") && !ku.includes("nonRepudiation")) {
-    return "has a key usage without digitalSignature or nonRepudiation (S/MIME signing purpose)";
-  }
-  return undefined;
-}
-
-/**
- * Checks a complete path (leaf first, self-signed trusted anchor last) in OpenSSL's order:
- * check_chain_extensions (critical extensions, CA flags, purpose, path length) for every
- * certificate, then internal_verify from the anchor down (signature, validity time), then
- * revocation and pkgtrust's algorithm policy.
- */
-function pathProblem(path: readonly Certificate[], request: PathRequest): CertificateError | undefined {
-  const last = path.length - 1;
-  let intermediatesBelow = 0; // OpenSSL's plen: non-self-issued intermediates below the current certificate
-  for (let i = 0; i <= last; i++) {
-    const cert = path[i] as Certificate;
-    // RFC 5280 4.2: a critical extension the verifier does not process makes the certificate invalid.
-    if (cert.unknownCriticalExtensions.length > 0) {
-      return fail("CERT_UNKNOWN_CRITICAL_EXTENSION", cert, `has an unknown critical extension ${cert.unknownCriticalExtensions.join(", ")}`, i);
-    }
-    // check_chain_extensions: intermediates must have basicConstraints CA:TRUE (X509_check_ca == 1,
-    // X509_STRICT implicit for them); the trust anchor may be any kind of CA (v1 root, keyUsage only).
-    if (i > 0) {
-      const ok = i < last ? cert.caLevel === 1 : cert.caLevel !== 0;
-      if (!ok) {
-        const why = cert.keyUsage && !cert.keyUsage.includes("keyCertSign") ? "has a key usage without keyCertSign" : "is not a CA (basicConstraints)";
-        return fail("CERT_ISSUER_NOT_CA", cert, `${why} but issues "${(path[i - 1] as Certificate).subject}"`, i);
-      }
-    }
-    if (request.purpose === "smime-sign") {
-      const problem = smimePurposeProblem(cert, i);
-      if (problem) return fail("CERT_WRONG_PURPOSE", cert, problem, i);
-    }
-    // RFC 5280 4.2.1.9 / OpenSSL: at most pathLength non-self-issued intermediates below a CA.
-    const pathLength = cert.basicConstraints?.ca ? cert.basicConstraints.pathLength : undefined;
-    if (i > 1 && pathLength !== undefined && intermediatesBelow > pathLength) {
-      return fail("CERT_PATH_LENGTH", cert, `allows ${pathLength} intermediate CA(s) below it, the path has ${intermediatesBelow}`, i);
-    }
-    if (i > 0 && !cert.selfIssued) intermediatesBelow++;
-  }
-  for (let i = last; i >= 0; i--) {
-    const cert = path[i] as Certificate;
-    const issuer = path[Math.min(i + 1, last)] as Certificate;
-    if (i < last && !signedBy(cert, issuer)) return fail("CERT_BAD_SIGNATURE", cert, `has a signature that does not verify with the key of "${issuer.subject}"`, i);
-    // RFC 5280 4.1.2.5: the validity period includes both bounds.
-    if (request.time.getTime() < cert.notBefore.getTime()) return fail("CERT_NOT_YET_VALID", cert, `is not valid before ${cert.notBefore.toISOString()}`, i);
-    if (request.time.getTime() > cert.notAfter.getTime()) return fail("CERT_EXPIRED", cert, `expired at ${cert.notAfter.toISOString()}`, i);
-  }
-  if (request.isRevoked) {
-    for (let i = last - 1; i >= 0; i--) {
-      const cert = path[i] as Certificate;
-      if (request.isRevoked(cert, path[i + 1] as Certificate)) return fail("CERT_REVOKED", cert, `is revoked by a CRL of "${(path[i + 1] as Certificate).subject}"`, i);
-    }
-  }
-  if (request.policy.rejectWeakAlgorithms) {
-    for (let i = last; i >= 0; i--) {
-      const cert = path[i] as Certificate;
-      const why = weakness(cert, i === last);
-      if (why) return fail("CERT_WEAK_ALGORITHM", cert, `${why}, below pkgtrust's policy (pkg_install would accept it)`, i);
-    }
-  }
-  return undefined;
-}
+/** How far a failed attempt got; a higher rank is a better attempt, then a longer path. */
+const NO_ISSUER = 0;
+const BAD_SIGNATURE = 1;
+const UNTRUSTED_ROOT = 2;
+const FAILED_AT_ANCHOR = 3;
 
 interface Attempt {
   readonly error: CertificateError;
   readonly path: readonly Certificate[];
-  /** How far the attempt got: a full path to an anchor > an untrusted root > a bad signature > no issuer. */
   readonly rank: number;
 }
 
 const better = (a: Attempt, b: Attempt | undefined) =>
   !b || a.rank > b.rank || (a.rank === b.rank && a.path.length > b.path.length);
 
-export function findTrustedPath(request: PathRequest): PathResult {
-  const index = candidateIndex(request.untrusted, request.trusted);
-  const path: Certificate[] = [request.leaf];
-  let best: Attempt | undefined;
-  let explored = 0;
-  const record = (rank: number, error: CertificateError, attempt: readonly Certificate[] = path) => {
-    const candidate = { rank, error, path: [...attempt] };
-    if (better(candidate, best)) best = candidate;
-  };
+/** A possible issuer of a certificate: X509_check_issued's name and key identifier match, and whether its key verifies the signature. */
+interface Link {
+  readonly issuer: Certificate;
+  readonly signed: boolean;
+}
 
-  const search = (): readonly Certificate[] | undefined => {
-    explored++;
-    const top = path[path.length - 1] as Certificate;
-    const depth = path.length - 1;
-    if (top.selfSigned) {
-      // Only a self-signed certificate byte-equal to one in the anchor file ends a path;
-      // no partial chains (pkg_install does not set X509_V_FLAG_PARTIAL_CHAIN).
-      if (!index.trusted.has(top.sha256)) {
-        record(2, fail("CERT_UNTRUSTED_ROOT", top, "is a self-signed root that is not in the anchor file", depth));
+/** Per rank, the longest failed attempt a branch could record (-1: none). */
+type Reach = readonly [number, number, number, number];
+
+/** The candidate issuers of every certificate, with their signature verdicts: computed once, shared by the searches of a bundle. */
+class IssuerGraph {
+  readonly budget: SearchBudget;
+  private readonly time: Date;
+  private readonly bySubject = new Map<string, Certificate[]>();
+  readonly trusted: ReadonlySet<string>;
+  private readonly links = new Map<Certificate, readonly Link[]>();
+
+  constructor(request: PathSearchRequest) {
+    this.budget = request.budget ?? new SearchBudget();
+    this.time = request.time;
+    const seen = new Set<string>();
+    // OpenSSL looks in the trust store first, then the untrusted certificates.
+    for (const certificate of [...request.trusted, ...request.untrusted]) {
+      if (seen.has(certificate.sha256)) continue;
+      seen.add(certificate.sha256);
+      const list = this.bySubject.get(certificate.subjectName) ?? [];
+      list.push(certificate);
+      this.bySubject.set(certificate.subjectName, list);
+    }
+    this.trusted = new Set(request.trusted.map((c) => c.sha256));
+  }
+
+  /** X509_check_issued's candidates for `child`'s issuer, in OpenSSL's order, with their signature verdicts. */
+  linksOf(child: Certificate): readonly Link[] {
+    let links = this.links.get(child);
+    if (links) return links;
+    // Issuer name equal to the subject name (canonical, as X509_NAME_cmp), key identifiers compatible.
+    const candidates = (this.bySubject.get(child.issuerName) ?? []).filter((c) => c !== child && keyIdentifiersMatch(child, c));
+    this.budget.spend("candidates", candidates.length);
+    this.budget.spend("signatures", candidates.length);
+    // Like OpenSSL's get_issuer, try issuers valid at the verification time first.
+    candidates.sort((a, b) => Number(within(b, this.time)) - Number(within(a, this.time)));
+    links = candidates.map((issuer) => ({ issuer, signed: signedBy(child, issuer) }));
+    this.links.set(child, links);
+    return links;
+  }
+}
+
+/**
+ * Path searches over one set of candidates and one context, e.g. every certificate of a key
+ * bundle: the candidate links and the bounds are computed once for all of them.
+ */
+export class PathSearch {
+  private readonly request: PathSearchRequest;
+  private readonly graph: IssuerGraph;
+  private readonly budget: SearchBudget;
+  private readonly trusted: ReadonlySet<string>;
+  private readonly reaches = new Map<Certificate, Reach[]>();
+  private readonly successes = new Map<Certificate, boolean[]>();
+
+  /** `graph`: the candidates of the search this one is derived from (withRevocation). */
+  private constructor(request: PathSearchRequest, graph: IssuerGraph) {
+    this.request = request;
+    this.graph = graph;
+    this.budget = graph.budget;
+    this.trusted = graph.trusted;
+  }
+
+  static over(request: PathSearchRequest): PathSearch {
+    return new PathSearch(request, new IssuerGraph(request));
+  }
+
+  /** The same search with revocation checked (the bundle's CRLs, once verified): same candidates and budget, new bounds. */
+  withRevocation(isRevoked: NonNullable<PathContext["isRevoked"]>): PathSearch {
+    return new PathSearch({ ...this.request, isRevoked }, this.graph);
+  }
+
+  /** The first trusted path in OpenSSL's candidate order, else the best failed attempt. */
+  find(leaf: Certificate): PathResult {
+    const context = this.request;
+    const path: Certificate[] = [leaf];
+    // Per path index: whether the certificates up to it pass their checks as intermediates (or leaf), with the links between them.
+    const prefixPasses: boolean[] = [certificatePasses(leaf, { index: 0, last: false, below: 0 }, context)];
+    // Per path index: OpenSSL's plen there, the non-self-issued intermediates below it.
+    const belowAt: number[] = [0];
+    let best: Attempt | undefined;
+    let explored = 0;
+    const record = (rank: number, error: CertificateError, attempt: readonly Certificate[] = path) => {
+      const candidate = { rank, error, path: [...attempt] };
+      if (better(candidate, best)) best = candidate;
+    };
+
+    const search = (): readonly Certificate[] | undefined => {
+      explored++;
+      this.budget.spend("steps");
+      const top = path[path.length - 1] as Certificate;
+      const depth = path.length - 1;
+      if (top.selfSigned) {
+        // Only a self-signed certificate byte-equal to one in the anchor file ends a path;
+        // no partial chains (pkg_install does not set X509_V_FLAG_PARTIAL_CHAIN).
+        if (!this.trusted.has(top.sha256)) {
+          record(UNTRUSTED_ROOT, fail("CERT_UNTRUSTED_ROOT", top, "is a self-signed root that is not in the anchor file", depth));
+          return undefined;
+        }
+        const problem = pathProblem(path, context);
+        if (!problem) return [...path];
+        record(FAILED_AT_ANCHOR, problem);
         return undefined;
       }
-      const problem = pathProblem(path, request);
-      if (!problem) return [...path];
-      record(3, problem);
-      return undefined;
-    }
-    // X509_check_issued: issuer name equal to the subject name, key identifiers compatible.
-    const candidates = (index.bySubject.get(top.issuerName) ?? []).filter((c) => !path.includes(c) && keyIdentifiersMatch(top, c));
-    if (candidates.length === 0) {
-      record(0, fail("CERT_NO_ISSUER", top, `has no issuer "${top.issuer}" in the bundle or the anchor file`, depth));
-      return undefined;
-    }
-    if (path.length >= MAX_PATH_LENGTH) {
-      record(0, fail("CERT_PATH_TOO_LONG", top, `is ${MAX_PATH_LENGTH} certificates from the leaf; pkgtrust searches no further`, depth));
-      return undefined;
-    }
-    // Like OpenSSL's get_issuer, try issuers valid at the verification time first.
-    candidates.sort((a, b) => Number(within(b, request.time)) - Number(within(a, request.time)));
-    for (const issuer of candidates) {
-      if (!signedBy(top, issuer)) {
-        record(1, fail("CERT_BAD_SIGNATURE", top, `has a signature that does not verify with the key of "${issuer.subject}"`, depth), [...path, issuer]);
-        continue;
+      // OpenSSL's find_issuer skips certificates already on the chain.
+      const links = this.graph.linksOf(top).filter((link) => !path.includes(link.issuer));
+      if (links.length === 0) {
+        record(NO_ISSUER, fail("CERT_NO_ISSUER", top, `has no issuer "${top.issuer}" in the bundle or the anchor file`, depth));
+        return undefined;
       }
-      path.push(issuer);
-      const found = search();
-      path.pop();
-      if (found) return found;
-    }
-    return undefined;
-  };
+      if (path.length >= MAX_PATH_LENGTH) {
+        record(NO_ISSUER, fail("CERT_PATH_TOO_LONG", top, `is ${MAX_PATH_LENGTH} certificates from the leaf; pkgtrust searches no further`, depth));
+        return undefined;
+      }
+      const index = path.length;
+      const below = (belowAt[depth] as number) + (depth >= 1 && !top.selfIssued ? 1 : 0);
+      for (const { issuer, signed } of links) {
+        this.budget.spend("candidates");
+        if (!signed) {
+          record(BAD_SIGNATURE, fail("CERT_BAD_SIGNATURE", top, `has a signature that does not verify with the key of "${issuer.subject}"`, depth), [...path, issuer]);
+          continue;
+        }
+        const linkPasses = (prefixPasses[depth] as boolean) && !revoked(top, issuer, context);
+        // The branch is skipped only when it can hold no trusted path and no attempt better than `best`: the answer stays the full search's.
+        if (!(linkPasses && this.succeeds(issuer, index, below)) && !improves(this.reach(issuer, index), best)) continue;
+        path.push(issuer);
+        prefixPasses.push(linkPasses && certificatePasses(issuer, { index, last: false, below }, context));
+        belowAt.push(below);
+        const found = search();
+        path.pop();
+        prefixPasses.pop();
+        belowAt.pop();
+        if (found) return found;
+      }
+      return undefined;
+    };
 
-  const found = search();
-  if (found) return { ok: true, path: found, explored };
-  const attempt = best as Attempt; // search() records a failure on every unsuccessful branch
-  return { ok: false, error: attempt.error, path: attempt.path, explored };
+    try {
+      const found = search();
+      if (found) return { ok: true, path: found, explored };
+    } catch (error) {
+      if (error instanceof CertificateError && error.code === "CERT_SEARCH_LIMIT") return { ok: false, error, explored };
+      throw error;
+    }
+    const attempt = best as Attempt; // search() records a failure on every unsuccessful branch
+    return { ok: false, error: attempt.error, path: attempt.path, explored };
+  }
+
+  /**
+   * Whether some path continuing from `cert` at `index` (with `below` intermediates under it)
+   * passes every check of its own certificates and links up to a trusted anchor. Paths may
+   * repeat certificates here, which the search never does: an upper bound, memoised per
+   * certificate, index and below, which is all the checks above `index` depend on.
+   */
+  private succeeds(cert: Certificate, index: number, below: number): boolean {
+    const memo = this.successes.get(cert) ?? [];
+    const key = index * MAX_PATH_LENGTH + below;
+    const known = memo[key];
+    if (known !== undefined) return known;
+    this.budget.spend("steps");
+    const last = cert.selfSigned;
+    let result: boolean;
+    if (this.reach(cert, index)[FAILED_AT_ANCHOR] < 0 || !certificatePasses(cert, { index, last, below }, this.request)) result = false;
+    else if (last) result = true; // reach() says it is a trusted anchor
+    else {
+      const next = below + (cert.selfIssued ? 0 : 1);
+      result = this.graph.linksOf(cert).some((link) => link.signed && !revoked(cert, link.issuer, this.request) && this.succeeds(link.issuer, index + 1, next));
+    }
+    memo[key] = result;
+    this.successes.set(cert, memo);
+    return result;
+  }
+
+  /** The longest failed attempt of each rank a branch from `cert` at `index` could record (an upper bound, like succeeds()). */
+  private reach(cert: Certificate, index: number): Reach {
+    const memo = this.reaches.get(cert) ?? [];
+    const known = memo[index];
+    if (known) return known;
+    this.budget.spend("steps");
+    const length = index + 1;
+    const result: [number, number, number, number] = [-1, -1, -1, -1];
+    if (cert.selfSigned) result[this.trusted.has(cert.sha256) ? FAILED_AT_ANCHOR : UNTRUSTED_ROOT] = length;
+    else {
+      result[NO_ISSUER] = length; // the search may stop here: no issuer left, or too long
+      if (length < MAX_PATH_LENGTH) {
+        for (const link of this.graph.linksOf(cert)) {
+          this.budget.spend("candidates");
+          if (!link.signed) result[BAD_SIGNATURE] = Math.max(result[BAD_SIGNATURE], length + 1);
+          else this.reach(link.issuer, index + 1).forEach((value, rank) => (result[rank] = Math.max(result[rank] as number, value)));
+        }
+      }
+    }
+    memo[index] = result;
+    this.reaches.set(cert, memo);
+    return result;
+  }
+}
+
+/** Whether a branch that could record `reach` might record an attempt better than `best`. */
+function improves(reach: Reach, best: Attempt | undefined): boolean {
+  if (!best) return true;
+  for (let rank = best.rank + 1; rank <= FAILED_AT_ANCHOR; rank++) if (reach[rank] as number >= 0) return true;
+  return (reach[best.rank] as number) > best.path.length;
+}
+
+export function findTrustedPath(request: PathRequest): PathResult {
+  return PathSearch.over(request).find(request.leaf);
 }

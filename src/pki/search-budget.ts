@@ -1,0 +1,58 @@
+import { CertificateError } from "./errors.js";
+
+/**
+ * The work a path search over attacker-supplied certificates may do (architecture.md: work is
+ * bounded by the input). One budget covers a single findTrustedPath call, or a whole key bundle
+ * (every certificate's search and every CRL's issuer search share it).
+ */
+export interface PathSearchLimits {
+  /** Search steps: certificates put on a candidate path, plus states of the memoised bounds. */
+  readonly maxSteps: number;
+  /** Issuer candidates considered (a name match looked at as a possible issuer). */
+  readonly maxCandidates: number;
+  /** Signature verifications: (certificate, candidate issuer) and (CRL, candidate issuer) pairs. */
+  readonly maxSignatureChecks: number;
+}
+
+/**
+ * Defaults. An honest bundle of MAX_BUNDLE_BLOCKS (2048) certificates with key identifiers
+ * takes about 3 steps, 3 candidates and 1 signature check per certificate (6,200 steps,
+ * 6,200 candidates, 2,050 checks; twice the steps and candidates with CRLs); without key
+ * identifiers and with 8 CAs of one name, 16,300 checks and 27,600 candidates. The limits
+ * leave that room and stop a hostile bundle within seconds: a signature check costs 50 to
+ * 200 microseconds, a step a few.
+ */
+export const PATH_SEARCH_LIMITS: PathSearchLimits = Object.freeze({
+  maxSteps: 100_000,
+  maxCandidates: 400_000,
+  maxSignatureChecks: 30_000,
+});
+
+type Work = "steps" | "candidates" | "signatures";
+
+const LIMIT_OF: Record<Work, keyof PathSearchLimits> = { steps: "maxSteps", candidates: "maxCandidates", signatures: "maxSignatureChecks" };
+
+export class SearchBudget {
+  readonly limits: PathSearchLimits;
+  private readonly used: Record<Work, number> = { steps: 0, candidates: 0, signatures: 0 };
+
+  constructor(limits: PathSearchLimits = PATH_SEARCH_LIMITS) {
+    this.limits = limits;
+  }
+
+  /** Counts `amount` units of work; throws CERT_SEARCH_LIMIT once a limit is passed. */
+  spend(work: Work, amount = 1): void {
+    this.used[work] += amount;
+    const limit = this.limits[LIMIT_OF[work]];
+    if (this.used[work] > limit) {
+      throw new CertificateError("CERT_SEARCH_LIMIT", `building certificate paths took more than ${limit} ${work === "signatures" ? "signature checks" : work}: the certificates are malformed or hostile`, {
+        detail: { work, limit },
+      });
+    }
+  }
+
+  /** The work done so far (for benchmarks and reports). */
+  usage(): Readonly<Record<Work, number>> {
+    return { ...this.used };
+  }
+}
