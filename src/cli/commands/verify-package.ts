@@ -52,7 +52,8 @@ async function certificates(path: string | undefined, cwd: string): Promise<Cert
 /**
  * CERTIFICATE_CHAIN as pkg_install reads it (lib/pkcs7.c file_to_certs): a file that cannot
  * be opened, holds no certificate or a damaged one only warns, and the signature is
- * verified without a chain; so here, with the warning in the output.
+ * verified without a chain; so here, with the warning in the output. A --chain named on the
+ * command line is the user's own input and is read strictly.
  */
 async function chainCertificates(path: string | undefined, cwd: string, warnings: string[]): Promise<Certificate[]> {
   try {
@@ -65,17 +66,21 @@ async function chainCertificates(path: string | undefined, cwd: string, warnings
 }
 
 /** --anchor/--chain, or CERTIFICATE_ANCHOR_PKGS/CERTIFICATE_CHAIN from --config (the options win). */
-async function trustFiles(options: z.infer<typeof schema>, cwd: string): Promise<{ anchor: string; chain?: string }> {
+async function trustFiles(options: z.infer<typeof schema>, cwd: string): Promise<{ anchor: string; chain?: string; chainFromConfig?: true }> {
   let anchor = options.anchor;
   let chain = options.chain;
+  let chainFromConfig = false;
   if (options.config) {
     const settings = readSettings(await readText(options.config, cwd));
     anchor ??= settings.get("CERTIFICATE_ANCHOR_PKGS") || undefined;
-    chain ??= settings.get("CERTIFICATE_CHAIN") || undefined;
+    if (chain === undefined) {
+      chain = settings.get("CERTIFICATE_CHAIN") || undefined;
+      chainFromConfig = chain !== undefined;
+    }
     if (anchor === undefined) throw new PackageError("PKG_CONFIG_MISSING", `${options.config} sets no CERTIFICATE_ANCHOR_PKGS`, { detail: { file: options.config } });
   }
   if (anchor === undefined) throw new UsageError("USAGE_MISSING_ARGUMENT", "an anchor file is required (--anchor FILE or --config pkg_install.conf)");
-  return chain === undefined ? { anchor } : { anchor, chain };
+  return chain === undefined ? { anchor } : { anchor, chain, ...(chainFromConfig ? { chainFromConfig: true } : {}) };
 }
 
 const brief = (c: Certificate) => ({ subject: c.subject, sha256: c.sha256 });
@@ -107,7 +112,7 @@ export const command: Command = {
     const packagePath = await requireInputFile(file, context.cwd, unreadable);
     const files = await trustFiles(options, context.cwd);
     const chainWarnings: string[] = [];
-    const trust = { anchors: await certificates(files.anchor, context.cwd), chain: await chainCertificates(files.chain, context.cwd, chainWarnings) };
+    const trust = { anchors: await certificates(files.anchor, context.cwd), chain: files.chainFromConfig ? await chainCertificates(files.chain, context.cwd, chainWarnings) : await certificates(files.chain, context.cwd) };
     const time = options.at ?? context.now;
     const checked = await verifyPackage(fileChunks(packagePath), trust, { time, policy: PKG_INSTALL_POLICY });
     const verdict = { ...checked, warnings: [...chainWarnings, ...checked.warnings] };
