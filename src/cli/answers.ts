@@ -13,7 +13,7 @@ import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { EXIT, errorClass } from "../errors.js";
-import { targetPath } from "./bootstrap-options.js";
+import { configText, targetPath } from "./bootstrap-options.js";
 
 export const AnswersError = errorClass("AnswersError", {
   ANSWERS_UNREADABLE: { exit: EXIT.INPUT, next: "Check the path and permissions of the --answers file." },
@@ -29,7 +29,8 @@ export const MAX_ANSWERS_BYTES = 64 * 1024;
 const text = z.string().min(1, "must not be empty");
 /** Every option of setup except --answers itself. */
 export const answersSchema = z.strictObject({
-  repo: text.optional(),
+  // PKG_PATH and pkgin's repositories.conf get the repository: line injection is refused here already.
+  repo: configText({ separator: true }).pipe(text).optional(),
   root: text.optional(),
   anchor: targetPath.optional(),
   config: targetPath.optional(),
@@ -82,8 +83,12 @@ function readLines(content: string, source: string): Record<string, unknown> {
   return values;
 }
 
-/** Parses and validates an answer file's text; AnswersError on anything else. */
-export function parseAnswers(content: string, source: string): Answers {
+/**
+ * Parses and validates an answer file's text; AnswersError on anything else. `onJson` learns
+ * whether the file asks for JSON output even when another of its values is refused, so that
+ * the refusal itself is reported the way the file asked.
+ */
+export function parseAnswers(content: string, source: string, onJson?: (json: boolean) => void): Answers {
   if (Buffer.byteLength(content) > MAX_ANSWERS_BYTES) {
     throw new AnswersError("ANSWERS_TOO_LARGE", `${source}: more than ${MAX_ANSWERS_BYTES} bytes`, { detail: { source } });
   }
@@ -97,6 +102,7 @@ export function parseAnswers(content: string, source: string): Answers {
   } else {
     raw = readLines(content, source);
   }
+  if (typeof raw === "object" && raw !== null && Object.hasOwn(raw, "json") && (raw as { json: unknown }).json === true) onJson?.(true);
   const parsed = answersSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -126,7 +132,7 @@ type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
  * answer file, then the environment, as flags in front. A command line that does not parse
  * is returned as it is, for the command's own parser to report.
  */
-export async function withAnswers(argv: readonly string[], spec: OptionSpec, env: NodeJS.ProcessEnv, cwd: string): Promise<string[]> {
+export async function withAnswers(argv: readonly string[], spec: OptionSpec, env: NodeJS.ProcessEnv, cwd: string, onJson?: (json: boolean) => void): Promise<string[]> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options: { ...spec, answers: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true, tokens: true });
@@ -148,7 +154,7 @@ export async function withAnswers(argv: readonly string[], spec: OptionSpec, env
     const content = await readFile(location, "utf8").catch((error: Error) => {
       throw new AnswersError("ANSWERS_UNREADABLE", `cannot read the answer file ${file}: ${error.message}`, { cause: error, detail: { source: file } });
     });
-    fromFile = parseAnswers(content, file);
+    fromFile = parseAnswers(content, file, onJson);
   }
   const merged: Answers = { ...environmentAnswers(env), ...fromFile };
   const added: string[] = [];

@@ -10,6 +10,11 @@ export interface CommandContext {
   readonly isTTY: boolean;
   /** The verification time; the CLI passes the current time. */
   readonly now: Date;
+  /**
+   * Tells the runner that the command's errors go out as JSON although --json is not on the
+   * command line (an answer file asked for it).
+   */
+  readonly reportErrorsAsJson?: (json: boolean) => void;
 }
 
 export interface Command {

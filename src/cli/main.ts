@@ -25,7 +25,7 @@ function help(): string {
 /** Runs one command line and returns the exit status; never throws. */
 export async function run(context: CommandContext): Promise<number> {
   const [name, ...rest] = context.argv;
-  const json = context.argv.includes("--json");
+  let json = context.argv.includes("--json");
   try {
     // On a terminal, plain `pkgtrust` opens the setup wizard (what an admin or sysinst's shell escape wants).
     const setup = findCommand("setup");
@@ -45,7 +45,7 @@ export async function run(context: CommandContext): Promise<number> {
       context.stdout.write(`usage: ${command.usage.split("\n").map((l, i) => (i === 0 ? `pkgtrust ${l}` : `       pkgtrust ${l}`)).join("\n")}\n\n${command.summary}\n`);
       return EXIT.OK;
     }
-    return await command.run({ ...context, argv: rest });
+    return await command.run({ ...context, argv: rest, reportErrorsAsJson: (on) => void (json = on) });
   } catch (thrown) {
     const error = asPkgtrustError(thrown);
     if (json) context.stdout.write(`${JSON.stringify(errorJson(error), null, 2)}\n`);

@@ -3,6 +3,7 @@ import { EXIT, errorClass } from "../errors.js";
 export const ConfigError = errorClass("ConfigError", {
   CONFIG_READ: { exit: EXIT.CONFIG, next: "Check that the file exists and is readable, or pass another path with --config." },
   CONFIG_WRITE: { exit: EXIT.CONFIG, next: "Check free space and permissions of the directory (run as root); nothing was changed." },
+  CONFIG_UNSAFE_VALUE: { exit: EXIT.USAGE, next: "Remove the control character or ';' from the repository URL or path named (rename the directory if need be)." },
   CONFIG_NOT_ABSOLUTE: { exit: EXIT.USAGE, next: "Give paths as the target system sees them, starting with '/'." },
   CONFIG_ROOT_MISSING: { exit: EXIT.CONFIG, next: "Mount the target system first, or correct --root." },
   CONFIG_SYMLINK_OUTSIDE_ROOT: { exit: EXIT.CONFIG, next: "Replace the symlink with a file, or with a link that stays inside the target root." },

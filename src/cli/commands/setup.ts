@@ -26,7 +26,8 @@ export const command: Command = {
     "      [--answers FILE]   (options left out come from FILE, then PKGTRUST_REPO, PKGTRUST_ROOT ...)",
   async run(context) {
     // Flags win over the answer file, which wins over PKGTRUST_* variables (unattended installs).
-    const argv = await withAnswers(context.argv, optionSpec, context.env, context.cwd);
+    const argv = await withAnswers(context.argv, optionSpec, context.env, context.cwd, context.reportErrorsAsJson);
+    context.reportErrorsAsJson?.(argv.includes("--json"));
     const { options, positionals } = parseCommandLine(argv, optionSpec, schema);
     requirePositionals(positionals, []);
     checkTestInstallOptions(options);
