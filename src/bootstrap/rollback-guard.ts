@@ -11,18 +11,10 @@ function validCrls(verdict: BundleVerdict) {
 /**
  * Refuses a bundle older than the one accepted before (TUF rollback attack): every issuer's
  * CRL number must not go down and its CRL must not disappear (that would un-revoke
- * certificates); no certificate may be replaced by an older one of the same subject. A CRL
- * past its nextUpdate is refused too (TUF indefinite-freeze attack).
+ * certificates); no certificate may be replaced by an older one of the same subject.
  */
-export function checkNoRollback(previous: TrustState, verdict: BundleVerdict, now: Date): void {
+export function checkNoRollback(previous: TrustState, verdict: BundleVerdict): void {
   const crls = validCrls(verdict);
-  for (const crl of crls) {
-    if (crl.nextUpdate !== undefined && crl.nextUpdate.getTime() < now.getTime()) {
-      throw new BootstrapError("BOOT_STALE_CRL", `the CRL of ${crl.issuer} expired on ${crl.nextUpdate.toISOString()}`, {
-        detail: { issuer: crl.issuer, nextUpdate: crl.nextUpdate.toISOString() },
-      });
-    }
-  }
   for (const [issuer, recorded] of Object.entries(previous.crlNumbers)) {
     const current = crls.filter((crl) => crl.issuer === issuer && crl.number !== undefined).map((crl) => crl.number as bigint);
     const highest = current.length === 0 ? undefined : current.reduce((a, b) => (a > b ? a : b));

@@ -9,7 +9,7 @@ import { asPkgtrustError, type PkgtrustError } from "../errors.js";
 import { fetchBytes, type FetchOptions } from "../net/fetch.js";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../pki/policy.js";
 import { loadAnchor } from "./anchor.js";
-import { MAX_BUNDLE_BYTES, requireUsableBundle } from "./bundle-rules.js";
+import { MAX_BUNDLE_BYTES, requireCurrentCrls, requireUsableBundle } from "./bundle-rules.js";
 import { BootstrapError } from "./errors.js";
 import type { CertificateSummary, EmitEvent, FailureSummary, FileOutcome, Step, TestInstallOutcome } from "./events.js";
 import { planWrite } from "./plan.js";
@@ -85,7 +85,8 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     const summaries = verdict.certificates.map((entry) => summarise(entry, deps.now));
     for (const certificate of summaries) emit({ type: "certificate-reviewed", certificate });
     requireUsableBundle(verdict, anchor);
-    if (request.previous) checkNoRollback(request.previous, verdict, deps.now);
+    requireCurrentCrls(verdict, deps.now);
+    if (request.previous) checkNoRollback(request.previous, verdict);
     const validCount = summaries.filter((c) => c.status === "valid").length;
     emit({ type: "step-finished", step, summary: `${validCount} certificates valid, ${summaries.length - validCount} left out` });
     if (deps.review && !(await deps.review(summaries))) throw new BootstrapError("BOOT_DECLINED", "the key bundle was not accepted");
