@@ -3,6 +3,7 @@
  * wizard hands the lines to blessed, the tests read them. Nothing here depends on colour:
  * styles only add emphasis (the focused button is also marked "> Accept <").
  */
+import { forgottenNotice } from "../src/bootstrap/recorded-state.js";
 import { STEPS, STEP_TITLES, type CertificateSummary } from "../src/bootstrap/events.js";
 import { formatBytes } from "../src/cli/reporter.js";
 import type { Download, ScreenName, StepState, WizardState } from "./state.js";
@@ -239,6 +240,7 @@ function resultBody(state: WizardState, width: number, rows: number): Line[] {
     if (tested.signer !== undefined) for (const line of labelled("  Signer: ", tested.signer, width)) body.push(plain(line));
     for (const line of labelled("  Why:    ", tested.why, width)) body.push(plain(line));
   }
+  if (result.forgottenState !== undefined) body.push(BLANK, ...para(forgottenNotice(result.forgottenState), width));
   return withButtons(body, buttons(["Exit"], 0), rows);
 }
 

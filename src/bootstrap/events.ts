@@ -59,6 +59,8 @@ export type BootstrapEvent =
   | { readonly type: "file-written"; readonly file: FileOutcome }
   | { readonly type: "step-finished"; readonly step: Step; readonly summary: string }
   | { readonly type: "step-skipped"; readonly step: Step; readonly reason: string }
+  /** Something the user must know that is not a failure (a forgotten state, an interrupted run put back). */
+  | { readonly type: "notice"; readonly step: Step; readonly message: string }
   | { readonly type: "step-failed"; readonly failure: FailureSummary }
   | { readonly type: "rolled-back"; readonly files: readonly string[] };
 

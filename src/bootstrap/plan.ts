@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import type { BundleVerdict } from "../bundle/verify.js";
 import { readIfExists } from "../config/atomic-file.js";
-import { defaultConfigPath, PKGIN_REPOSITORIES, pkginPresent, stateLayout } from "../config/layout.js";
+import { PKGIN_REPOSITORIES, pkginPresent, stateLayout } from "../config/layout.js";
 import { mergeSettings } from "../config/pkg-install-conf.js";
 import { setRepository } from "../config/pkgin-conf.js";
 import { serialiseState, type TrustState } from "../config/state.js";
@@ -27,11 +28,19 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
  */
 export async function planWrite(
   root: TargetRoot,
-  request: { readonly repository: URL; readonly anchor: Anchor; readonly configPath?: string; readonly previous?: TrustState; readonly now: Date },
+  request: {
+    readonly repository: URL;
+    readonly anchor: Anchor;
+    readonly configPath: string;
+    /** The state whose CRL numbers carry over (refresh, or setup again for the same repository). */
+    readonly previous?: TrustState;
+    /** state.json as it is, whatever its repository. */
+    readonly recorded?: TrustState;
+    readonly now: Date;
+  },
   verdict: BundleVerdict,
 ): Promise<WritePlan> {
-  const { repository, anchor } = request;
-  const configPath = request.configPath ?? (await defaultConfigPath(root));
+  const { repository, anchor, configPath } = request;
   const layout = stateLayout(configPath);
   const id = repositoryId(repository);
   const paths = layout.repository(id);
@@ -60,6 +69,8 @@ export async function planWrite(
     ],
     ...trustRecord(verdict, request.previous),
   };
-  changes.push({ targetPath: layout.state, content: serialiseState(state) });
+  // Accepting the same trust again is no new acceptance: an identical refresh touches nothing.
+  const unchanged = request.recorded !== undefined && isDeepStrictEqual({ ...request.recorded, acceptedAt: state.acceptedAt }, state);
+  changes.push({ targetPath: layout.state, content: serialiseState(unchanged ? { ...state, acceptedAt: request.recorded.acceptedAt } : state) });
   return { configPath, lockPath: layout.lock, changes };
 }

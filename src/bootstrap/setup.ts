@@ -1,8 +1,11 @@
+import { isDeepStrictEqual } from "node:util";
 import type { Dispatcher } from "undici";
 import { readBundle } from "../bundle/read.js";
 import { verifyBundle } from "../bundle/verify.js";
+import { ConfigError } from "../config/errors.js";
+import { defaultConfigPath, stateLayout } from "../config/layout.js";
 import { acquireLock, type Lock } from "../config/lock.js";
-import type { TrustState } from "../config/state.js";
+import { readState, type TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 import { FileTransaction } from "../config/transaction.js";
 import { asPkgtrustError, type PkgtrustError } from "../errors.js";
@@ -13,6 +16,7 @@ import { MAX_BUNDLE_BYTES, requireCurrentCrls, requireUsableBundle } from "./bun
 import { BootstrapError } from "./errors.js";
 import type { CertificateSummary, EmitEvent, FailureSummary, FileOutcome, Step, TestInstallOutcome } from "./events.js";
 import { planWrite } from "./plan.js";
+import { forgottenNotice, recordedState, type ForgottenState, type RecordedState } from "./recorded-state.js";
 import { keyBundleUrl, normaliseRepository, parseRepositoryInput } from "./repository.js";
 import { checkNoRollback } from "./rollback-guard.js";
 import { summarise } from "./summary.js";
@@ -28,6 +32,8 @@ export interface SetupRequest {
   readonly testPackage?: string;
   readonly testInstall: boolean;
   readonly allowWeak?: boolean;
+  /** setup --reset-state: start over although a state is recorded for this repository. */
+  readonly resetState?: boolean;
   /** Set by refresh: what was accepted before, so that an older bundle is refused. */
   readonly previous?: TrustState;
 }
@@ -49,6 +55,8 @@ export interface SetupResult {
   readonly certificates: readonly CertificateSummary[];
   readonly files: readonly FileOutcome[];
   readonly testInstall?: TestInstallOutcome;
+  /** The recorded state this setup replaced without applying its rollback rules. */
+  readonly forgottenState?: ForgottenState;
 }
 
 export type SetupOutcome = { readonly ok: true; readonly result: SetupResult } | { readonly ok: false; readonly failure: FailureSummary; readonly error: PkgtrustError };
@@ -86,15 +94,25 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     for (const certificate of summaries) emit({ type: "certificate-reviewed", certificate });
     requireUsableBundle(verdict, anchor);
     requireCurrentCrls(verdict, deps.now);
-    if (request.previous) checkNoRollback(request.previous, verdict);
+    const configPath = request.configPath ?? (await defaultConfigPath(root));
+    const recorded: RecordedState = request.previous
+      ? { onDisk: request.previous, guard: request.previous }
+      : await recordedState(root, configPath, [input, repository], request.resetState ?? false);
+    if (recorded.guard) checkNoRollback(recorded.guard, verdict);
+    if (recorded.forgotten) emit({ type: "notice", step, message: forgottenNotice(recorded.forgotten) });
     const validCount = summaries.filter((c) => c.status === "valid").length;
     emit({ type: "step-finished", step, summary: `${validCount} certificates valid, ${summaries.length - validCount} left out` });
     if (deps.review && !(await deps.review(summaries))) throw new BootstrapError("BOOT_DECLINED", "the key bundle was not accepted");
 
     step = "write";
-    const plan = await planWrite(root, { repository, anchor, configPath: request.configPath, previous: request.previous, now: deps.now }, verdict);
-    emit({ type: "step-started", step, detail: plan.configPath });
-    lock = await acquireLock(await root.writablePath(plan.lockPath));
+    emit({ type: "step-started", step, detail: configPath });
+    const layout = stateLayout(configPath);
+    lock = await acquireLock(await root.writablePath(layout.lock));
+    // The rules were checked against the state read before the lock: another run may have recorded a newer one since.
+    if (!isDeepStrictEqual(await readState(root, layout.state), recorded.onDisk)) {
+      throw new ConfigError("CONFIG_CONCURRENT_CHANGE", `${layout.state} changed while this run verified the bundle`, { detail: { path: layout.state } });
+    }
+    const plan = await planWrite(root, { repository, anchor, configPath, previous: recorded.guard, recorded: recorded.onDisk, now: deps.now }, verdict);
     transaction = new FileTransaction(root);
     const files: FileOutcome[] = (await transaction.apply(plan.changes)).map((outcome) => ({ path: outcome.targetPath, status: outcome.status }));
     changed = files.filter((file) => file.status !== "unchanged").map((file) => file.path);
@@ -119,8 +137,16 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
       emit({ type: "step-skipped", step, reason: "--no-test-install" });
     }
     transaction.commit();
-    const result = { repository: repository.href, configFile: plan.configPath, anchorFile: request.anchorPath, certificates: summaries, files };
-    return { ok: true, result: tested ? { ...result, testInstall: tested } : result };
+    const result: SetupResult = {
+      repository: repository.href,
+      configFile: plan.configPath,
+      anchorFile: request.anchorPath,
+      certificates: summaries,
+      files,
+      ...(tested ? { testInstall: tested } : {}),
+      ...(recorded.forgotten ? { forgottenState: recorded.forgotten } : {}),
+    };
+    return { ok: true, result };
   } catch (thrown) {
     const error = asPkgtrustError(thrown);
     let unchanged = true;

@@ -38,6 +38,7 @@ export const answersSchema = z.strictObject({
   "test-package": text.optional(),
   "no-test-install": z.boolean().optional(),
   "allow-weak": z.boolean().optional(),
+  "reset-state": z.boolean().optional(),
   "non-interactive": z.boolean().optional(),
   json: z.boolean().optional(),
 });
@@ -54,7 +55,7 @@ export const ENVIRONMENT: Readonly<Record<string, keyof Answers>> = {
 };
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { yes: true, true: true, "1": true, no: false, false: false, "0": false };
-const BOOLEAN_KEYS: ReadonlySet<string> = new Set(["no-test-install", "allow-weak", "non-interactive", "json"]);
+const BOOLEAN_KEYS: ReadonlySet<string> = new Set(["no-test-install", "allow-weak", "reset-state", "non-interactive", "json"]);
 
 function malformed(source: string, message: string, line?: number): never {
   throw new AnswersError("ANSWERS_MALFORMED", `${source}${line === undefined ? "" : `:${line}`}: ${message}`, { detail: { source, ...(line === undefined ? {} : { line }) } });

@@ -51,6 +51,9 @@ export function plainReporter(out: Writable, interactive: boolean): (event: Boot
       case "step-finished":
         out.write(`    ok: ${event.summary}\n`);
         break;
+      case "notice":
+        out.write(`    note: ${event.message}\n`);
+        break;
       case "step-skipped":
         out.write(`==> ${STEP_TITLES[event.step]}: skipped (${event.reason})\n`);
         break;

@@ -12,5 +12,6 @@ export const ConfigError = errorClass("ConfigError", {
   CONFIG_LOCKED: { exit: EXIT.CONFIG, next: "Wait for the other pkgtrust run to finish; if none runs, remove the lock file named." },
   CONFIG_STATE_INVALID: { exit: EXIT.CONFIG, next: "Run 'pkgtrust setup' again to record a fresh state." },
   CONFIG_NOT_CONFIGURED: { exit: EXIT.CONFIG, next: "Run 'pkgtrust setup --repo URL' first." },
+  CONFIG_CONCURRENT_CHANGE: { exit: EXIT.CONFIG, next: "Another pkgtrust run changed the configuration meanwhile: run pkgtrust again." },
   CONFIG_ROLLBACK_FAILED: { exit: EXIT.CONFIG, next: "Restore the files named from their .pkgtrust-old backups by hand." },
 });

@@ -11,10 +11,11 @@ import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { plainReporter } from "../reporter.js";
 
-const optionSpec = { ...bootstrapOptionSpec, repo: { type: "string" }, anchor: { type: "string" } } as const;
+const optionSpec = { ...bootstrapOptionSpec, repo: { type: "string" }, anchor: { type: "string" }, "reset-state": { type: "boolean" } } as const;
 const schema = bootstrapOptionSchema.extend({
   repo: z.string().min(1).optional(),
   anchor: targetPath.default(DEFAULT_ANCHOR),
+  "reset-state": z.boolean().default(false),
 });
 
 export const command: Command = {
@@ -22,7 +23,7 @@ export const command: Command = {
   summary: "Fetch a repository's key bundle, verify it against the anchor, configure pkg_install and test-install a package (a wizard on a terminal).",
   usage:
     "setup [--repo URL] [--anchor FILE] [--config FILE] [--root DIR] [--ca-file FILE]\n" +
-    "      [--test-package NAME | --no-test-install] [--allow-weak] [--non-interactive] [--json]\n" +
+    "      [--test-package NAME | --no-test-install] [--allow-weak] [--reset-state] [--non-interactive] [--json]\n" +
     "      [--answers FILE]   (options left out come from FILE, then PKGTRUST_REPO, PKGTRUST_ROOT ...)",
   async run(context) {
     // Flags win over the answer file, which wins over PKGTRUST_* variables (unattended installs).
@@ -39,6 +40,7 @@ export const command: Command = {
       anchorPath: options.anchor,
       testInstall: !options["no-test-install"],
       allowWeak: options["allow-weak"],
+      resetState: options["reset-state"],
       ...(options.config === undefined ? {} : { configPath: options.config }),
       ...(options["test-package"] === undefined ? {} : { testPackage: options["test-package"] }),
     });
