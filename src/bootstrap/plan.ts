@@ -10,7 +10,7 @@ import type { TargetRoot } from "../config/target-root.js";
 import type { FileChange } from "../config/transaction.js";
 import type { Anchor } from "./anchor.js";
 import { trustRecord } from "./rollback-guard.js";
-import { ownedSettings, pkginUrl, repositoryId, trustFiles } from "./trust-files.js";
+import { canIssue, ownedSettings, pkginUrl, repositoryId, trustFiles } from "./trust-files.js";
 
 export interface WritePlan {
   readonly configPath: string;
@@ -46,7 +46,12 @@ export async function planWrite(
   const paths = layout.repository(id);
   const valid = verdict.certificates.filter((entry) => entry.status === "valid");
   const certificatesOf = (role: string) => valid.filter((entry) => entry.role === role).map((entry) => entry.certificate);
-  const pems = trustFiles(anchor.roots, certificatesOf("intermediate"), certificatesOf("signing"));
+  // The anchor itself, when a bundle carries it, is already trusted: it is no intermediate.
+  const anchorPrints = new Set(anchor.certificates.map((certificate) => certificate.sha256));
+  const issuers = valid
+    .filter((entry) => entry.role === "intermediate" && !anchorPrints.has(entry.certificate.sha256) && canIssue(entry.path ?? [entry.certificate]))
+    .map((entry) => entry.certificate);
+  const pems = trustFiles(anchor.roots, issuers, certificatesOf("signing"));
   const existing = async (target: string) => (await readIfExists(await root.writablePath(target)))?.toString("utf8");
   const changes: FileChange[] = [
     { targetPath: paths.anchors, content: Buffer.from(pems.anchors) },

@@ -47,8 +47,9 @@ export function trustRecord(verdict: BundleVerdict, previous: TrustState | undef
     const known = crlNumbers[crl.issuer];
     if (known === undefined || BigInt(known) < crl.number) crlNumbers[crl.issuer] = crl.number.toString();
   }
+  const seen = new Set<string>();
   const certificates = verdict.certificates
-    .filter((entry) => entry.status === "valid")
+    .filter((entry) => entry.status === "valid" && !seen.has(entry.certificate.sha256) && seen.add(entry.certificate.sha256))
     .map(({ certificate, role }) => ({
       sha256: certificate.sha256,
       subject: certificate.subject,
