@@ -252,7 +252,8 @@ function failureBody(state: WizardState, width: number, rows: number): Line[] {
     body.push(BLANK);
     for (const line of labelled("Cause: ", `${failure.message} [${failure.code}]`, width)) body.push([{ text: line, style: "bad" }]);
     body.push(BLANK);
-    body.push(...para(failure.unchanged ? "Nothing on the system was changed." : "Some files could not be put back: check the files named above.", width));
+    body.push(...para(failure.unchanged ? "Nothing on the system was changed." : "Some files could not be put back:", width));
+    for (const entry of failure.notRestored ?? []) body.push(...labelled("  ", `${entry.path}: ${entry.message} [${entry.code}]`, width).map(plain));
     body.push(BLANK);
     for (const line of labelled("Next: ", failure.next, width)) body.push(plain(line));
   }

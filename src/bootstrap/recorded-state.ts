@@ -1,5 +1,8 @@
+import { isDeepStrictEqual } from "node:util";
+import { readIfExists } from "../config/atomic-file.js";
+import { ConfigError } from "../config/errors.js";
 import { stateLayout } from "../config/layout.js";
-import { readState, type TrustState } from "../config/state.js";
+import { parseState, type TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 
 /** What a setup leaves behind of the state recorded before it, said out loud. */
@@ -15,7 +18,9 @@ export interface ForgottenState {
 }
 
 export interface RecordedState {
-  /** state.json as it is now (compared again under the lock). */
+  /** state.json's bytes as read (compared again under the lock); undefined when there is none. */
+  readonly bytes?: Buffer;
+  /** The state as read, whatever its repository; absent when there is none or it was unreadable and reset. */
   readonly onDisk?: TrustState;
   /** The state the new bundle must not go back from (refresh's rules); absent when none applies. */
   readonly guard?: TrustState;
@@ -25,16 +30,36 @@ export interface RecordedState {
 const withSlash = (href: string) => (href.endsWith("/") ? href : `${href}/`);
 
 /**
- * The rollback guard of a setup (TUF rollback and freeze attacks): a state recorded for the
- * same repository - as typed, or as normalised with its All/ - binds setup exactly as it binds
- * refresh, unless `resetState` asks to start over; a state recorded for another repository is
+ * The rollback guard of a run (TUF rollback and freeze attacks). refresh's is the state it
+ * loaded (`previous`). For setup, a state recorded for the same repository - as typed, or as
+ * normalised with its All/ - binds exactly as it binds refresh, unless `resetState` asks to
+ * start over (an unreadable state.json too); a state recorded for another repository is
  * replaced. Either way the forgotten state is reported.
  */
-export async function recordedState(root: TargetRoot, configPath: string, repositories: readonly URL[], resetState: boolean): Promise<RecordedState> {
-  const onDisk = await readState(root, stateLayout(configPath).state);
-  if (onDisk === undefined) return {};
-  const same = repositories.some((url) => withSlash(url.href) === withSlash(onDisk.repository));
-  if (same && !resetState) return { onDisk, guard: onDisk };
+export async function recordedState(
+  root: TargetRoot,
+  configPath: string,
+  request: { readonly repositories: readonly URL[]; readonly resetState: boolean; readonly previous?: TrustState },
+): Promise<RecordedState> {
+  const statePath = stateLayout(configPath).state;
+  const bytes = await readIfExists(root.hostPath(statePath));
+  if (bytes === undefined) {
+    if (request.previous) throw changedMeanwhile(statePath);
+    return {};
+  }
+  let onDisk: TrustState;
+  try {
+    onDisk = parseState(bytes, statePath);
+  } catch (error) {
+    if (request.resetState && request.previous === undefined) return { bytes };
+    throw error;
+  }
+  if (request.previous) {
+    if (!isDeepStrictEqual(onDisk, request.previous)) throw changedMeanwhile(statePath);
+    return { bytes, onDisk, guard: onDisk };
+  }
+  const same = request.repositories.some((url) => withSlash(url.href) === withSlash(onDisk.repository));
+  if (same && !request.resetState) return { bytes, onDisk, guard: onDisk };
   const forgotten: ForgottenState = {
     repository: onDisk.repository,
     acceptedAt: onDisk.acceptedAt,
@@ -42,7 +67,19 @@ export async function recordedState(root: TargetRoot, configPath: string, reposi
     crlNumbers: onDisk.crlNumbers,
     certificates: onDisk.certificates.length,
   };
-  return { onDisk, forgotten };
+  return { bytes, onDisk, forgotten };
+}
+
+/** Under the lock: the rules were checked against the state read before it, which another run may have replaced since. */
+export async function requireStateUnchanged(root: TargetRoot, configPath: string, recorded: RecordedState): Promise<void> {
+  const statePath = stateLayout(configPath).state;
+  const now = await readIfExists(root.hostPath(statePath));
+  const same = now === undefined || recorded.bytes === undefined ? now === recorded.bytes : now.equals(recorded.bytes);
+  if (!same) throw changedMeanwhile(statePath);
+}
+
+function changedMeanwhile(statePath: string) {
+  return new ConfigError("CONFIG_CONCURRENT_CHANGE", `${statePath} changed while this run verified the bundle`, { detail: { path: statePath } });
 }
 
 /** One line for the reporters. */

@@ -1,11 +1,10 @@
-import { isDeepStrictEqual } from "node:util";
 import type { Dispatcher } from "undici";
 import { readBundle } from "../bundle/read.js";
 import { verifyBundle } from "../bundle/verify.js";
-import { ConfigError } from "../config/errors.js";
 import { defaultConfigPath, stateLayout } from "../config/layout.js";
 import { acquireLock, type Lock } from "../config/lock.js";
-import { readState, type TrustState } from "../config/state.js";
+import { recoverInterrupted, recoveryNotice, removeEmptyDirectories, settleInterruptedRun, type Recovery } from "../config/recovery.js";
+import type { TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 import { FileTransaction } from "../config/transaction.js";
 import { asPkgtrustError, type PkgtrustError } from "../errors.js";
@@ -16,7 +15,7 @@ import { MAX_BUNDLE_BYTES, requireCurrentCrls, requireUsableBundle } from "./bun
 import { BootstrapError } from "./errors.js";
 import type { CertificateSummary, EmitEvent, FailureSummary, FileOutcome, Step, TestInstallOutcome } from "./events.js";
 import { planWrite } from "./plan.js";
-import { forgottenNotice, recordedState, type ForgottenState, type RecordedState } from "./recorded-state.js";
+import { forgottenNotice, recordedState, requireStateUnchanged, type ForgottenState } from "./recorded-state.js";
 import { keyBundleUrl, normaliseRepository, parseRepositoryInput } from "./repository.js";
 import { checkNoRollback } from "./rollback-guard.js";
 import { summarise } from "./summary.js";
@@ -71,7 +70,9 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
   let step: Step = "fetch";
   let transaction: FileTransaction | undefined;
   let lock: Lock | undefined;
-  let changed: string[] = [];
+  let recovery: Recovery | undefined;
+  let configPath: string | undefined;
+  const notice = (at: Step, message: string | undefined) => message !== undefined && emit({ type: "notice", step: at, message });
   const fetchOptions = (current: Step): FetchOptions => ({
     dispatcher: deps.dispatcher,
     maxBytes: MAX_BUNDLE_BYTES,
@@ -94,12 +95,17 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     for (const certificate of summaries) emit({ type: "certificate-reviewed", certificate });
     requireUsableBundle(verdict, anchor);
     requireCurrentCrls(verdict, deps.now);
-    const configPath = request.configPath ?? (await defaultConfigPath(root));
-    const recorded: RecordedState = request.previous
-      ? { onDisk: request.previous, guard: request.previous }
-      : await recordedState(root, configPath, [input, repository], request.resetState ?? false);
+    configPath = request.configPath ?? (await defaultConfigPath(root));
+    // A killed run's unfinished files are put back before its state is trusted for anything.
+    notice(step, recoveryNotice(await settleInterruptedRun(root, configPath)));
+    const recorded = await recordedState(root, configPath, {
+      repositories: [input, repository],
+      resetState: request.resetState ?? false,
+      ...(request.previous ? { previous: request.previous } : {}),
+    });
     if (recorded.guard) checkNoRollback(recorded.guard, verdict);
-    if (recorded.forgotten) emit({ type: "notice", step, message: forgottenNotice(recorded.forgotten) });
+    if (recorded.forgotten) notice(step, forgottenNotice(recorded.forgotten));
+    if (recorded.bytes && !recorded.onDisk) notice(step, "--reset-state: setup replaces the unreadable state.json, and with it every rollback record");
     const validCount = summaries.filter((c) => c.status === "valid").length;
     emit({ type: "step-finished", step, summary: `${validCount} certificates valid, ${summaries.length - validCount} left out` });
     if (deps.review && !(await deps.review(summaries))) throw new BootstrapError("BOOT_DECLINED", "the key bundle was not accepted");
@@ -108,16 +114,14 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     emit({ type: "step-started", step, detail: configPath });
     const layout = stateLayout(configPath);
     lock = await acquireLock(await root.writablePath(layout.lock));
-    // The rules were checked against the state read before the lock: another run may have recorded a newer one since.
-    if (!isDeepStrictEqual(await readState(root, layout.state), recorded.onDisk)) {
-      throw new ConfigError("CONFIG_CONCURRENT_CHANGE", `${layout.state} changed while this run verified the bundle`, { detail: { path: layout.state } });
-    }
+    recovery = await recoverInterrupted(root, configPath);
+    notice(step, recoveryNotice(recovery));
+    await requireStateUnchanged(root, configPath, recorded);
     const plan = await planWrite(root, { repository, anchor, configPath, previous: recorded.guard, recorded: recorded.onDisk, now: deps.now }, verdict);
-    transaction = new FileTransaction(root);
+    transaction = new FileTransaction(root, layout.journal, lock.created);
     const files: FileOutcome[] = (await transaction.apply(plan.changes)).map((outcome) => ({ path: outcome.targetPath, status: outcome.status }));
-    changed = files.filter((file) => file.status !== "unchanged").map((file) => file.path);
     for (const file of files) emit({ type: "file-written", file });
-    emit({ type: "step-finished", step, summary: `${changed.length} files changed` });
+    emit({ type: "step-finished", step, summary: `${files.filter((file) => file.status !== "unchanged").length} files changed` });
 
     step = "test-install";
     let tested: TestInstallOutcome | undefined;
@@ -136,7 +140,8 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     } else {
       emit({ type: "step-skipped", step, reason: "--no-test-install" });
     }
-    transaction.commit();
+    // Until here a failure, a signal or a kill (through the next run's recovery) restores the old files.
+    await transaction.commit();
     const result: SetupResult = {
       repository: repository.href,
       configFile: plan.configPath,
@@ -149,19 +154,16 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     return { ok: true, result };
   } catch (thrown) {
     const error = asPkgtrustError(thrown);
-    let unchanged = true;
-    if (transaction) {
-      try {
-        await transaction.rollback();
-        emit({ type: "rolled-back", files: changed });
-      } catch {
-        unchanged = false;
-      }
-    }
-    const failure: FailureSummary = { step, code: error.code, message: error.message, next: error.next, unchanged };
+    // The first cause stays the error; the rollback says what it put back and what it could not.
+    const report = await transaction?.rollback();
+    if (report && (report.restored.length > 0 || report.notRestored.length > 0)) emit({ type: "rolled-back", files: report.restored, notRestored: report.notRestored });
+    const notRestored = report?.notRestored ?? [];
+    const failure: FailureSummary = { step, code: error.code, message: error.message, next: error.next, unchanged: notRestored.length === 0, notRestored };
     emit({ type: "step-failed", failure });
     return { ok: false, failure, error };
   } finally {
-    await lock?.release();
+    // A lock that cannot be removed is stale once this process ends: the next run takes it over.
+    await lock?.release().catch(() => undefined);
+    if (configPath !== undefined) await removeEmptyDirectories(root, configPath, recovery).catch(() => undefined);
   }
 }

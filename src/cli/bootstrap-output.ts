@@ -31,7 +31,14 @@ export const setupJsonSchema = z.discriminatedUnion("ok", [
   }),
   z.object({
     ok: z.literal(false),
-    failure: z.object({ step: z.string(), code: z.string(), message: z.string(), next: z.string(), unchanged: z.boolean() }),
+    failure: z.object({
+      step: z.string(),
+      code: z.string(),
+      message: z.string(),
+      next: z.string(),
+      unchanged: z.boolean(),
+      notRestored: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
+    }),
     error: z.object({ code: z.string(), message: z.string(), next: z.string(), exit: z.number().int(), detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])) }),
   }),
 ]);
@@ -45,7 +52,7 @@ export function reportOutcome(context: CommandContext, outcome: SetupOutcome, js
       const { error } = outcome;
       writeJson(context.stdout, setupJsonSchema, {
         ok: false,
-        failure: outcome.failure,
+        failure: { ...outcome.failure, notRestored: outcome.failure.notRestored ?? [] },
         error: { code: error.code, message: error.message, next: error.next, exit: error.exit, detail: error.detail },
       });
     }

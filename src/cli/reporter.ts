@@ -59,10 +59,11 @@ export function plainReporter(out: Writable, interactive: boolean): (event: Boot
         break;
       case "rolled-back":
         out.write(`    rolled back: ${event.files.length > 0 ? event.files.join(", ") : "nothing had been written"}\n`);
+        for (const entry of event.notRestored) out.write(`    NOT put back: ${entry.path}: ${entry.message} [${entry.code}]\n`);
         break;
       case "step-failed":
         out.write(`    FAILED at "${STEP_TITLES[event.failure.step]}": ${event.failure.message} [${event.failure.code}]\n`);
-        out.write(`    ${event.failure.unchanged ? "Nothing on the system was changed." : "Some files could not be restored: see above."}\n`);
+        out.write(`    ${event.failure.unchanged ? "Nothing on the system was changed." : "Some files could not be put back: see NOT put back above."}\n`);
         out.write(`    next: ${event.failure.next}\n`);
         break;
     }

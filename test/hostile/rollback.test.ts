@@ -90,6 +90,16 @@ describe("setup run again for the same repository applies refresh's rules", () =
     expect(state(target).crlNumbers).toEqual({});
   });
 
+  it("refuses to guess from an unreadable state.json, and replaces it with --reset-state", async () => {
+    const { url, target } = await configured(good + crl2);
+    writeFileSync(path.join(target, "etc/pkgtrust/state.json"), "{ damaged");
+    const refused = await world.cli(["setup", "--root", target, "--repo", url, "--json"]);
+    expect(refused.json.error.code).toBe("CONFIG_STATE_INVALID");
+    const reset = await world.cli(["setup", "--root", target, "--repo", url, "--reset-state", "--json"]);
+    expect(reset.status, reset.stdout).toBe(EXIT.OK);
+    expect(state(target).crlNumbers).toEqual({ "CN=pkgsrc developer CA": "2" });
+  });
+
   it("replaces the state of another repository and says so", async () => {
     const { target } = await configured(good + crl2);
     const other = await world.tree(`other${trees}`, good);

@@ -16,8 +16,11 @@ export const command: Command = {
     requirePositionals(positionals, []);
     checkTestInstallOptions(options);
     const root = new TargetRoot(options.root);
-    const previous = await loadState(root, options.config);
+    const notices: string[] = [];
+    const previous = await loadState(root, options.config, (notice) => notices.push(notice));
     const pkgAdd = await pkgAddFor(root, context.env);
+    const emit = options.json ? () => undefined : plainReporter(context.stdout, context.isTTY);
+    for (const message of notices) emit({ type: "notice", step: "fetch", message });
     const outcome = await runSetup(
       {
         repository: previous.repository,
@@ -33,7 +36,7 @@ export const command: Command = {
         dispatcher: await dispatcherFor(options, context.env),
         now: context.now,
         cwd: context.cwd,
-        emit: options.json ? () => undefined : plainReporter(context.stdout, context.isTTY),
+        emit,
         ...(pkgAdd === undefined ? {} : { pkgAdd }),
       },
     );

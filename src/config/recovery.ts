@@ -1,0 +1,109 @@
+import { readdir, rmdir } from "node:fs/promises";
+import path from "node:path";
+import { TEMPORARY_NAME, removeFile } from "./atomic-file.js";
+import { ConfigError } from "./errors.js";
+import { PKGIN_REPOSITORIES, stateLayout } from "./layout.js";
+import { acquireLock, inspectLock, processAlive } from "./lock.js";
+import type { TargetRoot } from "./target-root.js";
+import { FileTransaction, type RollbackReport } from "./transaction.js";
+
+/** What the recovery of a killed run did. */
+export interface Recovery {
+  /** The unfinished transaction, put back from its journal. */
+  readonly rolledBack?: { readonly pid: number; readonly startedAt: string; readonly report: RollbackReport };
+  /** Temporary files of dead runs that were removed (target paths). */
+  readonly removed: readonly string[];
+  /** Directories the killed run made (target paths): removed once empty, after the lock is gone. */
+  readonly directories: readonly string[];
+}
+
+/** Every directory pkgtrust writes into for this configuration (target paths). */
+async function writtenDirectories(root: TargetRoot, configPath: string): Promise<string[]> {
+  const layout = stateLayout(configPath);
+  const repositories = path.posix.join(layout.dir, "repositories");
+  const ids = await readdir(root.hostPath(repositories)).catch(() => [] as string[]);
+  return [path.posix.dirname(configPath), layout.dir, ...ids.map((id) => path.posix.join(repositories, id)), path.posix.dirname(PKGIN_REPOSITORIES)];
+}
+
+/** Temporary files (atomic-file.ts) whose writer is dead: a killed run's, never a live one's. */
+async function deadTemporaries(root: TargetRoot, configPath: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const dir of new Set(await writtenDirectories(root, configPath))) {
+    for (const name of await readdir(root.hostPath(dir)).catch(() => [] as string[])) {
+      const pid = TEMPORARY_NAME.exec(name)?.[1];
+      if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) found.push(path.posix.join(dir, name));
+    }
+  }
+  return found;
+}
+
+/** Whether a killed run left anything behind: its journal, its lock, temporary files. */
+export async function interruptedRunLeftovers(root: TargetRoot, configPath: string): Promise<boolean> {
+  const layout = stateLayout(configPath);
+  if ((await FileTransaction.interrupted(root, layout.journal)) !== undefined) return true;
+  if ((await inspectLock(root.hostPath(layout.lock))) === "stale") return true;
+  return (await deadTemporaries(root, configPath)).length > 0;
+}
+
+/**
+ * Completes what a killed run left, under the lock: its unfinished transaction is rolled back
+ * from the journal (so the files are the old set again), its temporary files removed. When a
+ * file cannot be put back, CONFIG_ROLLBACK_FAILED names it and the journal stays for the next try.
+ */
+export async function recoverInterrupted(root: TargetRoot, configPath: string): Promise<Recovery> {
+  const transaction = await FileTransaction.interrupted(root, stateLayout(configPath).journal);
+  let rolledBack: Recovery["rolledBack"];
+  if (transaction?.origin) {
+    const report = await transaction.rollback();
+    if (report.notRestored.length > 0) {
+      const list = report.notRestored.map((entry) => `${entry.path} (${entry.message})`).join("; ");
+      throw new ConfigError("CONFIG_ROLLBACK_FAILED", `a killed pkgtrust run (pid ${transaction.origin.pid}) left files that cannot be put back: ${list}`, {
+        detail: { journal: stateLayout(configPath).journal, files: report.notRestored.map((entry) => entry.path).join(" ") },
+      });
+    }
+    rolledBack = { pid: transaction.origin.pid, startedAt: transaction.origin.startedAt, report };
+  }
+  const removed = await deadTemporaries(root, configPath);
+  for (const file of removed) await removeFile(root.hostPath(file));
+  return { ...(rolledBack ? { rolledBack } : {}), removed, directories: transaction?.origin?.directories ?? [] };
+}
+
+/**
+ * After a recovery, once the lock is released: the directories the killed run made, and
+ * pkgtrust's own directories, go when they are empty (a run killed before its journal was
+ * written leaves its state directory with nothing but the lock it held).
+ */
+export async function removeEmptyDirectories(root: TargetRoot, configPath: string, recovery: Recovery | undefined): Promise<void> {
+  if (recovery === undefined) return;
+  const layout = stateLayout(configPath);
+  const repositories = path.posix.join(layout.dir, "repositories");
+  const ids = await readdir(root.hostPath(repositories)).catch(() => [] as string[]);
+  const candidates = new Set([...recovery.directories, ...ids.map((id) => path.posix.join(repositories, id)), repositories, layout.dir]);
+  for (const dir of [...candidates].sort((a, b) => b.split("/").length - a.split("/").length)) await rmdir(root.hostPath(dir)).catch(() => undefined);
+}
+
+/** For commands that read the configuration (status, refresh, setup before it locks): recover first when a killed run left anything. */
+export async function settleInterruptedRun(root: TargetRoot, configPath: string): Promise<Recovery | undefined> {
+  if (!(await interruptedRunLeftovers(root, configPath))) return undefined;
+  const lock = await acquireLock(await root.writablePath(stateLayout(configPath).lock));
+  let recovery: Recovery | undefined;
+  try {
+    recovery = await recoverInterrupted(root, configPath);
+    return recovery;
+  } finally {
+    await lock.release();
+    await removeEmptyDirectories(root, configPath, recovery);
+  }
+}
+
+/** One line for reports; undefined when nothing was left behind. */
+export function recoveryNotice(recovery: Recovery | undefined): string | undefined {
+  if (recovery === undefined) return undefined;
+  const parts: string[] = [];
+  if (recovery.rolledBack) {
+    const { pid, startedAt, report } = recovery.rolledBack;
+    parts.push(`the pkgtrust run ${pid} started at ${startedAt} was interrupted: ${report.restored.length > 0 ? `put back ${report.restored.join(", ")}` : "it had changed nothing yet"}`);
+  }
+  if (recovery.removed.length > 0) parts.push(`removed the temporary files of killed runs: ${recovery.removed.join(", ")}`);
+  return parts.length > 0 ? parts.join("; ") : undefined;
+}
