@@ -124,26 +124,31 @@ export async function acquireLock(hostPath: string): Promise<Lock> {
       await removeCreated();
     },
   });
+  let taken = false;
   try {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      if (await claim(pidFile, hostPath)) return held();
-      const seen = await look(hostPath);
-      if (seen === undefined) continue;
-      if (!isStale(seen)) {
-        const who = seen.pid === undefined ? "a run that has not written its pid yet" : `another pkgtrust run (pid ${seen.pid})`;
-        throw new ConfigError("CONFIG_LOCKED", `${who} holds ${hostPath}`, { detail: { lock: hostPath, pid: seen.pid ?? null } });
-      }
-      const replace = () => rename(pidFile, hostPath).catch((error: unknown) => Promise.reject(fileSystemError("take over the lock", hostPath, error)));
-      if (await takeOver(hostPath, seen, pidFile, replace, 0)) return held();
+    for (let attempt = 0; attempt < 8 && !taken; attempt++) {
+      if (await claim(pidFile, hostPath)) taken = true;
+      else taken = await takeOverIfStale(hostPath, pidFile);
     }
-    throw new ConfigError("CONFIG_LOCKED", `another pkgtrust run is taking over the stale lock ${hostPath}`, { detail: { lock: hostPath } });
-  } catch (error) {
-    await rm(pidFile, { force: true }).catch(() => undefined);
-    await removeCreated();
-    throw error;
+    if (!taken) throw new ConfigError("CONFIG_LOCKED", `another pkgtrust run is taking over the stale lock ${hostPath}`, { detail: { lock: hostPath } });
+    return held();
   } finally {
+    // Our pid file is the lock now (a second name of it), or nothing.
     await rm(pidFile, { force: true }).catch(() => undefined);
+    if (!taken) await removeCreated();
   }
+}
+
+/** CONFIG_LOCKED while the lock's owner may be running; else whether this run took the lock over. */
+async function takeOverIfStale(hostPath: string, pidFile: string): Promise<boolean> {
+  const seen = await look(hostPath);
+  if (seen === undefined) return false;
+  if (!isStale(seen)) {
+    const who = seen.pid === undefined ? "a run that has not written its pid yet" : `another pkgtrust run (pid ${seen.pid})`;
+    throw new ConfigError("CONFIG_LOCKED", `${who} holds ${hostPath}`, { detail: { lock: hostPath, pid: seen.pid ?? null } });
+  }
+  const replace = () => rename(pidFile, hostPath).catch((error: unknown) => Promise.reject(fileSystemError("take over the lock", hostPath, error)));
+  return takeOver(hostPath, seen, pidFile, replace, 0);
 }
 
 /** Markers left by runs killed during a takeover: nothing refers to them once the lock changed hands. */
