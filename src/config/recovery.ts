@@ -37,12 +37,15 @@ async function deadTemporaries(root: TargetRoot, configPath: string): Promise<st
   return found;
 }
 
-/** Whether a killed run left anything behind: its journal, its lock, temporary files. */
-export async function interruptedRunLeftovers(root: TargetRoot, configPath: string): Promise<boolean> {
+/**
+ * What a killed run left behind: its journal (the files may be half old, half new until it
+ * is rolled back), or only debris (its lock, temporary files), or nothing.
+ */
+export async function interruptedRunLeftovers(root: TargetRoot, configPath: string): Promise<"journal" | "debris" | undefined> {
   const layout = stateLayout(configPath);
-  if ((await FileTransaction.interrupted(root, layout.journal)) !== undefined) return true;
-  if ((await inspectLock(root.hostPath(layout.lock))) === "stale") return true;
-  return (await deadTemporaries(root, configPath)).length > 0;
+  if ((await FileTransaction.interrupted(root, layout.journal)) !== undefined) return "journal";
+  if ((await inspectLock(root.hostPath(layout.lock))) === "stale") return "debris";
+  return (await deadTemporaries(root, configPath)).length > 0 ? "debris" : undefined;
 }
 
 /**
@@ -82,10 +85,20 @@ export async function removeEmptyDirectories(root: TargetRoot, configPath: strin
   for (const dir of [...candidates].sort((a, b) => b.split("/").length - a.split("/").length)) await rmdir(root.hostPath(dir)).catch(() => undefined);
 }
 
-/** For commands that read the configuration (status, refresh, setup before it locks): recover first when a killed run left anything. */
+/**
+ * For commands that read the configuration (status, refresh, setup before it locks): recover
+ * first when a killed run left anything. Debris alone does not make the files inconsistent,
+ * so a run that may not write (status as a user), or that finds the lock held, reads on.
+ */
 export async function settleInterruptedRun(root: TargetRoot, configPath: string): Promise<Recovery | undefined> {
-  if (!(await interruptedRunLeftovers(root, configPath))) return undefined;
-  const lock = await acquireLock(await root.writablePath(stateLayout(configPath).lock));
+  const leftovers = await interruptedRunLeftovers(root, configPath);
+  if (leftovers === undefined) return undefined;
+  const lock = await acquireLock(await root.writablePath(stateLayout(configPath).lock)).catch((error: unknown) => {
+    // Debris of a dead run is cleared by whoever holds the lock; this reader can do without.
+    if (leftovers === "debris" && error instanceof ConfigError && ["CONFIG_PERMISSION", "CONFIG_READ_ONLY", "CONFIG_LOCKED"].includes(error.code)) return undefined;
+    throw error;
+  });
+  if (lock === undefined) return undefined;
   let recovery: Recovery | undefined;
   try {
     recovery = await recoverInterrupted(root, configPath);

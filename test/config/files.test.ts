@@ -147,7 +147,7 @@ describe("recovery of a killed run", () => {
       { targetPath: "/etc/pkgtrust/repositories/r/anchors.pem", content: bytes("pem\n") },
       { targetPath: "/etc/pkgtrust/state.json", content: bytes("{}\n") },
     ]);
-    expect(await interruptedRunLeftovers(root, "/etc/pkg_install.conf")).toBe(true);
+    expect(await interruptedRunLeftovers(root, "/etc/pkg_install.conf")).toBe("journal");
     const recovery = await settleInterruptedRun(root, "/etc/pkg_install.conf");
     expect(recovery?.rolledBack?.pid).toBe(process.pid);
     expect(recovery?.rolledBack?.report.restored).toEqual(["/etc/pkgtrust/state.json", "/etc/pkgtrust/repositories/r/anchors.pem", "/etc/pkg_install.conf", `/etc/pkg_install.conf${BACKUP_SUFFIX}`]);
