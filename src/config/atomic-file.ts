@@ -69,6 +69,34 @@ export async function makeDirectories(dir: string, mode = 0o755): Promise<string
   return created;
 }
 
+/**
+ * Creates the missing directories up to `dir` with `fill` done inside before any of them
+ * appears: they are built under a temporary name in the deepest existing ancestor and renamed
+ * into place, so that a kill leaves no new directory or a filled one (or the temporary one,
+ * which recovery removes). Returns the directories created, outermost first; [] when `dir`
+ * already existed, or another run made it first (`fill` did not count then).
+ */
+export async function makeFilledDirectories(dir: string, fill: (built: string) => Promise<void>, mode = 0o755): Promise<string[]> {
+  const missing = await missingDirectories(dir);
+  const top = missing[0];
+  if (top === undefined) return [];
+  const temporary = temporaryPath(top);
+  const built = path.join(temporary, path.relative(top, dir));
+  try {
+    await mkdir(built, { recursive: true, mode });
+    await fill(built);
+    await rename(temporary, top);
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true }).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    // rename(2) onto a directory that is there by now and not empty: another run made it.
+    if (code === "ENOTEMPTY" || code === "EEXIST") return [];
+    throw fileSystemError("create the directory", dir, error);
+  }
+  await fsyncDirectory(path.dirname(top)).catch(() => undefined);
+  return missing;
+}
+
 /** `.NAME.pkgtrust-tmp-PID-RANDOM` beside a file: what an interrupted write leaves behind. */
 export const TEMPORARY_NAME = /^\..+\.pkgtrust-tmp-(\d+)-[0-9a-f]{8}$/;
 

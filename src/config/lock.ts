@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { link, readdir, readFile, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { link, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileSystemError, makeDirectories, writeTemporary } from "./atomic-file.js";
+import { fileSystemError, makeFilledDirectories, writeTemporary } from "./atomic-file.js";
 import { ConfigError } from "./errors.js";
 
 /**
@@ -104,39 +104,35 @@ async function takeOver(hostPath: string, seen: Seen, pidFile: string, replace: 
  */
 export async function acquireLock(hostPath: string): Promise<Lock> {
   const dir = path.dirname(hostPath);
-  // Directories made for the lock go again on release unless the run filled them.
-  const created = await makeDirectories(dir);
-  const removeCreated = async () => {
-    for (const made of [...created].reverse()) await rmdir(made).catch(() => undefined);
-  };
-  const pidFile = await writeTemporary(hostPath, Buffer.from(`${process.pid}\n`), 0o644).catch(async (error: unknown) => {
-    await removeCreated();
-    throw error;
-  });
+  const content = Buffer.from(`${process.pid}\n`);
+  // A missing directory appears with the lock in it, never empty (a kill in between would
+  // leave a directory nobody knows to remove); it goes again on release unless the run filled it.
+  const created = await makeFilledDirectories(dir, (built) => writeFile(path.join(built, path.basename(hostPath)), content, { mode: 0o644 }));
+  if (created.length > 0) return held(hostPath, (await stat(hostPath, { bigint: true })).ino, created);
+  const pidFile = await writeTemporary(hostPath, content, 0o644);
   const mine = (await stat(pidFile, { bigint: true })).ino;
-  const held = (): Lock => ({
+  try {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      if ((await claim(pidFile, hostPath)) || (await takeOverIfStale(hostPath, pidFile))) return held(hostPath, mine, []);
+    }
+    throw new ConfigError("CONFIG_LOCKED", `another pkgtrust run is taking over the stale lock ${hostPath}`, { detail: { lock: hostPath } });
+  } finally {
+    // Our pid file is the lock now (a second name of it), or nothing.
+    await rm(pidFile, { force: true }).catch(() => undefined);
+  }
+}
+
+function held(hostPath: string, mine: bigint, created: readonly string[]): Lock {
+  return {
     created,
     async release() {
       // Only our own lock: never one another run took over meanwhile.
       const current = await stat(hostPath, { bigint: true }).catch(() => undefined);
       if (current?.ino === mine) await unlink(hostPath).catch((error: unknown) => Promise.reject(fileSystemError("remove the lock", hostPath, error)));
       await removeDeadMarkers(hostPath);
-      await removeCreated();
+      for (const made of [...created].reverse()) await rmdir(made).catch(() => undefined);
     },
-  });
-  let taken = false;
-  try {
-    for (let attempt = 0; attempt < 8 && !taken; attempt++) {
-      if (await claim(pidFile, hostPath)) taken = true;
-      else taken = await takeOverIfStale(hostPath, pidFile);
-    }
-    if (!taken) throw new ConfigError("CONFIG_LOCKED", `another pkgtrust run is taking over the stale lock ${hostPath}`, { detail: { lock: hostPath } });
-    return held();
-  } finally {
-    // Our pid file is the lock now (a second name of it), or nothing.
-    await rm(pidFile, { force: true }).catch(() => undefined);
-    if (!taken) await removeCreated();
-  }
+  };
 }
 
 /** CONFIG_LOCKED while the lock's owner may be running; else whether this run took the lock over. */

@@ -1,6 +1,6 @@
-import { readdir, rmdir } from "node:fs/promises";
+import { lstat, readdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
-import { TEMPORARY_NAME, removeFile } from "./atomic-file.js";
+import { TEMPORARY_NAME, fileSystemError, missingDirectories, removeFile } from "./atomic-file.js";
 import { ConfigError } from "./errors.js";
 import { PKGIN_REPOSITORIES, stateLayout } from "./layout.js";
 import { acquireLock, inspectLock, processAlive } from "./lock.js";
@@ -17,12 +17,17 @@ export interface Recovery {
   readonly directories: readonly string[];
 }
 
-/** Every directory pkgtrust writes into for this configuration (target paths). */
+/**
+ * Every directory pkgtrust writes into for this configuration (target paths), and the deepest
+ * existing one above its state directory, where a missing one is built (makeFilledDirectories).
+ */
 async function writtenDirectories(root: TargetRoot, configPath: string): Promise<string[]> {
   const layout = stateLayout(configPath);
   const repositories = path.posix.join(layout.dir, "repositories");
   const ids = await readdir(root.hostPath(repositories)).catch(() => [] as string[]);
-  return [path.posix.dirname(configPath), layout.dir, ...ids.map((id) => path.posix.join(repositories, id)), path.posix.dirname(PKGIN_REPOSITORIES)];
+  const top = (await missingDirectories(root.hostPath(layout.dir)))[0];
+  const builtIn = top === undefined ? [] : [root.targetPathOf(path.dirname(top))];
+  return [path.posix.dirname(configPath), layout.dir, ...ids.map((id) => path.posix.join(repositories, id)), path.posix.dirname(PKGIN_REPOSITORIES), ...builtIn];
 }
 
 /** Temporary files (atomic-file.ts) whose writer is dead: a killed run's, never a live one's. */
@@ -35,6 +40,15 @@ async function deadTemporaries(root: TargetRoot, configPath: string): Promise<st
     }
   }
   return found;
+}
+
+/** A temporary file, or a directory being built when its run was killed. */
+async function removeTemporary(hostPath: string): Promise<void> {
+  if ((await lstat(hostPath).catch(() => undefined))?.isDirectory()) {
+    await rm(hostPath, { recursive: true, force: true }).catch((error: unknown) => Promise.reject(fileSystemError("remove", hostPath, error)));
+  } else {
+    await removeFile(hostPath);
+  }
 }
 
 /**
@@ -67,7 +81,7 @@ export async function recoverInterrupted(root: TargetRoot, configPath: string): 
     rolledBack = { pid: transaction.origin.pid, startedAt: transaction.origin.startedAt, report };
   }
   const removed = await deadTemporaries(root, configPath);
-  for (const file of removed) await removeFile(root.hostPath(file));
+  for (const file of removed) await removeTemporary(root.hostPath(file));
   return { ...(rolledBack ? { rolledBack } : {}), removed, directories: transaction?.origin?.directories ?? [] };
 }
 

@@ -166,6 +166,19 @@ describe("recovery of a killed run", () => {
     expect(await readFile(live, "utf8")).toBe("half");
   });
 
+  it("removes a state directory a killed run was still building, and never leaves one empty", async () => {
+    const building = path.join(base, "target/etc/.pkgtrust.pkgtrust-tmp-999999999-0badf00d");
+    await mkdir(building);
+    await writeFile(path.join(building, ".lock"), "999999999\n");
+    expect((await settleInterruptedRun(root, "/etc/pkg_install.conf"))?.removed).toEqual(["/etc/.pkgtrust.pkgtrust-tmp-999999999-0badf00d"]);
+    expect(await readdir(path.join(base, "target/etc"))).toEqual([]);
+    // The directory of a new lock appears with the lock in it.
+    const lock = await acquireLock(path.join(base, "target/etc/pkgtrust/.lock"));
+    expect(await readdir(path.join(base, "target/etc/pkgtrust"))).toEqual([".lock"]);
+    await lock.release();
+    expect(await readdir(path.join(base, "target/etc"))).toEqual([]);
+  });
+
   it("refuses a journal it cannot read, rather than guess", async () => {
     await mkdir(path.join(base, "target/etc/pkgtrust"), { recursive: true });
     await writeFile(path.join(base, "target/etc/pkgtrust/journal.json"), "{ not json");
