@@ -3,6 +3,7 @@
  * wizard hands the lines to blessed, the tests read them. Nothing here depends on colour:
  * styles only add emphasis (the focused button is also marked "> Accept <").
  */
+import { forgottenNotice } from "../src/bootstrap/recorded-state.js";
 import { STEPS, STEP_TITLES, type CertificateSummary } from "../src/bootstrap/events.js";
 import { formatBytes } from "../src/cli/reporter.js";
 import type { Download, ScreenName, StepState, WizardState } from "./state.js";
@@ -239,6 +240,7 @@ function resultBody(state: WizardState, width: number, rows: number): Line[] {
     if (tested.signer !== undefined) for (const line of labelled("  Signer: ", tested.signer, width)) body.push(plain(line));
     for (const line of labelled("  Why:    ", tested.why, width)) body.push(plain(line));
   }
+  if (result.forgottenState !== undefined) body.push(BLANK, ...para(forgottenNotice(result.forgottenState), width));
   return withButtons(body, buttons(["Exit"], 0), rows);
 }
 
@@ -250,7 +252,8 @@ function failureBody(state: WizardState, width: number, rows: number): Line[] {
     body.push(BLANK);
     for (const line of labelled("Cause: ", `${failure.message} [${failure.code}]`, width)) body.push([{ text: line, style: "bad" }]);
     body.push(BLANK);
-    body.push(...para(failure.unchanged ? "Nothing on the system was changed." : "Some files could not be put back: check the files named above.", width));
+    body.push(...para(failure.unchanged ? "Nothing on the system was changed." : "Some files could not be put back:", width));
+    for (const entry of failure.notRestored ?? []) body.push(...labelled("  ", `${entry.path}: ${entry.message} [${entry.code}]`, width).map(plain));
     body.push(BLANK);
     for (const line of labelled("Next: ", failure.next, width)) body.push(plain(line));
   }

@@ -146,6 +146,8 @@ function onEvent(state: WizardState, event: BootstrapEvent, at: number): WizardS
       return { ...state, files: [...state.files, event.file] };
     case "rolled-back":
       return { ...state, rolledBack: true };
+    case "notice":
+      return state;
     case "progress":
       return { ...state, downloads: onProgress(state.downloads, event, at) };
   }

@@ -10,5 +10,6 @@ export const BootstrapError = errorClass("BootstrapError", {
   BOOT_TEST_INSTALL_FAILED: { exit: EXIT.UNTRUSTED, next: "The configuration was rolled back; tell the repository's operators that this package does not verify." },
   BOOT_PKG_ADD_FAILED: { exit: EXIT.UNTRUSTED, next: "The configuration was rolled back; run the pkg_add command shown by hand to see its complaint." },
   BOOT_ROLLBACK: { exit: EXIT.STALE, next: "The repository serves an older key bundle than the one accepted before: use another mirror or wait for it to catch up." },
+  BOOT_CRL_NOT_YET_VALID: { exit: EXIT.UNTRUSTED, next: "The repository's revocation list is dated in the future: check this system's clock (date), then run pkgtrust again." },
   BOOT_STALE_CRL: { exit: EXIT.STALE, next: "The repository's revocation list has expired: use another mirror or ask its operators to publish a fresh bundle." },
 });

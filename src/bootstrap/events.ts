@@ -3,6 +3,8 @@
  * reporters and the TUI all consume these; none of them fetches or writes files.
  */
 
+import type { NotRestored } from "../config/transaction.js";
+
 export const STEPS = ["fetch", "verify", "write", "test-install"] as const;
 export type Step = (typeof STEPS)[number];
 
@@ -50,6 +52,8 @@ export interface FailureSummary {
   readonly next: string;
   /** True when every file is as it was before the run. */
   readonly unchanged: boolean;
+  /** The files the rollback could not put back (then unchanged is false), with why. */
+  readonly notRestored?: readonly NotRestored[];
 }
 
 export type BootstrapEvent =
@@ -59,7 +63,9 @@ export type BootstrapEvent =
   | { readonly type: "file-written"; readonly file: FileOutcome }
   | { readonly type: "step-finished"; readonly step: Step; readonly summary: string }
   | { readonly type: "step-skipped"; readonly step: Step; readonly reason: string }
+  /** Something the user must know that is not a failure (a forgotten state, an interrupted run put back). */
+  | { readonly type: "notice"; readonly step: Step; readonly message: string }
   | { readonly type: "step-failed"; readonly failure: FailureSummary }
-  | { readonly type: "rolled-back"; readonly files: readonly string[] };
+  | { readonly type: "rolled-back"; readonly files: readonly string[]; readonly notRestored: readonly NotRestored[] };
 
 export type EmitEvent = (event: BootstrapEvent) => void;

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import type { BundleVerdict } from "../bundle/verify.js";
 import { readIfExists } from "../config/atomic-file.js";
-import { defaultConfigPath, PKGIN_REPOSITORIES, pkginPresent, stateLayout } from "../config/layout.js";
+import { PKGIN_REPOSITORIES, pkginPresent, stateLayout } from "../config/layout.js";
 import { mergeSettings } from "../config/pkg-install-conf.js";
 import { setRepository } from "../config/pkgin-conf.js";
 import { serialiseState, type TrustState } from "../config/state.js";
@@ -9,7 +10,7 @@ import type { TargetRoot } from "../config/target-root.js";
 import type { FileChange } from "../config/transaction.js";
 import type { Anchor } from "./anchor.js";
 import { trustRecord } from "./rollback-guard.js";
-import { ownedSettings, pkginUrl, repositoryId, trustFiles } from "./trust-files.js";
+import { canIssue, ownedSettings, pkginUrl, repositoryId, trustFiles } from "./trust-files.js";
 
 export interface WritePlan {
   readonly configPath: string;
@@ -27,17 +28,30 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
  */
 export async function planWrite(
   root: TargetRoot,
-  request: { readonly repository: URL; readonly anchor: Anchor; readonly configPath?: string; readonly previous?: TrustState; readonly now: Date },
+  request: {
+    readonly repository: URL;
+    readonly anchor: Anchor;
+    readonly configPath: string;
+    /** The state whose CRL numbers carry over (refresh, or setup again for the same repository). */
+    readonly previous?: TrustState;
+    /** state.json as it is, whatever its repository. */
+    readonly recorded?: TrustState;
+    readonly now: Date;
+  },
   verdict: BundleVerdict,
 ): Promise<WritePlan> {
-  const { repository, anchor } = request;
-  const configPath = request.configPath ?? (await defaultConfigPath(root));
+  const { repository, anchor, configPath } = request;
   const layout = stateLayout(configPath);
   const id = repositoryId(repository);
   const paths = layout.repository(id);
   const valid = verdict.certificates.filter((entry) => entry.status === "valid");
   const certificatesOf = (role: string) => valid.filter((entry) => entry.role === role).map((entry) => entry.certificate);
-  const pems = trustFiles(anchor.roots, certificatesOf("intermediate"), certificatesOf("signing"));
+  // The anchor itself, when a bundle carries it, is already trusted: it is no intermediate.
+  const anchorPrints = new Set(anchor.certificates.map((certificate) => certificate.sha256));
+  const issuers = valid
+    .filter((entry) => entry.role === "intermediate" && !anchorPrints.has(entry.certificate.sha256) && canIssue(entry.path ?? [entry.certificate]))
+    .map((entry) => entry.certificate);
+  const pems = trustFiles(anchor.roots, issuers, certificatesOf("signing"));
   const existing = async (target: string) => (await readIfExists(await root.writablePath(target)))?.toString("utf8");
   const changes: FileChange[] = [
     { targetPath: paths.anchors, content: Buffer.from(pems.anchors) },
@@ -60,6 +74,8 @@ export async function planWrite(
     ],
     ...trustRecord(verdict, request.previous),
   };
-  changes.push({ targetPath: layout.state, content: serialiseState(state) });
+  // Accepting the same trust again is no new acceptance: an identical refresh touches nothing.
+  const unchanged = request.recorded !== undefined && isDeepStrictEqual({ ...request.recorded, acceptedAt: state.acceptedAt }, state);
+  changes.push({ targetPath: layout.state, content: serialiseState(unchanged ? { ...state, acceptedAt: request.recorded.acceptedAt } : state) });
   return { configPath, lockPath: layout.lock, changes };
 }

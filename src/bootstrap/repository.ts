@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { unsafeCharacter } from "../config/config-value.js";
 import { FetchError, displayUrl } from "../net/errors.js";
 import { fetchBytes, urlExists, type FetchOptions } from "../net/fetch.js";
 import { decompressCapped, DecompressionFailure, detectCompression } from "../package/compression.js";
@@ -30,6 +31,8 @@ const SUMMARY_FILES = ["pkg_summary.gz", "pkg_summary.bz2", "pkg_summary.xz"] as
  */
 export function parseRepositoryInput(input: string, cwd: string): URL {
   const text = input.trim();
+  // Before the URL parser, which silently drops tabs and newlines inside a URL.
+  requireSafeRepository(text, text);
   if (text.startsWith("/")) return pathToFileURL(text);
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text)) {
     const suggestion = text === "" ? "" : ` (did you mean ${resolve(cwd, text)} or https://${text}?)`;
@@ -48,7 +51,30 @@ export function parseRepositoryInput(input: string, cwd: string): URL {
   if (url.username !== "" || url.password !== "") throw badUrl(displayUrl(url), "user names and passwords in the repository URL are not supported");
   // pkg_keys.pem and package names are joined to the URL; a query or fragment would be dropped silently.
   if (url.search !== "" || url.hash !== "") throw badUrl(text, `the repository URL must not have a query or fragment`);
+  requireSafeRepository(configuredPath(url, text), text);
   return url;
+}
+
+/**
+ * The repository as it will stand in PKG_PATH: a file: URL's path is percent-decoded first,
+ * so %0A and %3B count as the newline and ';' they become.
+ */
+function configuredPath(url: URL, input: string): string {
+  if (url.protocol !== "file:") return url.href;
+  try {
+    return decodeURIComponent(url.pathname);
+  } catch (error) {
+    throw badUrl(input, `the path of "${input}" is not valid percent-encoded UTF-8`, error);
+  }
+}
+
+/** Line injection (config-value.ts): refused here with a clear error, and again when the files are written. */
+function requireSafeRepository(value: string, input: string): void {
+  const unsafe = unsafeCharacter(value, { separator: true });
+  if (unsafe === undefined) return;
+  throw new RepositoryError("REPO_UNSAFE_CHARACTER", `the repository ${JSON.stringify(input)} holds ${unsafe}, which would break pkg_install.conf`, {
+    detail: { input },
+  });
 }
 
 function badUrl(input: string, message: string, cause?: unknown) {

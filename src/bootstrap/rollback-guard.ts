@@ -11,18 +11,11 @@ function validCrls(verdict: BundleVerdict) {
 /**
  * Refuses a bundle older than the one accepted before (TUF rollback attack): every issuer's
  * CRL number must not go down and its CRL must not disappear (that would un-revoke
- * certificates); no certificate may be replaced by an older one of the same subject. A CRL
- * past its nextUpdate is refused too (TUF indefinite-freeze attack).
+ * certificates); no certificate older than one accepted for the same subject (the same
+ * subject and key included) is taken, unless it was itself accepted before.
  */
-export function checkNoRollback(previous: TrustState, verdict: BundleVerdict, now: Date): void {
+export function checkNoRollback(previous: TrustState, verdict: BundleVerdict): void {
   const crls = validCrls(verdict);
-  for (const crl of crls) {
-    if (crl.nextUpdate !== undefined && crl.nextUpdate.getTime() < now.getTime()) {
-      throw new BootstrapError("BOOT_STALE_CRL", `the CRL of ${crl.issuer} expired on ${crl.nextUpdate.toISOString()}`, {
-        detail: { issuer: crl.issuer, nextUpdate: crl.nextUpdate.toISOString() },
-      });
-    }
-  }
   for (const [issuer, recorded] of Object.entries(previous.crlNumbers)) {
     const current = crls.filter((crl) => crl.issuer === issuer && crl.number !== undefined).map((crl) => crl.number as bigint);
     const highest = current.length === 0 ? undefined : current.reduce((a, b) => (a > b ? a : b));
@@ -32,13 +25,15 @@ export function checkNoRollback(previous: TrustState, verdict: BundleVerdict, no
       });
     }
   }
-  const offered = verdict.certificates.filter((entry) => entry.status === "valid").map((entry) => entry.certificate);
-  for (const accepted of previous.certificates) {
-    if (offered.some((certificate) => certificate.sha256 === accepted.sha256)) continue;
-    const older = offered.find((certificate) => certificate.subject === accepted.subject && certificate.notBefore.getTime() < Date.parse(accepted.notBefore));
-    if (older) {
-      throw new BootstrapError("BOOT_ROLLBACK", `the bundle offers an older certificate for ${accepted.subject} than the one accepted before`, {
-        detail: { subject: accepted.subject, accepted: accepted.sha256, offered: older.sha256 },
+  // Every valid certificate counts, whatever else the bundle holds: an older one next to the
+  // current one would otherwise land in the trust files beside it.
+  const accepted = new Set(previous.certificates.map((record) => record.sha256));
+  for (const { certificate, status } of verdict.certificates) {
+    if (status !== "valid" || accepted.has(certificate.sha256)) continue;
+    const newer = previous.certificates.find((record) => record.subject === certificate.subject && Date.parse(record.notBefore) > certificate.notBefore.getTime());
+    if (newer) {
+      throw new BootstrapError("BOOT_ROLLBACK", `the bundle offers a certificate for ${certificate.subject} older than the one accepted before (notBefore ${certificate.notBefore.toISOString()}, accepted ${newer.notBefore})`, {
+        detail: { subject: certificate.subject, accepted: newer.sha256, offered: certificate.sha256 },
       });
     }
   }
@@ -52,8 +47,9 @@ export function trustRecord(verdict: BundleVerdict, previous: TrustState | undef
     const known = crlNumbers[crl.issuer];
     if (known === undefined || BigInt(known) < crl.number) crlNumbers[crl.issuer] = crl.number.toString();
   }
+  const seen = new Set<string>();
   const certificates = verdict.certificates
-    .filter((entry) => entry.status === "valid")
+    .filter((entry) => entry.status === "valid" && !seen.has(entry.certificate.sha256) && seen.add(entry.certificate.sha256))
     .map(({ certificate, role }) => ({
       sha256: certificate.sha256,
       subject: certificate.subject,

@@ -1,7 +1,9 @@
 import type { Dispatcher } from "undici";
 import { readBundle } from "../bundle/read.js";
 import { verifyBundle } from "../bundle/verify.js";
+import { defaultConfigPath, stateLayout } from "../config/layout.js";
 import { acquireLock, type Lock } from "../config/lock.js";
+import { recoverInterrupted, recoveryNotice, removeEmptyDirectories, settleInterruptedRun, type Recovery } from "../config/recovery.js";
 import type { TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 import { FileTransaction } from "../config/transaction.js";
@@ -9,10 +11,11 @@ import { asPkgtrustError, type PkgtrustError } from "../errors.js";
 import { fetchBytes, type FetchOptions } from "../net/fetch.js";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../pki/policy.js";
 import { loadAnchor } from "./anchor.js";
-import { MAX_BUNDLE_BYTES, requireUsableBundle } from "./bundle-rules.js";
+import { MAX_BUNDLE_BYTES, requireCurrentCrls, requireUsableBundle } from "./bundle-rules.js";
 import { BootstrapError } from "./errors.js";
 import type { CertificateSummary, EmitEvent, FailureSummary, FileOutcome, Step, TestInstallOutcome } from "./events.js";
 import { planWrite } from "./plan.js";
+import { forgottenNotice, recordedState, requireStateUnchanged, type ForgottenState } from "./recorded-state.js";
 import { keyBundleUrl, normaliseRepository, parseRepositoryInput } from "./repository.js";
 import { checkNoRollback } from "./rollback-guard.js";
 import { summarise } from "./summary.js";
@@ -28,6 +31,8 @@ export interface SetupRequest {
   readonly testPackage?: string;
   readonly testInstall: boolean;
   readonly allowWeak?: boolean;
+  /** setup --reset-state: start over although a state is recorded for this repository. */
+  readonly resetState?: boolean;
   /** Set by refresh: what was accepted before, so that an older bundle is refused. */
   readonly previous?: TrustState;
 }
@@ -49,6 +54,8 @@ export interface SetupResult {
   readonly certificates: readonly CertificateSummary[];
   readonly files: readonly FileOutcome[];
   readonly testInstall?: TestInstallOutcome;
+  /** The recorded state this setup replaced without applying its rollback rules. */
+  readonly forgottenState?: ForgottenState;
 }
 
 export type SetupOutcome = { readonly ok: true; readonly result: SetupResult } | { readonly ok: false; readonly failure: FailureSummary; readonly error: PkgtrustError };
@@ -63,7 +70,9 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
   let step: Step = "fetch";
   let transaction: FileTransaction | undefined;
   let lock: Lock | undefined;
-  let changed: string[] = [];
+  let recovery: Recovery | undefined;
+  let configPath: string | undefined;
+  const notice = (at: Step, message: string | undefined) => message !== undefined && emit({ type: "notice", step: at, message });
   const fetchOptions = (current: Step): FetchOptions => ({
     dispatcher: deps.dispatcher,
     maxBytes: MAX_BUNDLE_BYTES,
@@ -85,20 +94,34 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     const summaries = verdict.certificates.map((entry) => summarise(entry, deps.now));
     for (const certificate of summaries) emit({ type: "certificate-reviewed", certificate });
     requireUsableBundle(verdict, anchor);
-    if (request.previous) checkNoRollback(request.previous, verdict, deps.now);
+    requireCurrentCrls(verdict, deps.now);
+    configPath = request.configPath ?? (await defaultConfigPath(root));
+    // A killed run's unfinished files are put back before its state is trusted for anything.
+    notice(step, recoveryNotice(await settleInterruptedRun(root, configPath)));
+    const recorded = await recordedState(root, configPath, {
+      repositories: [input, repository],
+      resetState: request.resetState ?? false,
+      ...(request.previous ? { previous: request.previous } : {}),
+    });
+    if (recorded.guard) checkNoRollback(recorded.guard, verdict);
+    if (recorded.forgotten) notice(step, forgottenNotice(recorded.forgotten));
+    if (recorded.bytes && !recorded.onDisk) notice(step, "--reset-state: setup replaces the unreadable state.json, and with it every rollback record");
     const validCount = summaries.filter((c) => c.status === "valid").length;
     emit({ type: "step-finished", step, summary: `${validCount} certificates valid, ${summaries.length - validCount} left out` });
     if (deps.review && !(await deps.review(summaries))) throw new BootstrapError("BOOT_DECLINED", "the key bundle was not accepted");
 
     step = "write";
-    const plan = await planWrite(root, { repository, anchor, configPath: request.configPath, previous: request.previous, now: deps.now }, verdict);
-    emit({ type: "step-started", step, detail: plan.configPath });
-    lock = await acquireLock(await root.writablePath(plan.lockPath));
-    transaction = new FileTransaction(root);
+    emit({ type: "step-started", step, detail: configPath });
+    const layout = stateLayout(configPath);
+    lock = await acquireLock(await root.writablePath(layout.lock));
+    recovery = await recoverInterrupted(root, configPath);
+    notice(step, recoveryNotice(recovery));
+    await requireStateUnchanged(root, configPath, recorded);
+    const plan = await planWrite(root, { repository, anchor, configPath, previous: recorded.guard, recorded: recorded.onDisk, now: deps.now }, verdict);
+    transaction = new FileTransaction(root, layout.journal, lock.created);
     const files: FileOutcome[] = (await transaction.apply(plan.changes)).map((outcome) => ({ path: outcome.targetPath, status: outcome.status }));
-    changed = files.filter((file) => file.status !== "unchanged").map((file) => file.path);
     for (const file of files) emit({ type: "file-written", file });
-    emit({ type: "step-finished", step, summary: `${changed.length} files changed` });
+    emit({ type: "step-finished", step, summary: `${files.filter((file) => file.status !== "unchanged").length} files changed` });
 
     step = "test-install";
     let tested: TestInstallOutcome | undefined;
@@ -117,24 +140,30 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     } else {
       emit({ type: "step-skipped", step, reason: "--no-test-install" });
     }
-    transaction.commit();
-    const result = { repository: repository.href, configFile: plan.configPath, anchorFile: request.anchorPath, certificates: summaries, files };
-    return { ok: true, result: tested ? { ...result, testInstall: tested } : result };
+    // Until here a failure, a signal or a kill (through the next run's recovery) restores the old files.
+    await transaction.commit();
+    const result: SetupResult = {
+      repository: repository.href,
+      configFile: plan.configPath,
+      anchorFile: request.anchorPath,
+      certificates: summaries,
+      files,
+      ...(tested ? { testInstall: tested } : {}),
+      ...(recorded.forgotten ? { forgottenState: recorded.forgotten } : {}),
+    };
+    return { ok: true, result };
   } catch (thrown) {
     const error = asPkgtrustError(thrown);
-    let unchanged = true;
-    if (transaction) {
-      try {
-        await transaction.rollback();
-        emit({ type: "rolled-back", files: changed });
-      } catch {
-        unchanged = false;
-      }
-    }
-    const failure: FailureSummary = { step, code: error.code, message: error.message, next: error.next, unchanged };
+    // The first cause stays the error; the rollback says what it put back and what it could not.
+    const report = await transaction?.rollback();
+    if (report && (report.restored.length > 0 || report.notRestored.length > 0)) emit({ type: "rolled-back", files: report.restored, notRestored: report.notRestored });
+    const notRestored = report?.notRestored ?? [];
+    const failure: FailureSummary = { step, code: error.code, message: error.message, next: error.next, unchanged: notRestored.length === 0, notRestored };
     emit({ type: "step-failed", failure });
     return { ok: false, failure, error };
   } finally {
-    await lock?.release();
+    // A lock that cannot be removed is stale once this process ends: the next run takes it over.
+    await lock?.release().catch(() => undefined);
+    if (configPath !== undefined) await removeEmptyDirectories(root, configPath, recovery).catch(() => undefined);
   }
 }

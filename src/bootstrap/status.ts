@@ -3,6 +3,7 @@ import { readIfExists } from "../config/atomic-file.js";
 import { ConfigError } from "../config/errors.js";
 import { defaultConfigPath, stateLayout } from "../config/layout.js";
 import { OWNED_VARIABLES, readSettings } from "../config/pkg-install-conf.js";
+import { recoveryNotice, settleInterruptedRun } from "../config/recovery.js";
 import { readState, type TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 import { readCertificateFile } from "../pki/certificate.js";
@@ -40,9 +41,15 @@ export interface StatusReport {
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
-/** The state pkgtrust recorded for a configuration, or a coded error when there is none. */
-export async function loadState(root: TargetRoot, configPath: string | undefined): Promise<TrustState> {
+/**
+ * The state pkgtrust recorded for a configuration, or a coded error when there is none. A run
+ * killed while writing is finished first (rolled back from its journal, its temporary files
+ * removed), so that the state and the files read are one set; `onNotice` hears what was done.
+ */
+export async function loadState(root: TargetRoot, configPath: string | undefined, onNotice?: (message: string) => void): Promise<TrustState> {
   const config = configPath ?? (await defaultConfigPath(root));
+  const notice = recoveryNotice(await settleInterruptedRun(root, config));
+  if (notice !== undefined) onNotice?.(notice);
   const state = await readState(root, stateLayout(config).state);
   if (state === undefined) {
     throw new ConfigError("CONFIG_NOT_CONFIGURED", `pkgtrust has not configured ${config} yet`, { detail: { config } });
@@ -52,8 +59,8 @@ export async function loadState(root: TargetRoot, configPath: string | undefined
 
 /** What pkgtrust configured, checked against what is on disk now. */
 export async function readStatus(root: TargetRoot, configPath: string | undefined, now: Date): Promise<StatusReport> {
-  const state = await loadState(root, configPath);
   const warnings: string[] = [];
+  const state = await loadState(root, configPath, (notice) => warnings.push(notice));
   const paths = stateLayout(state.configFile).repository(state.repositoryId);
   const expected = ownedSettings(new URL(state.repository), paths);
   const configBytes = await readIfExists(root.hostPath(state.configFile));

@@ -13,8 +13,29 @@ export function repositoryId(repository: URL): string {
   return `${readable || "local"}-${digest}`;
 }
 
+/** PEM of each certificate once, in order: a bundle may repeat one, or carry the anchor itself. */
 export function toPem(certificates: readonly Certificate[]): string {
-  return certificates.map((certificate) => new X509Certificate(certificate.der).toString()).join("");
+  const seen = new Set<string>();
+  return certificates
+    .filter((certificate) => !seen.has(certificate.sha256) && seen.add(certificate.sha256))
+    .map((certificate) => new X509Certificate(certificate.der).toString())
+    .join("");
+}
+
+/**
+ * Whether a CA, on its verified path (itself first, the anchor last), can issue a certificate
+ * that pkg_install would accept: RFC 5280 4.2.1.9, every CA above it must allow the
+ * non-self-issued intermediates below it, this CA counted. A CA under a pathLen:0 CA is valid
+ * itself but issues nothing usable, so it is no trusted issuer.
+ */
+export function canIssue(path: readonly Certificate[]): boolean {
+  let intermediates = 0;
+  for (const [index, certificate] of path.entries()) {
+    const limit = certificate.basicConstraints?.ca ? certificate.basicConstraints.pathLength : undefined;
+    if (index > 0 && limit !== undefined && intermediates > limit) return false;
+    if (!certificate.selfIssued) intermediates++;
+  }
+  return true;
 }
 
 /** A repository as pkg_install's PKG_PATH and pkgin want it: no trailing slash; a plain path for file: URLs. */

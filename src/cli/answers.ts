@@ -13,7 +13,7 @@ import type { ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { EXIT, errorClass } from "../errors.js";
 import { readInputText } from "../input-file.js";
-import { targetPath } from "./bootstrap-options.js";
+import { configText, targetPath } from "./bootstrap-options.js";
 import { readOptions } from "./options.js";
 
 export const AnswersError = errorClass("AnswersError", {
@@ -30,7 +30,8 @@ export const MAX_ANSWERS_BYTES = 64 * 1024;
 const text = z.string().min(1, "must not be empty");
 /** Every option of setup except --answers itself. */
 export const answersSchema = z.strictObject({
-  repo: text.optional(),
+  // PKG_PATH and pkgin's repositories.conf get the repository: line injection is refused here already.
+  repo: configText({ separator: true }).pipe(text).optional(),
   root: text.optional(),
   anchor: targetPath.optional(),
   config: targetPath.optional(),
@@ -38,6 +39,7 @@ export const answersSchema = z.strictObject({
   "test-package": text.optional(),
   "no-test-install": z.boolean().optional(),
   "allow-weak": z.boolean().optional(),
+  "reset-state": z.boolean().optional(),
   "non-interactive": z.boolean().optional(),
   json: z.boolean().optional(),
 });
@@ -54,7 +56,7 @@ export const ENVIRONMENT: Readonly<Record<string, keyof Answers>> = {
 };
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { yes: true, true: true, "1": true, no: false, false: false, "0": false };
-const BOOLEAN_KEYS: ReadonlySet<string> = new Set(["no-test-install", "allow-weak", "non-interactive", "json"]);
+const BOOLEAN_KEYS: ReadonlySet<string> = new Set(["no-test-install", "allow-weak", "reset-state", "non-interactive", "json"]);
 
 function malformed(source: string, message: string, line?: number): never {
   throw new AnswersError("ANSWERS_MALFORMED", `${source}${line === undefined ? "" : `:${line}`}: ${message}`, { detail: { source, ...(line === undefined ? {} : { line }) } });
@@ -101,8 +103,12 @@ function readJsonObject(raw: unknown, source: string): unknown {
   return values;
 }
 
-/** Parses and validates an answer file's text; AnswersError on anything else. */
-export function parseAnswers(content: string, source: string): Answers {
+/**
+ * Parses and validates an answer file's text; AnswersError on anything else. `onJson` learns
+ * whether the file asks for JSON output even when another of its values is refused, so that
+ * the refusal itself is reported the way the file asked.
+ */
+export function parseAnswers(content: string, source: string, onJson?: (json: boolean) => void): Answers {
   if (Buffer.byteLength(content) > MAX_ANSWERS_BYTES) {
     throw new AnswersError("ANSWERS_TOO_LARGE", `${source}: more than ${MAX_ANSWERS_BYTES} bytes`, { detail: { source } });
   }
@@ -117,6 +123,7 @@ export function parseAnswers(content: string, source: string): Answers {
   } else {
     raw = readLines(content, source);
   }
+  if (typeof raw === "object" && raw !== null && Object.hasOwn(raw, "json") && (raw as { json: unknown }).json === true) onJson?.(true);
   const parsed = answersSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -145,7 +152,7 @@ type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
  * Returns `argv` without `--answers FILE` and with the options it lacks taken from the
  * answer file, then the environment, as flags in front.
  */
-export async function withAnswers(argv: readonly string[], spec: OptionSpec, env: NodeJS.ProcessEnv, cwd: string): Promise<string[]> {
+export async function withAnswers(argv: readonly string[], spec: OptionSpec, env: NodeJS.ProcessEnv, cwd: string, onJson?: (json: boolean) => void): Promise<string[]> {
   // The command's own options plus --answers, with the command's messages for a bad command line.
   const parsed = readOptions(argv, { ...spec, answers: { type: "string" } });
   const skip = new Set<number>();
@@ -160,7 +167,7 @@ export async function withAnswers(argv: readonly string[], spec: OptionSpec, env
   const file = parsed.values.answers;
   if (typeof file === "string") {
     const content = await readInputText(file, cwd, (message, options) => new AnswersError("ANSWERS_UNREADABLE", `the answer file: ${message}`, { ...options, detail: { source: file } }));
-    fromFile = parseAnswers(content, file);
+    fromFile = parseAnswers(content, file, onJson);
   }
   const merged: Answers = { ...environmentAnswers(env), ...fromFile };
   const added: string[] = [];

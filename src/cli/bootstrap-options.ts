@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { unsafeCharacter } from "../config/config-value.js";
 import { findPkgAdd } from "../config/layout.js";
 import { TargetRoot } from "../config/target-root.js";
 import { createDispatcher } from "../net/dispatcher.js";
@@ -17,7 +18,16 @@ export const bootstrapOptionSpec = {
   "no-test-install": { type: "boolean" },
 } as const;
 
-export const targetPath = z.string().startsWith("/", "give the path as the target system sees it, starting with '/'");
+/** A value that ends up in a configuration file: no control character (config-value.ts), no ';' where asked. */
+export function configText(options: { separator?: boolean } = {}) {
+  return z.string().superRefine((value, context) => {
+    const unsafe = unsafeCharacter(value, options);
+    if (unsafe !== undefined) context.addIssue({ code: "custom", message: `must not hold ${unsafe}` });
+  });
+}
+
+/** Target paths name pkg_install.conf and, through it, the trust files written into it. */
+export const targetPath = configText().pipe(z.string().startsWith("/", "give the path as the target system sees it, starting with '/'"));
 
 export const bootstrapOptionSchema = z.object({
   "ca-file": z.string().min(1).optional(),

@@ -19,11 +19,27 @@ export const setupJsonSchema = z.discriminatedUnion("ok", [
     testInstall: z
       .object({ package: z.string(), url: z.string(), check: z.enum(["pkg_add", "native"]), why: z.string(), trusted: z.boolean(), signer: z.string().optional() })
       .nullable(),
+    forgottenState: z
+      .object({
+        repository: z.string(),
+        acceptedAt: z.string(),
+        reason: z.enum(["reset-state", "other-repository"]),
+        crlNumbers: z.record(z.string(), z.string()),
+        certificates: z.number().int(),
+      })
+      .nullable(),
   }),
   z.object({
     ok: z.literal(false),
-    failure: z.object({ step: z.string(), code: z.string(), message: z.string(), next: z.string(), unchanged: z.boolean() }),
-    error: z.object({ code: z.string(), message: z.string(), next: z.string(), exit: z.number().int() }),
+    failure: z.object({
+      step: z.string(),
+      code: z.string(),
+      message: z.string(),
+      next: z.string(),
+      unchanged: z.boolean(),
+      notRestored: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
+    }),
+    error: z.object({ code: z.string(), message: z.string(), next: z.string(), exit: z.number().int(), detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])) }),
   }),
 ]);
 
@@ -31,13 +47,13 @@ export const setupJsonSchema = z.discriminatedUnion("ok", [
 export function reportOutcome(context: CommandContext, outcome: SetupOutcome, json: boolean): number {
   if (json) {
     if (outcome.ok) {
-      writeJson(context.stdout, setupJsonSchema, { ok: true, ...outcome.result, testInstall: outcome.result.testInstall ?? null });
+      writeJson(context.stdout, setupJsonSchema, { ok: true, ...outcome.result, testInstall: outcome.result.testInstall ?? null, forgottenState: outcome.result.forgottenState ?? null });
     } else {
       const { error } = outcome;
       writeJson(context.stdout, setupJsonSchema, {
         ok: false,
-        failure: outcome.failure,
-        error: { code: error.code, message: error.message, next: error.next, exit: error.exit },
+        failure: { ...outcome.failure, notRestored: outcome.failure.notRestored ?? [] },
+        error: { code: error.code, message: error.message, next: error.next, exit: error.exit, detail: error.detail },
       });
     }
   } else if (outcome.ok) {

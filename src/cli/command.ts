@@ -12,6 +12,11 @@ export interface CommandContext {
   readonly now: Date;
   /** Resolves with the signal's name at the first SIGINT or SIGTERM after the call (demo --serve waits on it). */
   readonly waitForStop: () => Promise<string>;
+  /**
+   * Tells the runner that the command's errors go out as JSON although --json is not on the
+   * command line (an answer file asked for it).
+   */
+  readonly reportErrorsAsJson?: (json: boolean) => void;
 }
 
 /** One subcommand of a group (keys, bundle), for `pkgtrust keys revoke --help`. */

@@ -31,7 +31,7 @@ function usage(lines: string, summary: string): string {
 /** Runs one command line and returns the exit status; never throws. */
 export async function run(context: CommandContext): Promise<number> {
   const [name, ...rest] = context.argv;
-  const json = context.argv.includes("--json");
+  let json = context.argv.includes("--json");
   /** "pkgtrust keys revoke": what a usage error's next step tells the user to ask --help. */
   let invoked: string | undefined;
   try {
@@ -58,7 +58,7 @@ export async function run(context: CommandContext): Promise<number> {
       context.stdout.write(subcommand ? usage(subcommand.usage, wrap(subcommand.summary, 78).join("\n")) : usage(command.usage, command.summary));
       return EXIT.OK;
     }
-    return await command.run({ ...context, argv: rest });
+    return await command.run({ ...context, argv: rest, reportErrorsAsJson: (on) => void (json = on) });
   } catch (thrown) {
     const error = invoked === undefined ? asPkgtrustError(thrown) : forCommand(asPkgtrustError(thrown), invoked);
     writeError(context, error, json);

@@ -53,15 +53,19 @@ export function plainReporter(streams: { readonly stdout: Writable; readonly std
       case "step-finished":
         out.write(`    ok: ${event.summary}\n`);
         break;
+      case "notice":
+        out.write(`    note: ${event.message}\n`);
+        break;
       case "step-skipped":
         out.write(`==> ${STEP_TITLES[event.step]}: skipped (${event.reason})\n`);
         break;
       case "rolled-back":
         err.write(`pkgtrust: rolled back: ${event.files.length > 0 ? event.files.join(", ") : "nothing had been written"}\n`);
+        for (const entry of event.notRestored) err.write(`pkgtrust: NOT put back: ${entry.path}: ${entry.message} [${entry.code}]\n`);
         break;
       case "step-failed":
         err.write(`pkgtrust: FAILED at "${STEP_TITLES[event.failure.step]}": ${event.failure.message} [${event.failure.code}]\n`);
-        err.write(`  ${event.failure.unchanged ? "Nothing on the system was changed." : "Some files could not be restored: see above."}\n`);
+        err.write(`  ${event.failure.unchanged ? "Nothing on the system was changed." : "Some files could not be put back: see NOT put back above."}\n`);
         err.write(`  next: ${event.failure.next}\n`);
         break;
     }

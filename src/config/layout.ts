@@ -43,6 +43,8 @@ export interface StateLayout {
   readonly dir: string;
   readonly state: string;
   readonly lock: string;
+  /** The undo journal of a run writing the files (transaction.ts); gone once the run committed. */
+  readonly journal: string;
   /** The per-repository trust files written into pkg_install.conf. */
   repository(id: string): { readonly dir: string; readonly anchors: string; readonly chain: string };
 }
@@ -53,6 +55,7 @@ export function stateLayout(configPath: string): StateLayout {
     dir,
     state: path.posix.join(dir, "state.json"),
     lock: path.posix.join(dir, ".lock"),
+    journal: path.posix.join(dir, "journal.json"),
     repository: (id) => {
       const repoDir = path.posix.join(dir, "repositories", id);
       return { dir: repoDir, anchors: path.posix.join(repoDir, "anchors.pem"), chain: path.posix.join(repoDir, "chain.pem") };

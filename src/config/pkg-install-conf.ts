@@ -4,6 +4,8 @@
  * repeated VAR= line appends "\n" and its value (multi-line values). Nothing is trimmed
  * and "#" lines never match.
  */
+import { unsafeCharacter } from "./config-value.js";
+import { ConfigError } from "./errors.js";
 
 /** The variables pkgtrust owns; every other line is kept byte for byte. */
 export const OWNED_VARIABLES = ["VERIFIED_INSTALLATION", "CERTIFICATE_ANCHOR_PKGS", "CERTIFICATE_CHAIN", "PKG_PATH"] as const;
@@ -48,6 +50,7 @@ function isOwned(line: string): boolean {
  * Merging the result again with the same settings gives the same bytes.
  */
 export function mergeSettings(existing: string | undefined, settings: OwnedSettings): string {
+  for (const name of OWNED_VARIABLES) requireSafeValue(name, settings[name], { separator: name === "PKG_PATH" });
   const block = [MARKER + "\n", ...OWNED_VARIABLES.map((name) => `${name}=${settings[name]}\n`)].join("");
   const lines = splitLines(existing ?? "");
   const kept: string[] = [];
@@ -66,4 +69,14 @@ export function mergeSettings(existing: string | undefined, settings: OwnedSetti
     kept.push(block);
   }
   return kept.join("");
+}
+
+/**
+ * The last line of defence against line injection (config-value.ts): whatever the input
+ * route, a value with a control character (or a ';' in PKG_PATH) is never written.
+ */
+export function requireSafeValue(name: string, value: string, options: { separator?: boolean } = {}): void {
+  const unsafe = unsafeCharacter(value, options);
+  if (unsafe === undefined) return;
+  throw new ConfigError("CONFIG_UNSAFE_VALUE", `${name} would hold ${unsafe}: ${JSON.stringify(value)}`, { detail: { variable: name, value } });
 }

@@ -1,4 +1,4 @@
-import { splitLines } from "./pkg-install-conf.js";
+import { requireSafeValue, splitLines } from "./pkg-install-conf.js";
 
 /**
  * pkgin's repositories.conf: one repository URL per line, "#" comments, order matters.
@@ -7,6 +7,7 @@ import { splitLines } from "./pkg-install-conf.js";
  * comments so that an admin sees what changed.
  */
 export function setRepository(existing: string | undefined, url: string): string {
+  requireSafeValue("the pkgin repository", url);
   const lines = splitLines(existing ?? "");
   const out: string[] = [];
   let placed = false;

@@ -36,10 +36,13 @@ export type TrustState = z.infer<typeof stateSchema>;
 
 export async function readState(root: TargetRoot, statePath: string): Promise<TrustState | undefined> {
   const bytes = await readIfExists(root.hostPath(statePath));
-  if (bytes === undefined) return undefined;
+  return bytes === undefined ? undefined : parseState(bytes, statePath);
+}
+
+export function parseState(bytes: Uint8Array, statePath: string): TrustState {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString("utf8"));
+    parsed = JSON.parse(Buffer.from(bytes).toString("utf8"));
   } catch (error) {
     throw new ConfigError("CONFIG_STATE_INVALID", `${statePath} is not valid JSON`, { cause: error, detail: { path: statePath } });
   }

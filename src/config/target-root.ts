@@ -24,6 +24,11 @@ export class TargetRoot {
     return path.join(this.dir, path.posix.normalize(targetPath));
   }
 
+  /** The target path of a host path inside the root. */
+  targetPathOf(hostPath: string): string {
+    return `/${path.relative(this.dir, hostPath).split(path.sep).join("/")}`;
+  }
+
   /** True when a host path lies inside the root (the root itself included). */
   contains(hostPath: string): boolean {
     const relative = path.relative(this.dir, hostPath);

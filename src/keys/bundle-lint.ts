@@ -1,4 +1,4 @@
-import { MAX_BUNDLE_BYTES, requireUsableBundle } from "../bootstrap/bundle-rules.js";
+import { crlWindowProblems, MAX_BUNDLE_BYTES, requireUsableBundle } from "../bootstrap/bundle-rules.js";
 import { readBundle, verifyBundle, type BundleVerdict } from "../bundle/verify.js";
 import { PkgtrustError } from "../errors.js";
 import { STRICT_POLICY } from "../pki/policy.js";
@@ -59,7 +59,7 @@ function missingRootCrls(verdict: BundleVerdict, anchor: AnchorFile): Finding[] 
 /**
  * Lints a key bundle before publication: the exact checks clients run (size, PEM, every
  * certificate and CRL verified against the anchor, requireUsableBundle's foreign-root and
- * no-signer rules, refresh's stale-CRL rule), plus warnings about what will break soon.
+ * no-signer rules, the CRL time window), plus warnings about what will break soon.
  */
 export async function lintBundle(bytes: Uint8Array, source: string, anchor: AnchorFile, options: LintOptions): Promise<LintReport> {
   const { errors, bundle } = clientErrors(bytes, source);
@@ -99,17 +99,18 @@ export async function lintBundle(bytes: Uint8Array, source: string, anchor: Anch
     }
   }
   warnings.push(...missingRootCrls(verdict, anchor));
+  // bundle-rules.ts: setup and refresh refuse a CRL outside its time window (TUF indefinite freeze).
+  const outOfWindow = crlWindowProblems(verdict, time);
+  for (const problem of outOfWindow) errors.push({ code: problem.code, message: `${problem.message}; setup and refresh refuse it${problem.code === "BOOT_STALE_CRL" ? ": renew it with 'pkgtrust keys crl'" : ""}` });
   for (const entry of verdict.crls) {
     const { crl } = entry;
     if (entry.status === "invalid") {
       errors.push({ code: entry.code ?? "CRL_INVALID", message: `CRL of ${crl.issuer}: ${entry.reason}` });
       continue;
     }
-    if (crl.nextUpdate === undefined) continue;
+    if (crl.nextUpdate === undefined || outOfWindow.some((problem) => problem.crl === crl)) continue;
     const left = crl.nextUpdate.getTime() - time.getTime();
-    // rollback-guard.ts: refresh refuses a CRL past its nextUpdate (TUF indefinite freeze).
-    if (left < 0) errors.push({ code: "BOOT_STALE_CRL", message: `the CRL of ${crl.issuer} expired on ${crl.nextUpdate.toISOString()}; refresh refuses it: renew it with 'pkgtrust keys crl'` });
-    else if (left <= options.crlWarnDays * DAY_MS) {
+    if (left <= options.crlWarnDays * DAY_MS) {
       warnings.push({ code: "LINT_CRL_NEXT_UPDATE_SOON", message: `the CRL of ${crl.issuer} reaches its nextUpdate on ${crl.nextUpdate.toISOString()}, in ${days(left)} days` });
     }
   }

@@ -53,6 +53,21 @@ describe("parseAnswers", () => {
     expect(() => parseAnswers('{"json": 1}', "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
   });
 
+  it("refuses what would inject lines into a configuration file: control characters, and ';' in the repository", () => {
+    expect(() => parseAnswers(JSON.stringify({ repo: "/srv/a\nCHECK_VULNERABILITIES=never/All" }), "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
+    expect(() => parseAnswers(JSON.stringify({ config: "/etc/x\r/pkg_install.conf" }), "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
+    expect(() => parseAnswers("repo=/srv/a;/srv/b", "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
+    expect(() => parseAnswers("repo=/srv/a\tb", "a")).toThrowWithCode("ANSWERS_BAD_VALUE");
+    expect(() => environmentAnswers({ PKGTRUST_REPO: "/srv/a\nb" })).toThrowWithCode("ENV_BAD_VALUE");
+    expect(() => environmentAnswers({ PKGTRUST_CONFIG: "/etc/a\u0085b" })).toThrowWithCode("ENV_BAD_VALUE");
+  });
+
+  it("says that the file asks for JSON even when it refuses another of its values", () => {
+    let json = false;
+    expect(() => parseAnswers('{"json": true, "anchor": "relative.pem"}', "a", (on) => (json = on))).toThrowWithCode("ANSWERS_BAD_VALUE");
+    expect(json).toBe(true);
+  });
+
   it("refuses a file larger than the limit unread", () => {
     expect(() => parseAnswers(`# ${"x".repeat(MAX_ANSWERS_BYTES)}\n`, "a")).toThrowWithCode("ANSWERS_TOO_LARGE");
   });
@@ -118,5 +133,17 @@ describe("pkgtrust setup --answers", () => {
     const result = await runCli(["setup", "--answers", answers, "--root", target, "--anchor", DEFAULT_ANCHOR]);
     expect(result.status).toBe(EXIT.CONFIG);
     expect(JSON.parse(result.stdout).error.code).toBe("BOOT_ANCHOR_MISSING");
+  });
+
+  it("reports errors as JSON when the answer file says json, also those raised before setup runs", async () => {
+    const answers = path.join(www, "json-only.conf");
+    writeFileSync(answers, "json=yes\nnon-interactive=yes\n");
+    const missingRepo = await runCli(["setup", "--answers", answers, "--root", target]);
+    expect(missingRepo.status).toBe(EXIT.USAGE);
+    expect(missingRepo.json?.error?.code, missingRepo.stderr).toBe("BOOT_NEEDS_REPOSITORY");
+    writeFileSync(answers, '{"json": true, "repo": "/srv/All", "test-package": "digest", "no-test-install": true}');
+    const contradictory = await runCli(["setup", "--answers", answers, "--root", target]);
+    expect(contradictory.json?.error?.code, contradictory.stderr).toBe("USAGE_BAD_OPTION");
+    expect(contradictory.stderr).toBe("");
   });
 });

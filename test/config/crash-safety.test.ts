@@ -15,7 +15,11 @@ const { TargetRoot } = await import(process.argv[2]);
 const root = new TargetRoot(process.argv[3]);
 const versions = [Buffer.alloc(300000, "a"), Buffer.alloc(200000, "b")];
 process.stdout.write("ready\\n");
-for (let i = 0; ; i++) await new FileTransaction(root).apply([{ targetPath: "/etc/pkg_install.conf", content: versions[i % 2], backup: true }]);
+for (let i = 0; ; i++) {
+  const transaction = new FileTransaction(root, "/etc/pkgtrust/journal.json");
+  await transaction.apply([{ targetPath: "/etc/pkg_install.conf", content: versions[i % 2], backup: true }]);
+  await transaction.commit();
+}
 `;
 
 let base: string;
@@ -49,9 +53,9 @@ describe("crash safety", () => {
       await runAndKill(target, Math.floor(Math.random() * 40));
       const content = await readFile(path.join(target, "etc/pkg_install.conf"), "utf8");
       expect(accepted.includes(content), `trial ${trial}: partial file of ${content.length} bytes`).toBe(true);
-      const leftovers = (await readdir(path.join(target, "etc"))).filter((n) => !n.includes("pkgtrust-tmp") && n !== "pkg_install.conf" && n !== "pkg_install.conf.pkgtrust-old");
+      const leftovers = (await readdir(path.join(target, "etc"))).filter((n) => !n.includes("pkgtrust-tmp") && n !== "pkg_install.conf" && n !== "pkg_install.conf.pkgtrust-old" && n !== "pkgtrust");
       expect(leftovers).toEqual([]);
     }
-    // A generous bound: the suite runs two files at once, and repo sign's crash trials spawn processes too.
-  }, 240_000);
+    // A generous bound: the suite runs two files at once, and other crash trials spawn processes too.
+  }, 300_000);
 });

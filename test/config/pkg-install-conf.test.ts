@@ -58,3 +58,16 @@ describe("pkg_install.conf merging", () => {
     );
   });
 });
+
+describe("line injection at the point of writing", () => {
+  it("refuses a control character in any owned value, and a ';' in PKG_PATH", () => {
+    for (const name of OWNED_VARIABLES) {
+      for (const bad of ["\n", "\r", "\t", "\u0000", "\u007f", "\u0085", "\u2028"]) {
+        expect(() => mergeSettings("# admin\n", { ...settings, [name]: `${settings[name]}${bad}CHECK_VULNERABILITIES=never` }), `${name} ${JSON.stringify(bad)}`).toThrowWithCode("CONFIG_UNSAFE_VALUE");
+      }
+    }
+    expect(() => mergeSettings(undefined, { ...settings, PKG_PATH: "/srv/a;/srv/b" })).toThrowWithCode("CONFIG_UNSAFE_VALUE");
+    // Only PKG_PATH is split at ';': a path elsewhere may hold one.
+    expect(readSettings(mergeSettings(undefined, { ...settings, CERTIFICATE_CHAIN: "/etc/a;b/chain.pem" })).get("CERTIFICATE_CHAIN")).toBe("/etc/a;b/chain.pem");
+  });
+});

@@ -20,4 +20,9 @@ describe("pkgin repositories.conf", () => {
   it("creates the file when there is none", () => {
     expect(setRepository(undefined, url)).toBe(`${url}\n`);
   });
+
+  it("refuses a repository URL with a control character (line injection)", () => {
+    expect(() => setRepository("# pkgin\n", `${url}\nhttp://evil.example.org/All`)).toThrowWithCode("CONFIG_UNSAFE_VALUE");
+    expect(() => setRepository(undefined, `${url}\r`)).toThrowWithCode("CONFIG_UNSAFE_VALUE");
+  });
 });

@@ -137,7 +137,7 @@ describe("the wizard with an injected pipeline", () => {
       } catch (error) {
         thrown = error;
         // What runSetup does with it: roll back, then report (these events must get through).
-        emit({ type: "rolled-back", files: ["/etc/pkg_install.conf"] });
+        emit({ type: "rolled-back", files: ["/etc/pkg_install.conf"], notRestored: [] });
         emit({ type: "step-failed", failure: { step: "write", code: "TUI_CANCELLED", message: "the run was cancelled", next: "", unchanged: true } });
       }
       return failure("BOOT_DECLINED");

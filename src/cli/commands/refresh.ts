@@ -40,13 +40,15 @@ export const command: Command = {
     checkTestInstallOptions(options);
     const root = new TargetRoot(options.root);
     await checkRoot(root);
-    const previous = await loadState(root, options.config);
+    const notices: string[] = [];
+    const previous = await loadState(root, options.config, (notice) => notices.push(notice));
     const pkgAdd = await pkgAddFor(root, context.env);
     // On a terminal the report is live; elsewhere (cron) it is held back and printed only
     // when the refresh changed something or failed, so that a quiet day sends no mail.
     const held: BootstrapEvent[] = [];
     const live = context.isTTY && !options.json;
     const emit = live ? plainReporter(context, true) : (event: BootstrapEvent) => void held.push(event);
+    for (const message of notices) emit({ type: "notice", step: "fetch", message });
     const request = {
       repository: previous.repository,
       root,
@@ -67,7 +69,8 @@ export const command: Command = {
         ...(pkgAdd === undefined ? {} : { pkgAdd }),
       }));
     await record(context, root, previous.configFile, outcome);
-    const news = !outcome.ok || changedFiles(outcome, previous.configFile);
+    // A repaired killed run (a notice) is news too.
+    const news = !outcome.ok || notices.length > 0 || changedFiles(outcome, previous.configFile);
     if (!options.json && !live) {
       if (!news) return EXIT.OK;
       held.forEach(plainReporter(context, false));

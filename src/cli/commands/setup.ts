@@ -14,10 +14,11 @@ import { writeError } from "../output.js";
 import { checkRoot, refusedAnchor } from "../preflight.js";
 import { plainReporter } from "../reporter.js";
 
-const optionSpec = { ...bootstrapOptionSpec, repo: { type: "string" }, anchor: { type: "string" } } as const;
+const optionSpec = { ...bootstrapOptionSpec, repo: { type: "string" }, anchor: { type: "string" }, "reset-state": { type: "boolean" } } as const;
 const schema = bootstrapOptionSchema.extend({
   repo: z.string().min(1).optional(),
   anchor: targetPath.default(DEFAULT_ANCHOR),
+  "reset-state": z.boolean().default(false),
 });
 
 function requireRepository(repository: string | undefined): string {
@@ -30,11 +31,12 @@ export const command: Command = {
   summary: "Fetch a repository's key bundle, verify it against the anchor, configure pkg_install and test-install a package (a wizard on a terminal).",
   usage:
     "setup [--repo URL] [--anchor FILE] [--config FILE] [--root DIR] [--ca-file FILE]\n" +
-    "      [--test-package NAME | --no-test-install] [--allow-weak] [--non-interactive] [--json]\n" +
+    "      [--test-package NAME | --no-test-install] [--allow-weak] [--reset-state] [--non-interactive] [--json]\n" +
     "      [--answers FILE]   (options left out come from FILE, then PKGTRUST_REPO, PKGTRUST_ROOT ...)",
   async run(context) {
     // Flags win over the answer file, which wins over PKGTRUST_* variables (unattended installs).
-    const argv = await withAnswers(context.argv, optionSpec, context.env, context.cwd);
+    const argv = await withAnswers(context.argv, optionSpec, context.env, context.cwd, context.reportErrorsAsJson);
+    context.reportErrorsAsJson?.(argv.includes("--json"));
     const { options, positionals } = parseCommandLine(argv, optionSpec, schema);
     requirePositionals(positionals, []);
     checkTestInstallOptions(options);
@@ -57,6 +59,7 @@ export const command: Command = {
       anchorPath: options.anchor,
       testInstall: !options["no-test-install"],
       allowWeak: options["allow-weak"],
+      resetState: options["reset-state"],
       ...(options.config === undefined ? {} : { configPath: options.config }),
       ...(options["test-package"] === undefined ? {} : { testPackage: options["test-package"] }),
     });

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { readBundle, verifyBundle, type BundleVerdict } from "../../bundle/verify.js";
+import { crlWindowProblems } from "../../bootstrap/bundle-rules.js";
+import { readBundle, verifyBundle, type BundleVerdict, type CrlVerdict } from "../../bundle/verify.js";
 import { EXIT } from "../../errors.js";
 import { CertificateError } from "../../pki/errors.js";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../../pki/path.js";
@@ -40,7 +41,21 @@ const outputSchema = z.object({
 const readInput = (path: string, cwd: string) =>
   readInputText(path, cwd, (message, options) => new CertificateError("INPUT_UNREADABLE", message, { ...options, detail: { source: path } }));
 
-function toJson(verdict: BundleVerdict, time: Date): z.infer<typeof outputSchema> {
+/** A CRL as reported: its verdict, or the time-window refusal setup, refresh and bundle lint apply (bundle-rules.ts). */
+type ReportedCrl = Pick<CrlVerdict, "crl" | "status" | "reason"> & { readonly code?: string };
+type Report = Omit<BundleVerdict, "crls"> & { readonly crls: readonly ReportedCrl[] };
+
+/** The verdict clients act on: a verified CRL outside its time window makes the bundle invalid. */
+function withCrlWindow(verdict: BundleVerdict, time: Date): Report {
+  const problems = crlWindowProblems(verdict, time);
+  const crls = verdict.crls.map((entry): ReportedCrl => {
+    const problem = problems.find((p) => p.crl === entry.crl);
+    return problem ? { crl: entry.crl, status: "invalid", code: problem.code, reason: problem.message } : entry;
+  });
+  return { ...verdict, crls, valid: verdict.valid && problems.length === 0 };
+}
+
+function toJson(verdict: Report, time: Date): z.infer<typeof outputSchema> {
   return {
     valid: verdict.valid,
     time: time.toISOString(),
@@ -69,7 +84,7 @@ function toJson(verdict: BundleVerdict, time: Date): z.infer<typeof outputSchema
   };
 }
 
-function toText(verdict: BundleVerdict, bundlePath: string): string[] {
+function toText(verdict: Report, bundlePath: string): string[] {
   const lines: string[] = [];
   for (const v of verdict.certificates) {
     lines.push(`${v.status.padEnd(7)}  ${v.role.padEnd(12)}  ${v.certificate.subject}`);
@@ -98,7 +113,8 @@ export const command: Command = {
     const anchors = readBundle(await readInput(options.anchor, context.cwd), options.anchor).certificates;
     const time = options.at ?? context.now;
     // --allow-weak applies what pkg_install itself enforces: MD5/SHA-1 and short RSA keys pass.
-    const verdict = await verifyBundle(bundle, anchors, { time, policy: options["allow-weak"] ? PKG_INSTALL_POLICY : STRICT_POLICY });
+    const verified = await verifyBundle(bundle, anchors, { time, policy: options["allow-weak"] ? PKG_INSTALL_POLICY : STRICT_POLICY });
+    const verdict = withCrlWindow(verified, time);
     if (options.json) writeJson(context.stdout, outputSchema, toJson(verdict, time));
     else writeLines(context.stdout, toText(verdict, bundlePath));
     return verdict.valid ? EXIT.OK : EXIT.UNTRUSTED;
