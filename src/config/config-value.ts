@@ -1,6 +1,6 @@
 /**
  * What may go into a value pkgtrust writes into a configuration file. pkg_install.conf and
- * pkgin's repositories.conf are read line by line (var_get, domain.md section 3), so a newline
+ * pkgin's repositories.conf are read line by line (parse-config.c parse_pkg_install_conf), so a newline
  * inside a value would add settings of an attacker's choosing (CHECK_VULNERABILITIES=never)
  * that later runs keep as the admin's own; pkg_install also splits PKG_PATH at ';'.
  */

@@ -19,7 +19,7 @@ export interface Certificate {
   readonly serialNumber: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  /** subject == issuer and the signature verifies with its own key. */
+  /** OpenSSL 3.0's EXFLAG_SS: self-issued, its AKID matching itself, a signature algorithm of its own key type (the signature itself is not checked). */
   readonly selfSigned: boolean;
   /** X509_check_ca semantics: caLevel is not 0. */
   readonly isCA: boolean;
@@ -236,18 +236,14 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
       source,
       line,
     };
-    // OpenSSL's EXFLAG_SS: self-issued, AKID matching itself, keyUsage allowing keyCertSign; plus the signature.
+    // OpenSSL 3.0's EXFLAG_SS (v3_purp.c ossl_x509v3_cache_extensions): self-issued, an AKID
+    // matching itself, a signature algorithm fitting its own key; no signature check. It is what
+    // ends a chain and makes an anchor trusted (trust_compat), and internal_verify skips the
+    // self-signature without X509_V_FLAG_CHECK_SS_SIGNATURE, so an anchor is trusted as a whole.
     const self = partial as unknown as Certificate;
-    const selfSigned =
-      partial.selfIssued &&
-      keyIdentifiersMatch(self, self) &&
-      (!keyUsage || keyUsage.includes("keyCertSign")) &&
-      verifiesWith(openssl, openssl);
-    // OpenSSL 3.0's EXFLAG_SS, which X509_check_ca's v1 branch asks for, checks no signature:
-    // self-issued, an AKID matching itself, a signature algorithm fitting its own key.
-    const opensslSelfSigned = partial.selfIssued && keyIdentifiersMatch(self, self) && signatureFitsOwnKey(signatureAlgorithm, publicKeyType);
+    const selfSigned = partial.selfIssued && keyIdentifiersMatch(self, self) && signatureFitsOwnKey(signatureAlgorithm, publicKeyType);
     const netscapeCertType = netscapeCertTypeOf(extensions.find((e) => e.type === NETSCAPE_CERT_TYPE));
-    const caLevel = checkCa(basicConstraints, keyUsage, opensslSelfSigned && tbs.version === Version.v1, netscapeCertType);
+    const caLevel = checkCa(basicConstraints, keyUsage, selfSigned && tbs.version === Version.v1, netscapeCertType);
     return Object.freeze({ ...partial, selfSigned, caLevel, isCA: caLevel !== 0, ...(netscapeCertType === undefined ? {} : { netscapeCertType }) });
   } catch (error) {
     if (error instanceof CertificateError) throw error;

@@ -5,13 +5,14 @@
  * (each compression, each signer rule) gets the same verdict from testInstall as from
  * pkg_install's calls under that configuration.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSetup } from "../../src/bootstrap/setup.js";
 import { testInstall } from "../../src/bootstrap/test-install.js";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
+import { readSettings } from "../../src/config/pkg-install-conf.js";
 import { TargetRoot } from "../../src/config/target-root.js";
 import { createDispatcher } from "../../src/net/dispatcher.js";
 import { NOW, TestPki } from "../fixtures/pki.js";
@@ -109,7 +110,12 @@ describe.skipIf(!REFERENCE)("setup's test-install and pkg_install's calls under 
     const conf = path.join(target, "etc/twice.conf");
     writeFileSync(conf, "VERIFIED_INSTALLATION=never\nVERIFIED_INSTALLATION=always\n");
     expect(referenceVerify({ file: matrix["gzip-1.0"] as string, conf, root: target, time: NOW })).toMatchObject({ trusted: false, class: "not-enforced" });
-    writeFileSync(conf, "VERIFIED_INSTALLATION= Always\n");
+    // parse_pkg_install_conf keeps the blank after '=' (unlike var_get), and pkgtrust reads it so too.
+    writeFileSync(conf, "VERIFIED_INSTALLATION= always\n");
+    expect(referenceVerify({ file: matrix["gzip-1.0"] as string, conf, root: target, time: NOW })).toMatchObject({ trusted: false, class: "not-enforced" });
+    expect(readSettings(readFileSync(conf, "utf8")).get("VERIFIED_INSTALLATION")).toBe(" always");
+    // The value is compared without case (strcasecmp); with no anchor file the signature then fails.
+    writeFileSync(conf, "VERIFIED_INSTALLATION=Always\n");
     expect(referenceVerify({ file: matrix["gzip-1.0"] as string, conf, root: target, time: NOW })).toMatchObject({ trusted: false, class: "signature" });
   });
 });

@@ -61,7 +61,7 @@ async function publishPackage(signer: string): Promise<void> {
 
 /**
  * pkg_install's verification of a package under the configuration setup wrote: its own
- * calls (the C reference, reading pkg_install.conf as var_get does), and ar with openssl
+ * calls (the C reference, reading pkg_install.conf as parse_pkg_install_conf does), and ar with openssl
  * smime (domain.md section 2), which must agree.
  */
 async function pkgInstallAccepts(packageFile: string, configFile: string): Promise<boolean> {

@@ -80,6 +80,7 @@ const CASES = [
   "anchor with keyUsage keyCertSign and no basicConstraints",
   "anchor with only a Netscape S/MIME CA type",
   "anchor with only a Netscape SSL CA type",
+  "anchor whose self-signature is damaged",
   "intermediate with keyUsage keyCertSign and no basicConstraints",
   "RSA 4096 signer, SHA-512 signature",
   "ECDSA P-384 signer, SHA-384 signature",

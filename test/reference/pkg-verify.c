@@ -2,7 +2,7 @@
  * pkg-verify: the verdict pkg_install gives a signed package, made with pkg_install's own
  * library calls in pkg_install's order (pkgsrc pkgtools/pkg_install/files: lib/pkcs7.c
  * easy_pkcs7_verify, lib/pkg_signature.c pkg_verify_signature and pkg_full_signature_check,
- * lib/var.c var_get), against Debian's OpenSSL 3.0 (as NetBSD 10) and libarchive. Written
+ * lib/parse-config.c parse_pkg_install_conf), against Debian's OpenSSL 3.0 (as NetBSD 10) and libarchive. Written
  * for pkgtrust's tests as an independent reference; it shares no code with pkgtrust.
  *
  *   pkg-verify [--attime UNIX] --anchor FILE [--chain FILE] PACKAGE
@@ -65,9 +65,14 @@ verdict(const char *class, const char *format, ...)
 	exit(1);
 }
 
-/* lib/var.c var_get: lines starting with exactly VAR=, one blank after '=' dropped, repeats joined by '\n'. */
+/*
+ * lib/parse-config.c parse_pkg_install_conf: a line sets VAR when it starts with exactly
+ * "VAR="; the value is the rest of the line without its newline, nothing trimmed (unlike
+ * lib/var.c var_get, which drops one blank after '=' and reads +BUILD_INFO, not this file);
+ * a repeated VAR= line is appended after a newline.
+ */
 static char *
-var_get(const char *file, const char *var)
+config_value(const char *file, const char *var)
 {
 	FILE *f = fopen(file, "r");
 	char *line = NULL, *value = NULL;
@@ -85,8 +90,6 @@ var_get(const char *file, const char *var)
 		if ((size_t)len < varlen + 1 || strncmp(line, var, varlen) != 0 || line[varlen] != '=')
 			continue;
 		p = line + varlen + 1;
-		if (p < line + len && *p == ' ')
-			++p;
 		n = (size_t)(line + len - p);
 		if (value != NULL) {
 			value = realloc(value, valuelen + n + 2);
@@ -381,11 +384,11 @@ main(int argc, char **argv)
 		usage();
 	if (conf != NULL) {
 		/* add/perform.c check_signature: only "always" (strcasecmp) refuses unverified packages. */
-		char *verified = var_get(conf, "VERIFIED_INSTALLATION");
+		char *verified = config_value(conf, "VERIFIED_INSTALLATION");
 		if (verified == NULL || strcasecmp(verified, "always") != 0)
 			verdict("not-enforced", "VERIFIED_INSTALLATION is '%s', not always", verified ? verified : "(unset)");
-		anchor = under(root, var_get(conf, "CERTIFICATE_ANCHOR_PKGS"));
-		chain = under(root, var_get(conf, "CERTIFICATE_CHAIN"));
+		anchor = under(root, config_value(conf, "CERTIFICATE_ANCHOR_PKGS"));
+		chain = under(root, config_value(conf, "CERTIFICATE_CHAIN"));
 	}
 
 	/* find_archive/open_archive: prepare_archive() reads any filter and format. */

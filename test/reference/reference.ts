@@ -66,7 +66,7 @@ export interface ReferenceRequest {
   readonly time: Date;
   readonly anchor?: string;
   readonly chain?: string;
-  /** A pkg_install.conf, read as var_get reads it, instead of anchor and chain. */
+  /** A pkg_install.conf, read as parse_pkg_install_conf reads it, instead of anchor and chain. */
   readonly conf?: string;
   /** The target root whose paths the configuration names (setup --root). */
   readonly root?: string;
