@@ -11,6 +11,7 @@ import { readCertificateFile } from "../../src/pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 import { NOW } from "../fixtures/pki.js";
 import { opensslAnswer } from "../package/openssl-oracle.js";
+import { requireTool } from "../fixtures/requirements.js";
 
 export * from "../fixtures/repo-sign.js";
 
@@ -26,6 +27,7 @@ export async function expectPkgInstallAccepts(file: string, anchorPath: string, 
   expect(verdict, `${file}: ${verdict.reason}`).toMatchObject({ trusted: true });
   const signer = verdict.signer;
   if (!signer) throw new Error("no signer");
+  if (!requireTool("openssl", "openssl smime -verify of the packages repo sign made")) return;
   const signerCert = `${file}.signer.pem`;
   writeFileSync(signerCert, `-----BEGIN CERTIFICATE-----\n${Buffer.from(signer.der).toString("base64").replace(/.{1,64}/g, "$&\n")}-----END CERTIFICATE-----\n`);
   try {

@@ -7,7 +7,7 @@ import { signPackage } from "../../src/keys/sign-package.js";
 import { verifyPackage } from "../../src/package/verify-package.js";
 import { readCertificateFile } from "../../src/pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
-import { makeInnerPackage } from "../fixtures/packages.js";
+import { makeableCompressions, makeInnerPackage } from "../fixtures/packages.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
 import { runCli } from "../fixtures/cli.js";
 import { requireTool } from "../fixtures/requirements.js";
@@ -91,12 +91,12 @@ describe("signPackage", () => {
     expect(await pkgtrustVerdict(output)).toMatchObject({ trusted: true, signedAttributes: true });
   });
 
-  it.each(["none", "bzip2", "xz", "zstd", "gzip"] as const)("signs an inner package compressed with %s", async (compression) => {
+  it.each(makeableCompressions(["none", "bzip2", "xz", "zstd", "gzip"] as const, "signing packages of every compression"))("signs an inner package compressed with %s", async (compression) => {
     const inner = await makeInnerPackage(dir, { pkgname: `c-${compression}-1.0`, payload: 90_000, compression });
     const output = join(dir, `c-${compression}.tgz`);
     const signed = await signPackage({ input: inner.path, output, keyPem: signer.keyPem, certPem: signer.certPem, chainPem: ca.certPem });
     expect(signed).toMatchObject({ pkgname: `c-${compression}-1.0`, warnings: [] });
-    expect(opensslVerifies(output)).toBe(true);
+    if (AR && OPENSSL) expect(opensslVerifies(output)).toBe(true);
     expect(await pkgtrustVerdict(output)).toMatchObject({ trusted: true, pkgname: `c-${compression}-1.0` });
   });
 

@@ -7,8 +7,8 @@ import { pack } from "tar-stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { detectCompression } from "../../src/package/compression.js";
 import { ContentsReader, packingListName } from "../../src/package/inner-contents.js";
-import { makeInnerPackage } from "../fixtures/packages.js";
-import { requireTools } from "../fixtures/requirements.js";
+import { makeableCompressions, makeInnerPackage } from "../fixtures/packages.js";
+import { requireTool, requireTools } from "../fixtures/requirements.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pkgtrust-inner-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,7 +46,7 @@ describe("reading @name from the inner package", () => {
     await expect(nameOf((await makeInnerPackage(dir, { pkgname: "x-1", firstEntry: "+COMMENT" })).bytes)).rejects.toThrowWithCode("PKG_INNER_FORMAT");
   });
 
-  it.each(["bzip2", "xz", "zstd"] as const)("reads a %s package in chunks of any size, and stops after +CONTENTS", async (compression) => {
+  it.each(makeableCompressions(["bzip2", "xz", "zstd"] as const, "reading +CONTENTS of every compression"))("reads a %s package in chunks of any size, and stops after +CONTENTS", async (compression) => {
     const inner = await makeInnerPackage(dir, { pkgname: `${compression}-1.0`, payload: 1_200_000, compression });
     for (const chunk of [5, 4096, 65536]) {
       const reader = new ContentsReader();
@@ -66,14 +66,14 @@ describe("reading @name from the inner package", () => {
     expect(detectCompression(Buffer.from("+CONTENTS"))).toEqual({ compression: "none" });
   });
 
-  it("refuses a compression it cannot read with its own code, naming it", async () => {
+  it.runIf(requireTool("lzma", "an LZMA-alone package"))("refuses a compression it cannot read with its own code, naming it", async () => {
     const inner = await makeInnerPackage(dir, { pkgname: "l-1", compression: "lzma" });
     const error = await nameOf(inner.bytes).catch((e: unknown) => e);
     expect(error).toThrowWithCode("PKG_INNER_COMPRESSION");
     expect((error as Error).message).toMatch(/lzma/);
   });
 
-  it.each(["bzip2", "xz", "zstd", "gzip"] as const)("refuses a damaged %s stream", async (compression) => {
+  it.each(makeableCompressions(["bzip2", "xz", "zstd", "gzip"] as const, "damaged streams of every compression"))("refuses a damaged %s stream", async (compression) => {
     const inner = await makeInnerPackage(dir, { pkgname: "d-1", compression });
     const damaged = Buffer.from(inner.bytes);
     damaged.fill(0x55, 12, damaged.length - 12);
@@ -81,7 +81,7 @@ describe("reading @name from the inner package", () => {
     await expect(nameOf(inner.bytes.subarray(0, 40))).rejects.toThrowWithCode("PKG_INNER_FORMAT");
   });
 
-  it.each(["bzip2", "zstd", "xz"] as const)("stops a %s bomb at the cap, without holding its output", async (compression) => {
+  it.each(requireTools(["sh", "install"], "decompression bombs made by the shell") ? makeableCompressions(["bzip2", "zstd", "xz"] as const, "decompression bombs") : [])("stops a %s bomb at the cap, without holding its output", async (compression) => {
     // 128 MiB of zeros, a few KiB compressed: 25 times the cap.
     const bomb = execFileSync("sh", ["-c", `head -c 134217728 /dev/zero | ${compression === "zstd" ? "zstd -q -c" : `${compression} -c -1`}`], { maxBuffer: 1 << 26 });
     expect(bomb.length).toBeLessThan(1 << 20);

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { recordSkipped } from "../fixtures/requirements.js";
 
 /** Beside this file, or (run from build/) in the source tree. */
 const SOURCE = [new URL("./pkg-verify.c", import.meta.url), new URL("../../../test/reference/pkg-verify.c", import.meta.url)].map((url) => fileURLToPath(url)).find((path) => existsSync(path)) ?? "pkg-verify.c";
@@ -45,6 +46,7 @@ function compile(): string | undefined {
   if (result.error || result.status !== 0) {
     const why = result.error ? String(result.error.message) : result.stderr.trim().split("\n").slice(0, 3).join(" ");
     if (process.env.CI === "true") throw new Error(`the C reference test/reference/pkg-verify.c does not compile (${why}); CI needs: ${INSTALL_HINT}`);
+    recordSkipped({ tools: ["cc"], packages: ["libssl-dev", "libarchive-dev"], check: "the C reference of pkg_install's calls (test/reference/pkg-verify.c)" });
     // One notice per test run, however many workers load this module.
     try {
       writeFileSync(join(dir, `notice-${process.ppid}`), "", { flag: "wx" });
