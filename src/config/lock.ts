@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { link, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileSystemError, makeFilledDirectories, writeTemporary } from "./atomic-file.js";
+import { TEMPORARY_NAME, fileSystemError, makeFilledDirectories, writeTemporary } from "./atomic-file.js";
 import { ConfigError } from "./errors.js";
 
 /**
@@ -129,7 +129,7 @@ function held(hostPath: string, mine: bigint, created: readonly string[]): Lock 
       // Only our own lock: never one another run took over meanwhile.
       const current = await stat(hostPath, { bigint: true }).catch(() => undefined);
       if (current?.ino === mine) await unlink(hostPath).catch((error: unknown) => Promise.reject(fileSystemError("remove the lock", hostPath, error)));
-      await removeDeadMarkers(hostPath);
+      await removeDeadLeftovers(hostPath);
       for (const made of [...created].reverse()) await rmdir(made).catch(() => undefined);
     },
   };
@@ -147,14 +147,24 @@ async function takeOverIfStale(hostPath: string, pidFile: string): Promise<boole
   return takeOver(hostPath, seen, pidFile, replace, 0);
 }
 
-/** Markers left by runs killed during a takeover: nothing refers to them once the lock changed hands. */
-async function removeDeadMarkers(hostPath: string): Promise<void> {
-  const prefix = `${path.basename(hostPath)}.takeover-`;
-  const names = await readdir(path.dirname(hostPath)).catch(() => [] as string[]);
-  for (const name of names.filter((n) => n.startsWith(prefix))) {
-    const marker = path.join(path.dirname(hostPath), name);
-    const seen = await look(marker);
-    if (seen !== undefined && isStale(seen)) await unlink(marker).catch(() => undefined);
+/**
+ * What runs killed while taking the lock leave beside it: takeover markers (nothing refers
+ * to them once the lock changed hands) and pid files written aside for link(2). Only those
+ * of dead processes go; a live run may be about to use its own.
+ */
+async function removeDeadLeftovers(hostPath: string): Promise<void> {
+  const dir = path.dirname(hostPath);
+  const base = path.basename(hostPath);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (name.startsWith(`${base}.takeover-`)) {
+      const seen = await look(file);
+      if (seen !== undefined && isStale(seen)) await unlink(file).catch(() => undefined);
+    } else if (name.startsWith(`.${base}.`)) {
+      const pid = TEMPORARY_NAME.exec(name)?.[1];
+      if (pid !== undefined && !processAlive(Number(pid))) await unlink(file).catch(() => undefined);
+    }
   }
 }
 

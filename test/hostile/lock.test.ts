@@ -58,6 +58,17 @@ describe("a lock without a complete pid", () => {
     await lock.release();
     expect(await readdir(path.dirname(file))).toEqual([]);
   });
+
+  it("removes the pid file a run killed before its link(2) left beside the lock, and keeps a live run's", async () => {
+    const file = await lockPath();
+    const dead = path.join(path.dirname(file), "..lock.pkgtrust-tmp-999999999-0badf00d");
+    const live = path.join(path.dirname(file), `..lock.pkgtrust-tmp-${process.ppid}-0badf00d`);
+    await writeFile(dead, "999999999\n");
+    await writeFile(live, `${process.ppid}\n`);
+    const lock = await acquireLock(file);
+    await lock.release();
+    expect(await readdir(path.dirname(file))).toEqual([path.basename(live)]);
+  });
 });
 
 /**

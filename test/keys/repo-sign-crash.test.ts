@@ -85,7 +85,7 @@ describe.runIf(requireTool("xz", "repo sign's crash trials with pkg_summary.xz")
       seen[resigned === 0 ? "none" : resigned === specs.length ? "all" : "some"]++;
       // Only our own recognisable temporary names may be left behind.
       for (const name of readdirSync(dir).filter((n) => n.startsWith("."))) {
-        expect(name, `trial ${trial}`).toMatch(/^\..+\.pkgtrust-repo-sign$|^\.pkg_summary\.(gz|xz)\.pkgtrust-tmp-\d+-[0-9a-f]{8}$|^\.pkgtrust-repo-sign\.lock$/);
+        expect(name, `trial ${trial}`).toMatch(/^\..+\.pkgtrust-repo-sign$|^\.pkg_summary\.(gz|xz)\.pkgtrust-tmp-\d+-[0-9a-f]{8}$|^\.pkgtrust-repo-sign\.lock$|^\.\.pkgtrust-repo-sign\.lock\.pkgtrust-tmp-\d+-[0-9a-f]{8}$/);
       }
       const rerun = await runCli(keys.signArgs(dir), { now: new Date() });
       expect(rerun.status, `trial ${trial}: ${rerun.stdout}${rerun.stderr}`).toBe(0);
