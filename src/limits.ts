@@ -88,7 +88,10 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   inputFileBytes: 16 * MiB,
 });
 
+/** The longest setTimeout delay: Node fires a longer one at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The total deadline of one download capped at `maxBytes` (FetchLimits.minBytesPerSecond). */
 export function downloadDeadlineMs(limits: FetchLimits, maxBytes: number): number {
-  return limits.deadlineGraceMs + Math.ceil((maxBytes / limits.minBytesPerSecond) * 1000);
+  return Math.min(MAX_TIMER_MS, limits.deadlineGraceMs + Math.ceil((maxBytes / limits.minBytesPerSecond) * 1000));
 }

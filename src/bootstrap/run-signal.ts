@@ -5,6 +5,7 @@
  * it, so that the run fails with the reason and rolls back what it wrote.
  */
 import { PkgtrustError } from "../errors.js";
+import { MAX_TIMER_MS } from "../limits.js";
 import { BootstrapError } from "./errors.js";
 
 export interface RunSignal {
@@ -17,7 +18,7 @@ export function runSignal(outer: AbortSignal | undefined, deadlineMs: number): R
   const deadline = new AbortController();
   const timer = setTimeout(() => {
     deadline.abort(new BootstrapError("SETUP_DEADLINE", `the run did not finish within ${Math.round(deadlineMs / 1000)} s`, { detail: { deadlineMs } }));
-  }, deadlineMs);
+  }, Math.min(deadlineMs, MAX_TIMER_MS));
   timer.unref();
   return { signal: outer === undefined ? deadline.signal : AbortSignal.any([outer, deadline.signal]), dispose: () => clearTimeout(timer) };
 }
