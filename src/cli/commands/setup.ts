@@ -51,8 +51,8 @@ export const command: Command = {
       // Without a terminal nothing is asked, so the URL must be given; then, before any network, the target.
       repository = interactive ? options.repo : requireRepository(options.repo);
       await checkRoot(root);
-      // A signal before the run: the run would stop at once, and the wizard would not see it.
-      if (context.signal.aborted) throw context.signal.reason;
+      // A signal before the wizard took over the signals (a scripted run's stops in runSetup).
+      if (interactive && context.signal.aborted) throw context.signal.reason;
     } catch (error) {
       // --json may have come from the answer file, which the top level does not see.
       writeError(context, asPkgtrustError(error), options.json);
