@@ -162,14 +162,14 @@ function fileName(url: string, repository: string): string {
   return url.startsWith(base) ? url.slice(base.length) : url;
 }
 
-/** A silent server is no frozen screen: the time waited, the attempt, and when the fetcher gives up. */
+/** A silent server is no frozen screen: the time so far, the attempt, and when the fetcher gives up. */
 function waitingLines(waiting: Waiting, clock: number, repository: string, width: number): Line[] {
   const elapsed = shortDuration(Math.max(0, clock - waiting.since) / 1000);
   const left = shortDuration(Math.max(0, waiting.givesUpAt - clock) / 1000);
-  return [
-    plain(`  ${shorten(fileName(waiting.url, repository), width - 2)}`),
-    plain(shorten(`  no answer yet: ${elapsed}, attempt ${waiting.attempt} of ${waiting.attempts}, gives up in ${left}`, width)),
-  ];
+  const times = `${elapsed}, attempt ${waiting.attempt} of ${waiting.attempts}, gives up in ${left}`;
+  // Once bytes come, the download's own lines above name the file and move.
+  if (waiting.answered) return [plain(shorten(`  ${times}`, width))];
+  return [plain(`  ${shorten(fileName(waiting.url, repository), width - 2)}`), plain(shorten(`  no answer yet: ${times}`, width))];
 }
 
 function downloadLines(download: Download, repository: string, width: number): Line[] {

@@ -24,7 +24,7 @@ export interface Download {
   readonly rate: number;
 }
 
-/** A download that has not answered yet (fetch-attempt events), shown with its elapsed time and deadline. */
+/** The download under way (fetch-attempt events): its time so far, attempt and deadline. */
 export interface Waiting {
   readonly step: Step;
   readonly url: string;
@@ -33,6 +33,8 @@ export interface Waiting {
   /** Epoch ms: the first attempt's start, and the download's deadline. */
   readonly since: number;
   readonly givesUpAt: number;
+  /** Bytes came in this attempt: the download's own line shows them. */
+  readonly answered: boolean;
 }
 
 export interface WizardState {
@@ -168,14 +170,14 @@ function onEvent(state: WizardState, event: BootstrapEvent, at: number): WizardS
     case "notice":
       return state;
     case "progress": {
-      // The first byte is an answer: from then on the download's own line moves.
-      const answered = event.received > 0 && state.waiting?.url === event.url;
-      return { ...(answered ? withoutWaiting(state) : state), downloads: onProgress(state.downloads, event, at) };
+      const { waiting } = state;
+      const answered = waiting !== undefined && !waiting.answered && event.received > 0 && waiting.url === event.url;
+      return { ...state, ...(answered ? { waiting: { ...waiting, answered } } : {}), downloads: onProgress(state.downloads, event, at) };
     }
     case "fetch-attempt": {
       const same = state.waiting?.url === event.url && state.waiting.step === event.step;
       const since = same && state.waiting ? state.waiting.since : at;
-      return { ...state, waiting: { step: event.step, url: event.url, attempt: event.attempt, attempts: event.attempts, since, givesUpAt: event.givesUpAt } };
+      return { ...state, waiting: { step: event.step, url: event.url, attempt: event.attempt, attempts: event.attempts, since, givesUpAt: event.givesUpAt, answered: false } };
     }
   }
 }
