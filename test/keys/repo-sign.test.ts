@@ -21,16 +21,32 @@ const sign = (dir: string, ...extra: string[]) => runCli([...keys.signArgs(dir),
 const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).map((name) => [name, createHash("sha256").update(readFileSync(join(dir, name))).digest("hex")]));
 
 describe("repo sign", () => {
-  it.runIf(requireTools(["bzip2", "xz"], "repo sign's pkg_summary.bz2 and .xz"))("re-signs signed packages and signs unsigned ones; every result verifies, inner bytes unchanged, summary sizes updated", async () => {
+  it.runIf(requireTools(["bzip2", "xz"], "repo sign's pkg_summary.bz2 and .xz, bzip2 and xz inner packages"))("re-signs signed packages and signs unsigned ones of every PKG_COMPRESSION; every result verifies, inner bytes unchanged, summary sizes updated", async () => {
     const dir = fresh();
-    const specs: PackageSpec[] = [{ pkgname: "alpha-1.0" }, { pkgname: "beta-2.1nb3", payload: 200_000 }, { pkgname: "gamma-0.1", signed: false, payload: 70_000 }];
+    const specs: PackageSpec[] = [
+      { pkgname: "alpha-1.0" },
+      { pkgname: "beta-2.1nb3", payload: 200_000 },
+      { pkgname: "gamma-0.1", signed: false, payload: 70_000 },
+      { pkgname: "bz-1.0", compression: "bzip2", payload: 300_000 },
+      { pkgname: "bzu-1.0", compression: "bzip2", signed: false, payload: 150_000 },
+      { pkgname: "xz-5.4", compression: "xz", payload: 300_000 },
+      { pkgname: "xzu-5.4", compression: "xz", signed: false },
+    ];
     const inners = await writePackages(dir, keys, specs);
     writeSummaries(dir, summaryText(dir, specs), { compressions: ["gz", "bz2", "xz"] });
     const before = readSummary(dir);
     const result = await sign(dir);
     expect(result.status, result.stdout).toBe(0);
     signOutputSchema.parse(result.json);
-    expect(result.json.counts).toMatchObject({ packages: 3, resigned: 2, signed: 1, skipped: 0, failed: 0 });
+    expect(result.json.counts).toMatchObject({ packages: 7, resigned: 4, signed: 3, skipped: 0, failed: 0 });
+    for (const spec of specs) {
+      const file = join(dir, fileName(spec));
+      await expectPkgInstallAccepts(file, keys.anchorPath);
+      expect(innerOf(file).equals(inners.get(fileName(spec)) as Buffer)).toBe(true);
+    }
+    // Re-signed once more (--force): still accepted, the inner bytes still the same.
+    const again = await sign(dir, "--force");
+    expect(again.json.counts).toMatchObject({ resigned: 7, failed: 0 });
     for (const spec of specs) {
       const file = join(dir, fileName(spec));
       await expectPkgInstallAccepts(file, keys.anchorPath);
