@@ -31,7 +31,8 @@ beforeAll(async () => {
     packages: [{ pkgname: "digest-20190127" }, { pkgname: "digest-20220214" }, { pkgname: "pkgin-23.8.1nb1", fileName: "pkgin-23.8.1nb1.tgz" }],
   });
   server = await startRepoServer({ root });
-  dispatcher = createDispatcher({ env: {}, ca: server.caPem, timeouts: { headersMs: 500, bodyMs: 500 } });
+  // No test here waits for a timeout: generous ones, so a loaded machine cannot turn an answer into FETCH_TIMEOUT.
+  dispatcher = createDispatcher({ env: {}, ca: server.caPem, timeouts: { headersMs: 10_000, bodyMs: 10_000 } });
   fetcher = createFetcher({ dispatcher, limits: testLimits({ retries: 0 }) });
 });
 
