@@ -161,15 +161,18 @@ function downloadLines(download: Download, repository: string, width: number): L
   const name = download.url.startsWith(base) ? download.url.slice(base.length) : download.url;
   const lines: Line[] = [plain(`  ${shorten(name, width - 2)}`)];
   if (download.total === undefined || download.total <= 0) {
-    lines.push(plain(shorten(`  ${formatBytes(download.received)} (size not announced)${rate}`, width)));
+    const received = `  ${formatBytes(download.received)} (size not announced)`;
+    lines.push(plain(received.length + rate.length <= width ? received + rate : shorten(received, width)));
     return lines;
   }
   const fraction = Math.min(1, download.received / download.total);
   // A fixed bar width keeps the bars of several downloads aligned.
   const barWidth = Math.max(10, Math.min(30, width - 48));
   const filled = Math.round(fraction * barWidth);
-  const numbers = `${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(download.received)} of ${formatBytes(download.total)}${rate}`;
-  lines.push(plain(`  [${"#".repeat(filled)}${".".repeat(barWidth - filled)}] ${numbers}`.slice(0, width)));
+  const numbers = `${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(download.received)} of ${formatBytes(download.total)}`;
+  const bar = `  [${"#".repeat(filled)}${".".repeat(barWidth - filled)}] ${numbers}`;
+  // The rate goes first when the row is short: a figure is shown whole or not at all.
+  lines.push(plain(bar.length + rate.length <= width ? bar + rate : shorten(bar, width)));
   return lines;
 }
 

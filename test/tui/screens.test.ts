@@ -156,3 +156,41 @@ describe("any state at any size", () => {
     );
   });
 });
+
+describe("download figures", () => {
+  it("are rounded and never run past the frame, at any rate, size and width", () => {
+    const bytes = fc.oneof(fc.double({ min: 0, max: 1e13, noNaN: true }), fc.integer({ min: 0, max: 5000 }));
+    fc.assert(
+      fc.property(bytes, fc.option(bytes, { nil: undefined }), fc.double({ min: 0.001, max: 1e6, noNaN: true }), fc.integer({ min: 50, max: 160 }), (received, total, seconds, w) => {
+        const url = `${GOOD_URL}/digest-20220214.tgz`;
+        const state = play(
+          initialState(GOOD_URL),
+          enter,
+          { type: "event", at: 0, event: { type: "progress", step: "test-install", url, received: 0, ...(total === undefined ? {} : { total }) } },
+          { type: "event", at: seconds * 1000, event: { type: "progress", step: "test-install", url, received, ...(total === undefined ? {} : { total }) } },
+        );
+        const size = { width: w, height: 24 };
+        const lines = renderScreen(state, size, "ascii");
+        expectFits(lines, size, "ascii");
+        const text = screenText(lines);
+        // Whole bytes, or one decimal of a larger unit: no raw float such as 471.976401179941 B.
+        expect(text).not.toMatch(/\d\.\d{2,}/);
+        expect(text).not.toMatch(/\d+\.\d+ B\b/);
+        // A figure is whole or absent: never a unit cut off ("KiB/" without its "s").
+        expect(text).not.toMatch(/[KMG]?i?B\/(?!s)/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a rate below 1 KiB/s is whole bytes", () => {
+    const url = `${GOOD_URL}/digest-20220214.tgz`;
+    const state = play(
+      initialState(GOOD_URL),
+      enter,
+      { type: "event", at: 0, event: { type: "progress", step: "test-install", url, received: 0, total: 100_000 } },
+      { type: "event", at: 3390, event: { type: "progress", step: "test-install", url, received: 1600, total: 100_000 } },
+    );
+    expect(screenText(renderScreen(state, VT, "ascii"))).toMatch(/1\.6 KiB of 97\.7 KiB {2}472 B\/s/);
+  });
+});
