@@ -6,8 +6,8 @@
 import { forgottenNotice } from "../src/bootstrap/recorded-state.js";
 import { STEPS, STEP_TITLES, type CertificateSummary } from "../src/bootstrap/events.js";
 import { formatBytes } from "../src/cli/reporter.js";
-import type { Download, ScreenName, StepState, WizardState } from "./state.js";
-import { day, fingerprintLines, labelled, shorten, wrap } from "./text.js";
+import { failureChoices, type Download, type FailureChoice, type ScreenName, type StepState, type WizardState } from "./state.js";
+import { day, fingerprintLines, labelled, pathLines, shorten, wrap } from "./text.js";
 
 export type Style = "inverse" | "bold" | "good" | "bad";
 export interface Segment {
@@ -77,7 +77,8 @@ export function renderScreen(state: WizardState, size: Size, borders: Borders): 
     lines.push([{ text: `${box.v} ` }, ...line, { text: `${" ".repeat(Math.max(0, inner - used))} ${box.v}` }]);
   }
   lines.push([{ text: box.bl + box.h.repeat(width - 2) + box.br }]);
-  lines.push(plain(` ${shorten(HELP[state.screen], width - 2)}`));
+  const help = state.screen === "repository" && state.confirmQuit ? "Enter choose  Left/Right switch  y quit  n or Esc stay" : HELP[state.screen];
+  lines.push(plain(` ${shorten(help, width - 2)}`));
   return lines;
 }
 
@@ -116,6 +117,11 @@ function repositoryBody(state: WizardState, width: number, rows: number): Line[]
   body.push(field(state, width));
   if (state.urlProblem !== undefined) for (const line of labelled("! ", state.urlProblem, width)) body.push([{ text: line, style: "bad" }]);
   if (state.urlNote !== undefined) body.push(...para(state.urlNote, width));
+  if (state.confirmQuit) {
+    const question = wrap("Quit without setting anything up? Nothing has been changed.", width).map((text): Line => [{ text, style: "bold" }]);
+    const kept = body.slice(0, Math.max(0, rows - 2 - question.length));
+    return withButtons([...kept, ...question], buttons(["Stay", "Quit"], state.focus), rows);
+  }
   return withButtons(body, buttons(["Continue", "Quit"], state.focus - 1), rows);
 }
 
@@ -229,23 +235,31 @@ function resultBody(state: WizardState, width: number, rows: number): Line[] {
   if (result === undefined) return withButtons([], buttons(["Exit"], 0), rows);
   const body: Line[] = [...para("pkg_install now verifies the signature of every package from", width), ...labelled("  ", result.repository, width).map(plain), BLANK];
   body.push(...para("Files written (as the target system sees them):", width));
-  // Paths are wrapped, never shortened: they are what the admin will look for.
-  for (const file of result.files) body.push(...labelled(`  ${file.status.padEnd(9)} `, file.path, width).map(plain));
+  // Paths are wrapped after a "/", never shortened: they are what the admin will look for.
+  for (const file of result.files) body.push(...pathLines(`  ${file.status.padEnd(9)} `, file.path, width).map(plain));
   body.push(BLANK);
   const tested = result.testInstall;
   if (tested === undefined) {
     body.push(plain("Test-install: skipped (--no-test-install)"));
   } else {
-    const check = tested.check === "pkg_add" ? "pkg_add into a scratch prefix" : "pkgtrust's pkg_install-exact check";
     const verdict: Segment = tested.trusted ? { text: "TRUSTED", style: "good" } : { text: "NOT TRUSTED", style: "bad" };
-    body.push([{ text: shorten(`Test-install: ${tested.package} `, width - 12) }, verdict]);
-    for (const line of labelled("  Check:  ", check, width)) body.push(plain(line));
+    // Only a pkg_add that ran is a test-install; otherwise the screen says what was checked instead.
+    const title = tested.check === "pkg_add" ? "Test-install" : "Signature check";
+    body.push([{ text: shorten(`${title}: ${tested.package} `, width - 12) }, verdict]);
+    for (const line of labelled("  Check:  ", testCheckText(tested.check), width)) body.push(plain(line));
     if (tested.signer !== undefined) for (const line of labelled("  Signer: ", tested.signer, width)) body.push(plain(line));
     for (const line of labelled("  Why:    ", tested.why, width)) body.push(plain(line));
   }
   if (result.forgottenState !== undefined) body.push(BLANK, ...para(forgottenNotice(result.forgottenState), width));
   return withButtons(body, buttons(["Exit"], 0), rows);
 }
+
+/** What the test-install's check was, the same words as the plain report and the JSON's check. */
+function testCheckText(check: "pkg_add" | "native"): string {
+  return check === "pkg_add" ? "pkg_add ran, into a throw-away package database and prefix" : "checked by pkgtrust's pkg_install-exact verifier; pkg_add was not run";
+}
+
+const CHOICE_LABELS: Readonly<Record<FailureChoice, string>> = { retry: "Retry", "change-url": "Change URL", quit: "Quit", "no-packages": "No binary packages" };
 
 function failureBody(state: WizardState, width: number, rows: number): Line[] {
   const failure = state.failure;
@@ -261,5 +275,7 @@ function failureBody(state: WizardState, width: number, rows: number): Line[] {
     for (const line of labelled("Next: ", failure.next, width)) body.push(plain(line));
   }
   body.push(BLANK, plain(shorten(`Repository: ${state.url.trim()}`, width)));
-  return withButtons(body, buttons(["Retry", "Change URL", "Quit"], state.focus), rows);
+  const choices = failureChoices(failure);
+  if (choices.includes("no-packages")) body.push(BLANK, ...para("Change URL to try another repository, or go on without binary packages (nothing is configured). Verification is never turned off.", width));
+  return withButtons(body, buttons(choices.map((choice) => CHOICE_LABELS[choice]), state.focus), rows);
 }

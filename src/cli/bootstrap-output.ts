@@ -4,6 +4,7 @@ import { EXIT } from "../errors.js";
 import type { CommandContext } from "./command.js";
 import { certificateVerdictJson } from "./certificate-json.js";
 import { writeJson } from "./output.js";
+import { plainReporter } from "./reporter.js";
 
 const certificate = certificateVerdictJson.extend({ daysLeft: z.number().int() });
 
@@ -62,4 +63,18 @@ export function reportOutcome(context: CommandContext, outcome: SetupOutcome, js
     context.stdout.write(`\npkgtrust: ${result.repository} is configured in ${result.configFile}\n  test-install: ${tested}\n`);
   }
   return outcome.ok ? EXIT.OK : outcome.error.exit;
+}
+
+/** The user's own stops of a run: no failure to report. */
+const STOPPED = new Set(["TUI_CANCELLED", "BOOT_DECLINED"]);
+
+/**
+ * What stays on the terminal once the wizard has given it back: the result, or why nothing
+ * was configured (the full screen is gone, and a scrollback should say what happened).
+ */
+export function reportWizardExit(context: CommandContext, status: number, last: SetupOutcome | undefined): void {
+  if (status === EXIT.OK && last?.ok) return void reportOutcome(context, last, false);
+  if (last !== undefined && !last.ok && !STOPPED.has(last.failure.code)) plainReporter(context, false)({ type: "step-failed", failure: last.failure });
+  if (status === EXIT.CANCELLED) context.stderr.write("pkgtrust: the setup wizard was left; nothing was set up.\n");
+  else if (status !== EXIT.OK) context.stderr.write(`pkgtrust: nothing was set up (exit status ${status}); no binary packages will verify from this repository.\n`);
 }

@@ -106,22 +106,43 @@ describe("the screens at 80x24", () => {
     const [, , , result] = everyScreen();
     const text = screenText(renderScreen(result as WizardState, VT, "ascii"));
     expect(text).toMatch(/updated\s+\/etc\/pkg_install\.conf/);
-    // Long paths are wrapped under their status, never shortened.
+    // Long paths are wrapped after a "/", never shortened, never cut inside the repository id.
     expect(text).not.toContain("...");
-    expect(text).toMatch(/created {3}\/etc\/pkgtrust\/repositories\/http-127\.0\.0\.1-8080-pub-pkgsrc-packag +\|\n\| +es-netbsd-amd64-10\.0-all-ff45b3b785\/anchors\.pem/);
-    expect(text).toContain("Test-install: digest-20220214 TRUSTED");
-    expect(text).toContain("Check:  pkgtrust's pkg_install-exact check");
+    expect(text).toMatch(/created {3}\/etc\/pkgtrust\/repositories\/ +\|\n\| {5}http-127\.0\.0\.1-8080-pub-pkgsrc-packages-netbsd-amd64-10\.0-all-ff45b3b785 \|\n\| {5}\/anchors\.pem/);
+    // No pkg_add ran: the screen says so, and does not call it a test-install.
+    expect(text).toContain("Signature check: digest-20220214 TRUSTED");
+    expect(text).toMatch(/Check: {2}checked by pkgtrust's pkg_install-exact verifier; pkg_add was not +\|\n\| +run/);
     expect(text).toContain("> Exit <");
   });
 
-  it("failure: the step, the cause with its code, what was changed, the next step and the three choices", () => {
+  it("failure: the step, the cause with its code, what was changed, the next step, another repository or none", () => {
     const [, , , , failed] = everyScreen();
     const text = screenText(renderScreen(failed as WizardState, VT, "ascii"));
     expect(text).toContain("Failed step: Verify the keys against the anchor");
     expect(text).toContain("[BOOT_FOREIGN_ROOT]");
     expect(text).toContain("Some files could not be put back");
     expect(text).toContain("Next: Do not use this repository");
-    expect(text).toMatch(/> Retry < {3}\[ Change URL \] {3}\[ Quit \]/);
+    expect(text).toContain("Verification is never turned off.");
+    expect(text).toMatch(/> Change URL < {3}\[ No binary packages \]/);
+    const declined = play(initialState(GOOD_URL), enter, { type: "outcome", outcome: failure("BOOT_DECLINED") });
+    expect(screenText(renderScreen(declined, VT, "ascii"))).toMatch(/> Retry < {3}\[ Change URL \] {3}\[ Quit \]/);
+  });
+
+  it("repository: Esc asks before quitting, Stay focused", () => {
+    const asked = play(initialState(GOOD_URL), { type: "key", key: { name: "escape" } });
+    const text = screenText(renderScreen(asked, VT, "ascii"));
+    expect(text).toContain("Quit without setting anything up? Nothing has been changed.");
+    expect(text).toMatch(/> Stay < {3}\[ Quit \]/);
+    expect(text).toContain("y quit  n or Esc stay");
+  });
+
+  it("result: a repository id as long as the CDN's stays whole on its line", () => {
+    const id = "cdn.netbsd.org-pub-pkgsrc-packages-netbsd-amd64-10.0-all-2da8e8e7ee";
+    const files = [{ path: `/etc/pkgtrust/repositories/${id}/anchors.pem`, status: "created" as const }];
+    if (!SUCCESS.ok) throw new Error("SUCCESS is a successful outcome");
+    const state = play(initialState(GOOD_URL), enter, { type: "outcome", outcome: { ok: true, result: { ...SUCCESS.result, files } } });
+    const text = screenText(renderScreen(state, VT, "ascii"));
+    expect(text).toContain(`|     ${id}/`);
   });
 
   it("below the minimum size says how large the terminal must be", () => {

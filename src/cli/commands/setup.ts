@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { defaultRepository } from "../../bootstrap/default-repository.js";
 import { BootstrapError } from "../../bootstrap/errors.js";
-import { runSetup, type SetupRequest } from "../../bootstrap/setup.js";
+import { runSetup, type SetupOutcome, type SetupRequest } from "../../bootstrap/setup.js";
 import { DEFAULT_ANCHOR } from "../../config/layout.js";
 import { TargetRoot } from "../../config/target-root.js";
 import { asPkgtrustError } from "../../errors.js";
 import { checkTestInstallOptions, dispatcherFor, bootstrapOptionSchema, bootstrapOptionSpec, pkgAddFor, targetPath } from "../bootstrap-options.js";
-import { reportOutcome } from "../bootstrap-output.js";
+import { reportOutcome, reportWizardExit } from "../bootstrap-output.js";
 import { withAnswers } from "../answers.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
@@ -67,7 +67,8 @@ export const command: Command = {
     if (interactive) {
       const fallback = repository === undefined ? await defaultRepository(root) : undefined;
       const { runWizard } = await import("../../../tui/wizard.js");
-      return runWizard({
+      let last: SetupOutcome | undefined;
+      const status = await runWizard({
         repository: repository ?? fallback?.url ?? "",
         ...(fallback === undefined ? {} : { note: fallback.note }),
         env: context.env,
@@ -85,13 +86,16 @@ export const command: Command = {
           const stop = () => void base.destroy().catch(() => undefined);
           signal.addEventListener("abort", stop, { once: true });
           try {
-            return await runSetup(request(repository), { dispatcher, now: context.now, cwd: context.cwd, emit, review, ...(pkgAdd === undefined ? {} : { pkgAdd }) });
+            last = await runSetup(request(repository), { dispatcher, now: context.now, cwd: context.cwd, emit, review, ...(pkgAdd === undefined ? {} : { pkgAdd }) });
+            return last;
           } finally {
             signal.removeEventListener("abort", stop);
             await base.close().catch(() => undefined);
           }
         },
       });
+      reportWizardExit(context, status, last);
+      return status;
     }
     const emit = options.json ? () => undefined : plainReporter(context, context.isTTY && !options["non-interactive"]);
     const outcome =
