@@ -246,17 +246,12 @@ function resultBody(state: WizardState, width: number, rows: number): Line[] {
     // Only a pkg_add that ran is a test-install; otherwise the screen says what was checked instead.
     const title = tested.check === "pkg_add" ? "Test-install" : "Signature check";
     body.push([{ text: shorten(`${title}: ${tested.package} `, width - 12) }, verdict]);
-    for (const line of labelled("  Check:  ", testCheckText(tested.check), width)) body.push(plain(line));
     if (tested.signer !== undefined) for (const line of labelled("  Signer: ", tested.signer, width)) body.push(plain(line));
-    for (const line of labelled("  Why:    ", tested.why, width)) body.push(plain(line));
+    // The same words as the plain report and the JSON: the pkg_add command that ran, or that none did and why.
+    for (const line of labelled("  Check:  ", tested.why, width)) body.push(plain(line));
   }
   if (result.forgottenState !== undefined) body.push(BLANK, ...para(forgottenNotice(result.forgottenState), width));
   return withButtons(body, buttons(["Exit"], 0), rows);
-}
-
-/** What the test-install's check was, the same words as the plain report and the JSON's check. */
-function testCheckText(check: "pkg_add" | "native"): string {
-  return check === "pkg_add" ? "pkg_add ran, into a throw-away package database and prefix" : "checked by pkgtrust's pkg_install-exact verifier; pkg_add was not run";
 }
 
 const CHOICE_LABELS: Readonly<Record<FailureChoice, string>> = { retry: "Retry", "change-url": "Change URL", quit: "Quit", "no-packages": "No binary packages" };

@@ -19,7 +19,7 @@ import { forgottenNotice, recordedState, requireStateUnchanged, type ForgottenSt
 import { keyBundleUrl, normaliseRepository, parseRepositoryInput } from "./repository.js";
 import { checkNoRollback } from "./rollback-guard.js";
 import { summarise } from "./summary.js";
-import { testInstall } from "./test-install.js";
+import { testInstall, type PkgAdd } from "./test-install.js";
 
 export interface SetupRequest {
   /** As the user gave it: URL or absolute path. */
@@ -44,7 +44,9 @@ export interface SetupDependencies {
   readonly emit: EmitEvent;
   /** The TUI's key review; resolving false declines and changes nothing. */
   readonly review?: (certificates: readonly CertificateSummary[]) => Promise<boolean>;
-  readonly pkgAdd?: string;
+  readonly pkgAdd?: PkgAdd;
+  /** Why no pkg_add runs, when none is given. */
+  readonly noPkgAddReason?: string;
 }
 
 export interface SetupResult {
@@ -135,8 +137,9 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
         fetch: fetchOptions(step),
         ...(request.testPackage === undefined ? {} : { requested: request.testPackage }),
         ...(deps.pkgAdd === undefined ? {} : { pkgAdd: deps.pkgAdd }),
+        ...(deps.noPkgAddReason === undefined ? {} : { noPkgAddReason: deps.noPkgAddReason }),
       });
-      emit({ type: "step-finished", step, summary: `${tested.package} verified (${tested.check})` });
+      emit({ type: "step-finished", step, summary: `${tested.package}: ${tested.why}` });
     } else {
       emit({ type: "step-skipped", step, reason: "--no-test-install" });
     }

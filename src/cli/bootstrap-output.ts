@@ -59,7 +59,7 @@ export function reportOutcome(context: CommandContext, outcome: SetupOutcome, js
     }
   } else if (outcome.ok) {
     const { result } = outcome;
-    const tested = result.testInstall ? `${result.testInstall.package} verified by ${result.testInstall.check}: ${result.testInstall.why}` : "skipped";
+    const tested = result.testInstall ? `${result.testInstall.package}: ${result.testInstall.why}` : "skipped";
     context.stdout.write(`\npkgtrust: ${result.repository} is configured in ${result.configFile}\n  test-install: ${tested}\n`);
   }
   return outcome.ok ? EXIT.OK : outcome.error.exit;

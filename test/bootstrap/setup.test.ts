@@ -257,7 +257,7 @@ describe("setup: the real pkg_add test-install", () => {
     const events: BootstrapEvent[] = [];
     return runSetup(
       { repository: new URL("good/All/", server.httpUrl).href, root: new TargetRoot(target), anchorPath: DEFAULT_ANCHOR, testInstall: true },
-      { dispatcher: dispatcher(), now: NOW, cwd: base, emit: (e) => events.push(e), pkgAdd },
+      { dispatcher: dispatcher(), now: NOW, cwd: base, emit: (e) => events.push(e), pkgAdd: { program: pkgAdd } },
     );
   }
 

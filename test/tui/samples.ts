@@ -2,6 +2,7 @@
 import type { CertificateSummary } from "../../src/bootstrap/events.js";
 import type { SetupOutcome } from "../../src/bootstrap/setup.js";
 import { BootstrapError } from "../../src/bootstrap/errors.js";
+import { NO_PKG_ADD } from "../../src/bootstrap/test-install.js";
 
 export const GOOD_URL = "http://127.0.0.1:8080/pub/pkgsrc/packages/NetBSD/amd64/10.0/All";
 
@@ -42,7 +43,7 @@ export const SUCCESS: SetupOutcome = {
       { path: "/etc/pkg_install.conf", status: "updated" },
       { path: "/var/db/pkgtrust/state.json", status: "created" },
     ],
-    testInstall: { package: "digest-20220214", url: `${GOOD_URL}/digest-20220214.tgz`, check: "native", why: "no pkg_add on this system", trusted: true, signer: "CN=build machine amd64" },
+    testInstall: { package: "digest-20220214", url: `${GOOD_URL}/digest-20220214.tgz`, check: "native", why: `${NO_PKG_ADD} (no pkg_add on this system)`, trusted: true, signer: "CN=build machine amd64" },
   },
 };
 

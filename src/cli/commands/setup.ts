@@ -86,7 +86,7 @@ export const command: Command = {
           const stop = () => void base.destroy().catch(() => undefined);
           signal.addEventListener("abort", stop, { once: true });
           try {
-            last = await runSetup(request(repository), { dispatcher, now: context.now, cwd: context.cwd, emit, review, ...(pkgAdd === undefined ? {} : { pkgAdd }) });
+            last = await runSetup(request(repository), { dispatcher, now: context.now, cwd: context.cwd, emit, review, ...pkgAdd });
             return last;
           } finally {
             signal.removeEventListener("abort", stop);
@@ -105,7 +105,7 @@ export const command: Command = {
         now: context.now,
         cwd: context.cwd,
         emit,
-        ...(pkgAdd === undefined ? {} : { pkgAdd }),
+        ...pkgAdd,
       }));
     return reportOutcome(context, outcome, options.json);
   },
