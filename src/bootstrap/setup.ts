@@ -1,5 +1,4 @@
 import type { Dispatcher } from "undici";
-import { readBundle } from "../bundle/read.js";
 import { verifyBundle } from "../bundle/verify.js";
 import { defaultConfigPath, stateLayout } from "../config/layout.js";
 import { acquireLock, type Lock } from "../config/lock.js";
@@ -8,12 +7,13 @@ import type { TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 import { FileTransaction } from "../config/transaction.js";
 import { asPkgtrustError, type PkgtrustError } from "../errors.js";
-import { fetchBytes, type FetchOptions } from "../net/fetch.js";
+import type { FetchOptions } from "../net/fetch.js";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../pki/policy.js";
 import { loadAnchor } from "./anchor.js";
 import { MAX_BUNDLE_BYTES, requireCurrentCrls, requireUsableBundle } from "./bundle-rules.js";
 import { BootstrapError } from "./errors.js";
 import type { CertificateSummary, EmitEvent, FailureSummary, FileOutcome, Step, TestInstallOutcome } from "./events.js";
+import { fetchKeyBundle, readKeyBundle } from "./key-bundle.js";
 import { planWrite } from "./plan.js";
 import { forgottenNotice, recordedState, requireStateUnchanged, type ForgottenState } from "./recorded-state.js";
 import { keyBundleUrl, normaliseRepository, parseRepositoryInput } from "./repository.js";
@@ -85,13 +85,13 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     emit({ type: "step-started", step, detail: `pkg_keys.pem of ${input.href}` });
     const repository = await normaliseRepository(input, fetchOptions(step));
     const bundleUrl = keyBundleUrl(repository);
-    const { bytes } = await fetchBytes(bundleUrl, fetchOptions(step));
+    const bytes = await fetchKeyBundle(repository, fetchOptions(step));
     emit({ type: "step-finished", step, summary: `${bytes.length} bytes from ${bundleUrl.href}` });
 
     step = "verify";
     emit({ type: "step-started", step, detail: `against ${request.anchorPath}` });
     const anchor = await loadAnchor(root, request.anchorPath);
-    const bundle = readBundle(Buffer.from(bytes).toString("utf8"), bundleUrl.href);
+    const bundle = readKeyBundle(bytes, bundleUrl);
     const verdict = await verifyBundle(bundle, anchor.certificates, { time: deps.now, policy: request.allowWeak ? PKG_INSTALL_POLICY : STRICT_POLICY });
     const summaries = verdict.certificates.map((entry) => summarise(entry, deps.now));
     for (const certificate of summaries) emit({ type: "certificate-reviewed", certificate });

@@ -53,12 +53,16 @@ beforeAll(async () => {
   await writeRepository(path.join(www, "mixed"), { bundle: goodBundle + rogueCa.certPem, packages: [{ pkgname: "digest-20220214", signer: build, chain: [ca] }] });
   await writeRepository(path.join(www, "nosigner"), { bundle: ca.certPem, packages: [{ pkgname: "digest-20220214", signer: build, chain: [ca] }] });
   await writeRepository(path.join(www, "tampered"), { bundle: goodBundle, packages: [{ pkgname: "digest-20220214", signer: build, chain: [ca], tamper: true }] });
-  for (const name of ["err404", "err500", "reset", "stall", "huge", "loop", "downgrade"]) cpSync(path.join(www, "good"), path.join(www, name), { recursive: true });
+  for (const name of ["err404", "err500", "reset", "stall", "huge", "loop", "downgrade", "portal", "damaged"]) cpSync(path.join(www, "good"), path.join(www, name), { recursive: true });
   rmSync(path.join(www, "err404/All/pkg_keys.pem"));
+  writeFileSync(path.join(www, "damaged/All/pkg_keys.pem"), "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n");
+  mkdirSync(path.join(www, "nothing/All"), { recursive: true });
   server = await startRepoServer({
     root: www,
     routes: {
       "/err500/All/pkg_keys.pem": (_q, res) => void res.writeHead(500).end("boom"),
+      // A captive portal answers every URL with its log-in page.
+      "/portal/All/pkg_keys.pem": (_q, res) => void res.writeHead(200, { "content-type": "text/html" }).end("<!DOCTYPE html><html><body>Please log in to HotelWiFi</body></html>"),
       "/reset/All/pkg_keys.pem": (_q, res) => {
         res.writeHead(200, { "content-length": "5000" });
         res.write("-----BEGIN CERTIFICATE-----\n");
@@ -282,9 +286,34 @@ describe("setup: the real pkg_add test-install", () => {
   });
 });
 
+describe("setup: failures that name who can fix them", () => {
+  it("a repository without pkg_keys.pem: it publishes no key bundle, so its packages cannot be verified (exit 1)", async () => {
+    const outcome = await setup(new URL("err404/All/", server.httpUrl).href, newTarget());
+    expect(!outcome.ok && outcome.error.exit).toBe(1);
+    expect(!outcome.ok && outcome.error.message).toMatch(/publishes no key bundle .*, so its packages cannot be verified$/);
+    expect(!outcome.ok && outcome.error.next).toMatch(/another repository.*without binary packages; never install them unverified/);
+  });
+
+  it("junk served as pkg_keys.pem names the network or the mirror, never a PEM file the user has", async () => {
+    const outcome = await setup(new URL("portal/All/", server.httpUrl).href, newTarget());
+    expect(!outcome.ok && outcome.error.exit).toBe(4);
+    expect(!outcome.ok && outcome.error.message).toContain('it starts with "<!DOCTYPE html><html><body>Please log in..."');
+    expect(!outcome.ok && outcome.error.next).toMatch(/captive portal.*another mirror/);
+    expect(!outcome.ok && outcome.error.next).not.toMatch(/PEM file|install medium/);
+  });
+
+  it("a damaged pkg_keys.pem in a directory (the install medium) says so", async () => {
+    const outcome = await setup(path.join(www, "damaged/All"), newTarget());
+    expect(!outcome.ok && outcome.error.code).toBe("BOOT_BUNDLE_DAMAGED_FILE");
+    expect(!outcome.ok && outcome.error.next).toContain("install medium");
+  });
+});
+
 describe("setup: every failure leaves the system byte for byte as it was", () => {
   const cases: [string, string, string, Partial<SetupRequest>?][] = [
-    ["a 404 on the bundle", "err404/All/", "FETCH_NOT_FOUND"],
+    ["a repository without pkg_keys.pem", "err404/All/", "BOOT_NO_KEY_BUNDLE"],
+    ["a directory that is no repository (no pkg_keys.pem, no pkg_summary)", "nothing/All/", "FETCH_NOT_FOUND"],
+    ["a captive portal's page instead of the bundle", "portal/All/", "BOOT_BUNDLE_NOT_SERVED"],
     ["a 500 on the bundle", "err500/All/", "FETCH_HTTP_STATUS"],
     ["a connection reset mid-body", "reset/All/", "FETCH_INTERRUPTED"],
     ["a stalled server", "stall/All/", "FETCH_TIMEOUT"],

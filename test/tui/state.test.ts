@@ -171,6 +171,7 @@ describe("result and failure", () => {
     expect(state).toMatchObject({ screen: "failure", failureExit: EXIT.UNTRUSTED, focus: 0, running: false });
     expect(state.failure).toMatchObject({ step: "verify", code: "BOOT_FOREIGN_ROOT", unchanged: true });
     expect(failureChoices(state.failure)).toEqual(["change-url", "no-packages"]);
+    expect(failureChoices({ ...(state.failure as NonNullable<WizardState["failure"]>), code: "BOOT_NO_KEY_BUNDLE" })).toEqual(["change-url", "no-packages"]);
     expect(play(state, key("enter")).state).toMatchObject({ screen: "repository", focus: 0 });
     expect(play(state, key("right"), key("enter")).effects).toEqual([{ type: "exit", status: EXIT.UNTRUSTED }]);
     expect(play(state, key("escape")).state.screen).toBe("repository");
