@@ -201,6 +201,7 @@ function certificateLines(certificate: CertificateSummary, index: number, count:
     const reason = `${certificate.reason}${certificate.code === undefined ? "" : ` [${certificate.code}]`}`;
     for (const line of labelled("  Reason:  ", reason, width)) lines.push([{ text: line, style: "bad" }]);
   }
+  if (certificate.note !== undefined) for (const line of labelled("  ", certificate.note, width)) lines.push([{ text: line, style: "bold" }]);
   return lines;
 }
 

@@ -23,6 +23,8 @@ export interface CertificateSummary {
   readonly status: "valid" | "invalid";
   readonly code?: string;
   readonly reason: string;
+  /** What this verdict does and does not do for pkg_install (a revocation: summary.ts revocationNote). */
+  readonly note?: string;
   readonly notBefore: string;
   readonly notAfter: string;
   /** Whole days from the run's time to notAfter (negative when expired). */

@@ -6,7 +6,7 @@ import { certificateVerdictJson } from "./certificate-json.js";
 import { writeJson } from "./output.js";
 import { plainReporter } from "./reporter.js";
 
-const certificate = certificateVerdictJson.extend({ daysLeft: z.number().int() });
+const certificate = certificateVerdictJson.extend({ daysLeft: z.number().int(), note: z.string().optional() });
 
 /** The JSON of `setup` and `refresh`, the contract sysinst's glue reads (docs/releng.md). */
 export const setupJsonSchema = z.discriminatedUnion("ok", [

@@ -19,7 +19,8 @@ export function certificateLine(certificate: CertificateSummary): string {
   const expiry = `${certificate.notAfter.slice(0, 10)} (${certificate.daysLeft} days)`;
   const head = `${certificate.status.padEnd(7)} ${certificate.role.padEnd(12)} ${certificate.subject}`;
   const detail = certificate.status === "valid" ? `expires ${expiry}` : `${certificate.reason} [${certificate.code ?? "invalid"}]`;
-  return `    ${head}\n      sha256 ${colonFingerprint(certificate.sha256)}\n      ${detail}`;
+  const note = certificate.note === undefined ? "" : `\n      ${certificate.note}`;
+  return `    ${head}\n      sha256 ${colonFingerprint(certificate.sha256)}\n      ${detail}${note}`;
 }
 
 /**

@@ -21,6 +21,7 @@ let trust: Awaited<ReturnType<typeof standardPki>>;
 let www: string;
 let server: RepoServer;
 let base: string;
+let revokedPem: string;
 
 beforeAll(async () => {
   pki = await TestPki.create();
@@ -47,6 +48,17 @@ beforeAll(async () => {
     packages: [
       { pkgname: "wrongeku-1.0", signer: wrongEku, chain: [ca] },
       { pkgname: "expired-1.0", signer: expired, chain: [ca] },
+    ],
+  });
+  // A build certificate revoked by its CA's CRL, beside a good one, and a package it signed.
+  const revokedBuild = await pki.signer(ca, "revoked build machine");
+  revokedPem = revokedBuild.certPem;
+  const crl = await pki.crl(ca, [{ serial: revokedBuild.serial }]);
+  await writeRepository(path.join(www, "revoked"), {
+    bundle: goodBundle + revokedBuild.certPem + crl.pem,
+    packages: [
+      { pkgname: "digest-20220214", signer: build, chain: [ca] },
+      { pkgname: "old-1.0", signer: revokedBuild, chain: [ca] },
     ],
   });
   await writeRepository(path.join(www, "rogue"), { bundle: rogueCa.certPem + rogueBuild.certPem, packages: [{ pkgname: "digest-20220214", signer: rogueBuild, chain: [rogueCa] }] });
@@ -228,6 +240,22 @@ describe("setup: happy paths", () => {
     expect(verdictOf("good/All/lonely-1.0.tgz")).toMatchObject({ trusted: false, class: "signers" });
     for (const refused of ["rogue/All/digest-20220214.tgz", "strays/All/wrongeku-1.0.tgz", "strays/All/expired-1.0.tgz"]) expect(verdictOf(refused)).toMatchObject({ trusted: false, class: "signature" });
     expect(verdictOf("tampered/All/digest-20220214.tgz")).toMatchObject({ trusted: false, class: "block" });
+  });
+
+  it.skipIf(!REFERENCE)("says what a revocation does not do: pkg_install (the C reference) still installs a package signed with the revoked certificate", async () => {
+    const target = newTarget();
+    const outcome = await setup(new URL("revoked/All/", server.httpUrl).href, target);
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    const revoked = outcome.result.certificates.find((c) => c.subject === "CN=revoked build machine");
+    expect(revoked).toMatchObject({ status: "invalid", code: "CERT_REVOKED" });
+    expect(revoked?.note).toBe("Revoked: pkgtrust leaves it out of the trust files, but pkg_install consults no CRL: after Accept it still installs packages signed with it (the signature carries it).");
+    // Left out of the trust files, as the note says ...
+    const body = revokedPem.split("\n")[1] as string;
+    for (const file of outcome.result.files.slice(0, 2)) expect(readFileSync(path.join(target, file.path), "utf8")).not.toContain(body);
+    // ... and yet pkg_install, reading the written configuration, trusts its package: the note's truth.
+    const conf = path.join(target, outcome.result.configFile);
+    expect(referenceVerify({ file: path.join(www, "revoked/All/old-1.0.tgz"), conf, root: target, time: NOW })).toMatchObject({ trusted: true });
   });
 
   it("test-installs a named package when asked", async () => {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CertificateSummary } from "../../src/bootstrap/events.js";
+import { certificateLine } from "../../src/cli/reporter.js";
 import { MIN_SIZE, renderScreen, screenText, type Borders, type Line } from "../../tui/screens.js";
 import { initialState, update, type Action, type WizardState } from "../../tui/state.js";
 import { EXPIRED, GOOD_URL, INTERMEDIATE, SUCCESS, certificate, failure } from "./samples.js";
@@ -213,5 +214,16 @@ describe("download figures", () => {
       { type: "event", at: 3390, event: { type: "progress", step: "test-install", url, received: 1600, total: 100_000 } },
     );
     expect(screenText(renderScreen(state, VT, "ascii"))).toMatch(/1\.6 KiB of 97\.7 KiB {2}472 B\/s/);
+  });
+});
+
+describe("a revoked certificate on the review", () => {
+  it("says in one line what the revocation does and does not do", () => {
+    const note = "Revoked: pkgtrust leaves it out of the trust files, but pkg_install consults no CRL: after Accept it still installs packages signed with it (the signature carries it).";
+    const revoked = certificate({ status: "invalid", code: "CERT_REVOKED", reason: 'is revoked by a CRL of "CN=pkgsrc developer CA"', note });
+    const state = play(initialState(GOOD_URL), enter, { type: "review-requested", certificates: [revoked] });
+    const text = screenText(renderScreen(state, VT, "ascii")).replace(/ *\|\n\| +/g, " ");
+    expect(text).toContain(note);
+    expect(certificateLine(revoked)).toContain(`\n      ${note}`);
   });
 });
