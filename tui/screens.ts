@@ -209,10 +209,18 @@ function reviewBody(state: WizardState, width: number, rows: number): Line[] {
   const { certificates } = state;
   const valid = certificates.filter((c) => c.status === "valid").length;
   const head: Line[] = [];
-  head.push(...para(`The key bundle of ${state.url.trim()} verifies against the anchor. Accept installs the ${valid} valid of its ${certificates.length} certificates; nothing has been written yet.`, width));
+  head.push(...para(`Accept installs the ${valid} valid of these ${certificates.length} certificates; nothing written yet.`, width));
+  head.push(...labelled("Bundle:  ", state.url.trim(), width).map(plain));
+  // The anchor's fingerprint, to compare with the one the release notes publish.
+  for (const root of state.anchor?.roots ?? []) {
+    head.push(...labelled("Anchor:  ", root.subject, width).map(plain));
+    const label = "Anchor:  ".length;
+    fingerprintLines(root.sha256, width - label).forEach((line, i) => head.push(plain(`${i === 0 ? "SHA-256: " : " ".repeat(label)}${line}`)));
+  }
   head.push(BLANK);
   // Whole certificates from reviewScroll on, as many as fit above the buttons and the position line.
-  const room = rows - head.length - 3;
+  // The position line sits right above the buttons: room for two certificates under the anchor at 80x24.
+  const room = rows - head.length - 2;
   const list: Line[] = [];
   let last = state.reviewScroll;
   for (let i = state.reviewScroll; i < certificates.length; i++) {
@@ -227,8 +235,8 @@ function reviewBody(state: WizardState, width: number, rows: number): Line[] {
   const more = last + 1 < certificates.length || state.reviewScroll > 0;
   const position = `Certificates ${first}-${Math.min(certificates.length, last + 1)} of ${certificates.length}${more ? " (Up/Down for the others)" : ""}`;
   const body = [...head, ...list.slice(0, room)];
-  while (body.length < rows - 3) body.push(BLANK);
-  return [...body, plain(shorten(position, width)), BLANK, buttons(["Accept", "Back"], state.focus)];
+  while (body.length < rows - 2) body.push(BLANK);
+  return [...body, plain(shorten(position, width)), buttons(["Accept", "Back"], state.focus)];
 }
 
 function resultBody(state: WizardState, width: number, rows: number): Line[] {

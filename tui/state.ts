@@ -3,7 +3,7 @@
  * unit-tested. The wizard feeds it keys, bootstrap events and the pipeline's outcome, and
  * carries out the effect it returns (start a run, answer the review, cancel, exit).
  */
-import { STEPS, type BootstrapEvent, type CertificateSummary, type FailureSummary, type FileOutcome, type Step } from "../src/bootstrap/events.js";
+import { STEPS, type AnchorSummary, type BootstrapEvent, type CertificateSummary, type FailureSummary, type FileOutcome, type Step } from "../src/bootstrap/events.js";
 import type { SetupOutcome, SetupResult } from "../src/bootstrap/setup.js";
 import { EXIT } from "../src/errors.js";
 import { checkRepositoryUrl } from "./url-check.js";
@@ -52,6 +52,8 @@ export interface WizardState {
   readonly steps: Readonly<Record<Step, { readonly state: StepState; readonly detail: string }>>;
   readonly downloads: readonly Download[];
   readonly certificates: readonly CertificateSummary[];
+  /** The anchor the review is against, its fingerprint shown to compare with the release notes. */
+  readonly anchor?: AnchorSummary;
   readonly reviewScroll: number;
   readonly files: readonly FileOutcome[];
   readonly rolledBack: boolean;
@@ -74,7 +76,7 @@ export interface Key {
 export type Action =
   | { readonly type: "key"; readonly key: Key }
   | { readonly type: "event"; readonly event: BootstrapEvent; readonly at: number }
-  | { readonly type: "review-requested"; readonly certificates: readonly CertificateSummary[] }
+  | { readonly type: "review-requested"; readonly certificates: readonly CertificateSummary[]; readonly anchor?: AnchorSummary }
   | { readonly type: "outcome"; readonly outcome: SetupOutcome };
 
 export type Effect =
@@ -128,7 +130,7 @@ export function update(state: WizardState, action: Action): Update {
     case "review-requested":
       // A cancelled run answers the review itself (the wizard declines it); never show it.
       if (state.cancel) return { state, effect: { type: "review", accepted: false } };
-      return { state: { ...state, screen: "review", certificates: action.certificates, reviewScroll: 0, focus: 0 } };
+      return { state: { ...state, screen: "review", certificates: action.certificates, ...(action.anchor === undefined ? {} : { anchor: action.anchor }), reviewScroll: 0, focus: 0 } };
     case "outcome":
       return onOutcome(state, action.outcome);
   }

@@ -31,6 +31,12 @@ export interface CertificateSummary {
   readonly daysLeft: number;
 }
 
+/** The base-system anchor a review is against: what release notes publish, to compare. */
+export interface AnchorSummary {
+  readonly path: string;
+  readonly roots: readonly { readonly subject: string; readonly sha256: string }[];
+}
+
 export interface FileOutcome {
   /** As the target system sees it. */
   readonly path: string;

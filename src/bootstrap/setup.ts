@@ -12,7 +12,7 @@ import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../pki/policy.js";
 import { loadAnchor } from "./anchor.js";
 import { MAX_BUNDLE_BYTES, requireCurrentCrls, requireUsableBundle } from "./bundle-rules.js";
 import { BootstrapError } from "./errors.js";
-import type { CertificateSummary, EmitEvent, FailureSummary, FileOutcome, Step, TestInstallOutcome } from "./events.js";
+import type { AnchorSummary, CertificateSummary, EmitEvent, FailureSummary, FileOutcome, Step, TestInstallOutcome } from "./events.js";
 import { fetchKeyBundle, readKeyBundle } from "./key-bundle.js";
 import { planWrite } from "./plan.js";
 import { forgottenNotice, recordedState, requireStateUnchanged, type ForgottenState } from "./recorded-state.js";
@@ -43,7 +43,7 @@ export interface SetupDependencies {
   readonly cwd: string;
   readonly emit: EmitEvent;
   /** The TUI's key review; resolving false declines and changes nothing. */
-  readonly review?: (certificates: readonly CertificateSummary[]) => Promise<boolean>;
+  readonly review?: (certificates: readonly CertificateSummary[], anchor: AnchorSummary) => Promise<boolean>;
   readonly pkgAdd?: PkgAdd;
   /** Why no pkg_add runs, when none is given. */
   readonly noPkgAddReason?: string;
@@ -53,6 +53,8 @@ export interface SetupResult {
   readonly repository: string;
   readonly configFile: string;
   readonly anchorFile: string;
+  /** The anchor file's self-signed roots, the fingerprints to compare with the release notes. */
+  readonly anchorRoots: AnchorSummary["roots"];
   readonly certificates: readonly CertificateSummary[];
   readonly files: readonly FileOutcome[];
   readonly testInstall?: TestInstallOutcome;
@@ -91,6 +93,7 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     step = "verify";
     emit({ type: "step-started", step, detail: `against ${request.anchorPath}` });
     const anchor = await loadAnchor(root, request.anchorPath);
+    const anchorSummary: AnchorSummary = { path: anchor.path, roots: anchor.roots.map(({ subject, sha256 }) => ({ subject, sha256 })) };
     const bundle = readKeyBundle(bytes, bundleUrl);
     const verdict = await verifyBundle(bundle, anchor.certificates, { time: deps.now, policy: request.allowWeak ? PKG_INSTALL_POLICY : STRICT_POLICY });
     const summaries = verdict.certificates.map((entry) => summarise(entry, deps.now));
@@ -110,7 +113,7 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     if (recorded.bytes && !recorded.onDisk) notice(step, "--reset-state: setup replaces the unreadable state.json, and with it every rollback record");
     const validCount = summaries.filter((c) => c.status === "valid").length;
     emit({ type: "step-finished", step, summary: `${validCount} certificates valid, ${summaries.length - validCount} left out` });
-    if (deps.review && !(await deps.review(summaries))) throw new BootstrapError("BOOT_DECLINED", "the key bundle was not accepted");
+    if (deps.review && !(await deps.review(summaries, anchorSummary))) throw new BootstrapError("BOOT_DECLINED", "the key bundle was not accepted");
 
     step = "write";
     emit({ type: "step-started", step, detail: configPath });
@@ -149,6 +152,7 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
       repository: repository.href,
       configFile: plan.configPath,
       anchorFile: request.anchorPath,
+      anchorRoots: anchorSummary.roots,
       certificates: summaries,
       files,
       ...(tested ? { testInstall: tested } : {}),

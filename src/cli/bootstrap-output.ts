@@ -4,7 +4,7 @@ import { EXIT } from "../errors.js";
 import type { CommandContext } from "./command.js";
 import { certificateVerdictJson } from "./certificate-json.js";
 import { writeJson } from "./output.js";
-import { plainReporter } from "./reporter.js";
+import { colonFingerprint, plainReporter } from "./reporter.js";
 
 const certificate = certificateVerdictJson.extend({ daysLeft: z.number().int(), note: z.string().optional() });
 
@@ -15,6 +15,7 @@ export const setupJsonSchema = z.discriminatedUnion("ok", [
     repository: z.string(),
     configFile: z.string(),
     anchorFile: z.string(),
+    anchorRoots: z.array(z.object({ subject: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
     certificates: z.array(certificate),
     files: z.array(z.object({ path: z.string(), status: z.enum(["created", "updated", "unchanged"]) })),
     testInstall: z
@@ -60,7 +61,8 @@ export function reportOutcome(context: CommandContext, outcome: SetupOutcome, js
   } else if (outcome.ok) {
     const { result } = outcome;
     const tested = result.testInstall ? `${result.testInstall.package}: ${result.testInstall.why}` : "skipped";
-    context.stdout.write(`\npkgtrust: ${result.repository} is configured in ${result.configFile}\n  test-install: ${tested}\n`);
+    const anchors = result.anchorRoots.map((root) => `\n  anchor: ${result.anchorFile}: ${root.subject}, SHA-256 ${colonFingerprint(root.sha256)}`).join("");
+    context.stdout.write(`\npkgtrust: ${result.repository} is configured in ${result.configFile}${anchors}\n  test-install: ${tested}\n`);
   }
   return outcome.ok ? EXIT.OK : outcome.error.exit;
 }

@@ -30,12 +30,15 @@ export const EXPIRED = certificate({
   daysLeft: -151,
 });
 
+export const ANCHOR_ROOT = { subject: "CN=pkgsrc CA, O=The NetBSD Foundation", sha256: "03ef9443be0b6f14f6588e5dab9ed2828ca77da85f3175e42196c2cd1f8a0766" };
+
 export const SUCCESS: SetupOutcome = {
   ok: true,
   result: {
     repository: `${GOOD_URL}/`,
     configFile: "/etc/pkg_install.conf",
     anchorFile: "/usr/share/certs/pkgsrc/pkgsrc-ca.pem",
+    anchorRoots: [ANCHOR_ROOT],
     certificates: [INTERMEDIATE, certificate()],
     files: [
       { path: "/etc/pkgtrust/repositories/http-127.0.0.1-8080-pub-pkgsrc-packages-netbsd-amd64-10.0-all-ff45b3b785/anchors.pem", status: "created" },

@@ -4,7 +4,7 @@ import type { CertificateSummary } from "../../src/bootstrap/events.js";
 import { certificateLine } from "../../src/cli/reporter.js";
 import { MIN_SIZE, renderScreen, screenText, type Borders, type Line } from "../../tui/screens.js";
 import { initialState, update, type Action, type WizardState } from "../../tui/state.js";
-import { EXPIRED, GOOD_URL, INTERMEDIATE, SUCCESS, certificate, failure } from "./samples.js";
+import { ANCHOR_ROOT, EXPIRED, GOOD_URL, INTERMEDIATE, SUCCESS, certificate, failure } from "./samples.js";
 
 const VT = { width: 80, height: 24 };
 const width = (line: Line) => line.reduce((n, segment) => n + segment.text.length, 0);
@@ -225,5 +225,16 @@ describe("a revoked certificate on the review", () => {
     const text = screenText(renderScreen(state, VT, "ascii")).replace(/ *\|\n\| +/g, " ");
     expect(text).toContain(note);
     expect(certificateLine(revoked)).toContain(`\n      ${note}`);
+  });
+});
+
+describe("the anchor on the review", () => {
+  it("shows its fingerprint upper case with colons, as release notes publish it, and two certificates still fit at 80x24", () => {
+    const state = play(initialState(GOOD_URL), enter, { type: "review-requested", certificates: [INTERMEDIATE, certificate()], anchor: { path: "/usr/share/certs/pkgsrc/pkgsrc-ca.pem", roots: [ANCHOR_ROOT] } });
+    const text = screenText(renderScreen(state, VT, "ascii"));
+    expect(text).toContain("Anchor:  CN=pkgsrc CA, O=The NetBSD Foundation");
+    expect(text).toContain("SHA-256: 03:EF:94:43:BE:0B:6F:14:F6:58:8E:5D:AB:9E:D2:82:");
+    expect(text).toContain("         8C:A7:7D:A8:5F:31:75:E4:21:96:C2:CD:1F:8A:07:66");
+    expect(text).toContain("Certificates 1-2 of 2");
   });
 });

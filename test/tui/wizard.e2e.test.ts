@@ -65,6 +65,9 @@ describe.runIf(TERMINAL)("the setup wizard in a terminal", () => {
     await typeUrl(tmux, loopback.url("good"));
     const review = await tmux.waitFor("3/4 Key review");
     expect(review).toMatch(/Certificate 1 of 2: intermediate\s+VALID/);
+    // The anchor's fingerprint, to compare with the release notes.
+    expect(review).toMatch(/Anchor: {2}CN=pkgsrc CA\s*\S\n\S SHA-256: ([0-9A-F]{2}:){16}/);
+    expect(review).toContain("Certificates 1-2 of 2");
     // 32 bytes as AA:BB:..., wrapped 16 to a line.
     expect(review).toMatch(/SHA-256: ([0-9A-F]{2}:){16} +\S\n\S +([0-9A-F]{2}:){15}[0-9A-F]{2} /);
     expect(review).toContain("> Accept <");
