@@ -6,7 +6,7 @@
  */
 import { readBundle } from "../bundle/read.js";
 import { asPkgtrustError } from "../errors.js";
-import { fetchBytes, urlExists, type FetchOptions } from "../net/fetch.js";
+import type { FetchCall, Fetcher } from "../net/fetcher.js";
 import { displayUrl } from "../net/errors.js";
 import { BootstrapError } from "./errors.js";
 import { keyBundleUrl } from "./repository.js";
@@ -16,20 +16,20 @@ const MISSING = new Set(["FETCH_NOT_FOUND", "FETCH_FILE_NOT_FOUND"]);
 const NOT_A_BUNDLE = new Set(["PEM_EMPTY", "PEM_BAD_BASE64", "PEM_TRUNCATED", "PEM_BAD_DER"]);
 
 /** Whether the directory is a package repository at all: it has a pkg_summary. */
-async function hasSummary(repository: URL, options: Omit<FetchOptions, "maxBytes">): Promise<boolean> {
+async function hasSummary(repository: URL, fetcher: Fetcher, call: FetchCall): Promise<boolean> {
   for (const name of ["pkg_summary.gz", "pkg_summary.bz2", "pkg_summary.xz", "pkg_summary"]) {
-    if (await urlExists(new URL(name, repository), options)) return true;
+    if (await fetcher.exists(new URL(name, repository), call)) return true;
   }
   return false;
 }
 
-export async function fetchKeyBundle(repository: URL, options: FetchOptions): Promise<Uint8Array> {
+export async function fetchKeyBundle(repository: URL, fetcher: Fetcher, maxBytes: number, call: FetchCall): Promise<Uint8Array> {
   const url = keyBundleUrl(repository);
   try {
-    return (await fetchBytes(url, options)).bytes;
+    return (await fetcher.bytes(url, maxBytes, call)).bytes;
   } catch (error) {
     const failure = asPkgtrustError(error);
-    if (!MISSING.has(failure.code) || !(await hasSummary(repository, options))) throw error;
+    if (!MISSING.has(failure.code) || !(await hasSummary(repository, fetcher, call))) throw error;
     throw new BootstrapError("BOOT_NO_KEY_BUNDLE", `${displayUrl(repository)} publishes no key bundle (no pkg_keys.pem beside its pkg_summary), so its packages cannot be verified`, {
       cause: error,
       detail: { url: displayUrl(url) },

@@ -8,16 +8,15 @@ import { promisify } from "node:util";
 import { readIfExists } from "../config/atomic-file.js";
 import { readSettings } from "../config/pkg-install-conf.js";
 import type { TargetRoot } from "../config/target-root.js";
-import { fetchStream, type FetchOptions } from "../net/fetch.js";
+import type { FetchCall, Fetcher } from "../net/fetcher.js";
 import { verifyPackage } from "../package/verify-package.js";
 import { readCertificateFile, type Certificate } from "../pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../pki/policy.js";
+import { DEFAULT_LIMITS, type Limits } from "../limits.js";
+import { PkgtrustError } from "../errors.js";
 import { BootstrapError } from "./errors.js";
 import type { TestInstallOutcome } from "./events.js";
 import { chooseTestPackage, packageUrl, readPkgSummary } from "./repository.js";
-
-/** Packages are larger than bundles, but a test package is small; cap against endless data (TUF). */
-export const MAX_TEST_PACKAGE_BYTES = 512 * 1024 * 1024;
 
 export interface TestInstallRequest {
   readonly root: TargetRoot;
@@ -25,7 +24,10 @@ export interface TestInstallRequest {
   readonly configPath: string;
   readonly requested?: string;
   readonly time: Date;
-  readonly fetch: FetchOptions;
+  readonly fetcher: Fetcher;
+  /** The run's signal and event sink; the signal also stops pkg_add. */
+  readonly call: FetchCall;
+  readonly limits?: Pick<Limits, "summary" | "testPackageBytes" | "pkgAddMs">;
   /** pkg_add to run for real; without it pkgtrust's own verdict is the whole check. */
   readonly pkgAdd?: PkgAdd;
   /** Why no pkg_add runs, when none is given (shown with the verdict). */
@@ -100,11 +102,13 @@ function pkgAddCommand(pkgAdd: PkgAdd, configPath: string, packageFile: string, 
   return pkgAdd.chroot === undefined ? [pkgAdd.program, ...args] : ["chroot", pkgAdd.chroot, pkgAdd.program, ...args];
 }
 
-async function runPkgAdd(command: readonly string[]): Promise<void> {
+async function runPkgAdd(command: readonly string[], run: { timeout: number; signal?: AbortSignal }): Promise<void> {
   const [program = "", ...args] = command;
   try {
-    await promisify(execFile)(program, args, { timeout: 300_000 });
+    await promisify(execFile)(program, args, { timeout: run.timeout, ...(run.signal ? { signal: run.signal } : {}) });
   } catch (error) {
+    // A signal or a deadline ends pkg_add too; the run's reason is the failure, not pkg_add's.
+    if (run.signal?.aborted === true && run.signal.reason instanceof PkgtrustError) throw run.signal.reason;
     const stderr = String((error as { stderr?: string }).stderr ?? "").trim().split("\n").at(-1) ?? "";
     throw new BootstrapError("BOOT_PKG_ADD_FAILED", `${command.join(" ")} failed: ${stderr || (error as Error).message}`, { cause: error });
   }
@@ -116,13 +120,14 @@ async function runPkgAdd(command: readonly string[]): Promise<void> {
  * scratch database and prefix.
  */
 export async function testInstall(request: TestInstallRequest): Promise<TestInstallOutcome> {
-  const entries = await readPkgSummary(request.repository, request.fetch);
+  const limits = request.limits ?? DEFAULT_LIMITS;
+  const entries = await readPkgSummary(request.repository, request.fetcher, request.call, limits.summary);
   const entry = chooseTestPackage(entries, request.requested);
   const url = packageUrl(request.repository, entry);
   const trust = await writtenTrust(request.root, request.configPath);
   const scratch = await makeScratch(request.pkgAdd);
   try {
-    const { body } = await fetchStream(url, { ...request.fetch, maxBytes: MAX_TEST_PACKAGE_BYTES });
+    const { body } = await request.fetcher.stream(url, limits.testPackageBytes, request.call);
     const packageFile = path.join(scratch.host, entry.fileName);
     const verdict = await verifyPackage(request.pkgAdd ? teeToFile(body, packageFile) : body, trust, { time: request.time, policy: PKG_INSTALL_POLICY });
     if (!verdict.trusted) {
@@ -136,7 +141,7 @@ export async function testInstall(request: TestInstallRequest): Promise<TestInst
     }
     const configPath = request.pkgAdd.chroot === undefined ? request.root.hostPath(request.configPath) : request.configPath;
     const command = pkgAddCommand(request.pkgAdd, configPath, packageFile, scratch);
-    await runPkgAdd(command);
+    await runPkgAdd(command, { timeout: limits.pkgAddMs, ...(request.call.signal ? { signal: request.call.signal } : {}) });
     return { ...base, check: "pkg_add", why: `${command.join(" ")} installed it into a throw-away package database and prefix, since removed` };
   } finally {
     await rm(scratch.host, { recursive: true, force: true });

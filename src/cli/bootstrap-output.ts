@@ -77,6 +77,6 @@ const STOPPED = new Set(["TUI_CANCELLED", "BOOT_DECLINED"]);
 export function reportWizardExit(context: CommandContext, status: number, last: SetupOutcome | undefined): void {
   if (status === EXIT.OK && last?.ok) return void reportOutcome(context, last, false);
   if (last !== undefined && !last.ok && !STOPPED.has(last.failure.code)) plainReporter(context, false)({ type: "step-failed", failure: last.failure });
-  if (status === EXIT.CANCELLED) context.stderr.write("pkgtrust: the setup wizard was left; nothing was set up.\n");
+  if (status === EXIT.INTERRUPTED) context.stderr.write("pkgtrust: the setup wizard was left; nothing was set up.\n");
   else if (status !== EXIT.OK) context.stderr.write(`pkgtrust: nothing was set up (exit status ${status}); no binary packages will verify from this repository.\n`);
 }

@@ -12,7 +12,7 @@ import { runSetup } from "../../src/bootstrap/setup.js";
 import { pkgAddFor } from "../../src/cli/bootstrap-options.js";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { TargetRoot } from "../../src/config/target-root.js";
-import { createDispatcher } from "../../src/net/dispatcher.js";
+import { testFetcher } from "../fixtures/fetcher.js";
 import { NOW, TestPki } from "../fixtures/pki.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { snapshotTree, standardPki, writeRepository } from "../fixtures/repository.js";
@@ -67,7 +67,7 @@ async function setupIn(dir: string) {
   const deps = await pkgAddFor(root, {}, 0);
   const outcome = await runSetup(
     { repository: new URL("good/All/", server.httpUrl).href, root, anchorPath: DEFAULT_ANCHOR, testInstall: true },
-    { dispatcher: createDispatcher({ env: {} }), now: NOW, cwd: work, emit: () => undefined, ...deps },
+    { fetcher: testFetcher({ ca: server.caPem }), now: NOW, cwd: work, emit: () => undefined, ...deps },
   );
   return { deps, outcome };
 }
