@@ -7,8 +7,8 @@ import { forgottenNotice } from "../src/bootstrap/recorded-state.js";
 import { STEPS, STEP_TITLES, type CertificateSummary } from "../src/bootstrap/events.js";
 import { shortDuration } from "../src/cli/progress-bar.js";
 import { formatBytes } from "../src/cli/reporter.js";
-import type { Download, ScreenName, StepState, Waiting, WizardState } from "./state.js";
-import { day, fingerprintLines, labelled, shorten, wrap } from "./text.js";
+import { failureChoices, type Download, type FailureChoice, type ScreenName, type StepState, type Waiting, type WizardState } from "./state.js";
+import { day, fingerprintLines, labelled, pathLines, shorten, wrap } from "./text.js";
 
 export type Style = "inverse" | "bold" | "good" | "bad";
 export interface Segment {
@@ -78,7 +78,8 @@ export function renderScreen(state: WizardState, size: Size, borders: Borders): 
     lines.push([{ text: `${box.v} ` }, ...line, { text: `${" ".repeat(Math.max(0, inner - used))} ${box.v}` }]);
   }
   lines.push([{ text: box.bl + box.h.repeat(width - 2) + box.br }]);
-  lines.push(plain(` ${shorten(HELP[state.screen], width - 2)}`));
+  const help = state.screen === "repository" && state.confirmQuit ? "Enter choose  Left/Right switch  y quit  n or Esc stay" : HELP[state.screen];
+  lines.push(plain(` ${shorten(help, width - 2)}`));
   return lines;
 }
 
@@ -117,6 +118,11 @@ function repositoryBody(state: WizardState, width: number, rows: number): Line[]
   body.push(field(state, width));
   if (state.urlProblem !== undefined) for (const line of labelled("! ", state.urlProblem, width)) body.push([{ text: line, style: "bad" }]);
   if (state.urlNote !== undefined) body.push(...para(state.urlNote, width));
+  if (state.confirmQuit) {
+    const question = wrap("Quit without setting anything up? Nothing has been changed.", width).map((text): Line => [{ text, style: "bold" }]);
+    const kept = body.slice(0, Math.max(0, rows - 2 - question.length));
+    return withButtons([...kept, ...question], buttons(["Stay", "Quit"], state.focus), rows);
+  }
   return withButtons(body, buttons(["Continue", "Quit"], state.focus - 1), rows);
 }
 
@@ -176,15 +182,18 @@ function downloadLines(download: Download, repository: string, width: number): L
   const rate = download.rate > 0 ? `  ${formatBytes(download.rate)}/s` : "";
   const lines: Line[] = [plain(`  ${shorten(fileName(download.url, repository), width - 2)}`)];
   if (download.total === undefined || download.total <= 0) {
-    lines.push(plain(shorten(`  ${formatBytes(download.received)} (size not announced)${rate}`, width)));
+    const received = `  ${formatBytes(download.received)} (size not announced)`;
+    lines.push(plain(received.length + rate.length <= width ? received + rate : shorten(received, width)));
     return lines;
   }
   const fraction = Math.min(1, download.received / download.total);
   // A fixed bar width keeps the bars of several downloads aligned.
   const barWidth = Math.max(10, Math.min(30, width - 48));
   const filled = Math.round(fraction * barWidth);
-  const numbers = `${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(download.received)} of ${formatBytes(download.total)}${rate}`;
-  lines.push(plain(`  [${"#".repeat(filled)}${".".repeat(barWidth - filled)}] ${numbers}`.slice(0, width)));
+  const numbers = `${String(Math.floor(fraction * 100)).padStart(3)}%  ${formatBytes(download.received)} of ${formatBytes(download.total)}`;
+  const bar = `  [${"#".repeat(filled)}${".".repeat(barWidth - filled)}] ${numbers}`;
+  // The rate goes first when the row is short: a figure is shown whole or not at all.
+  lines.push(plain(bar.length + rate.length <= width ? bar + rate : shorten(bar, width)));
   return lines;
 }
 
@@ -207,6 +216,7 @@ function certificateLines(certificate: CertificateSummary, index: number, count:
     const reason = `${certificate.reason}${certificate.code === undefined ? "" : ` [${certificate.code}]`}`;
     for (const line of labelled("  Reason:  ", reason, width)) lines.push([{ text: line, style: "bad" }]);
   }
+  if (certificate.note !== undefined) for (const line of labelled("  ", certificate.note, width)) lines.push([{ text: line, style: "bold" }]);
   return lines;
 }
 
@@ -214,10 +224,18 @@ function reviewBody(state: WizardState, width: number, rows: number): Line[] {
   const { certificates } = state;
   const valid = certificates.filter((c) => c.status === "valid").length;
   const head: Line[] = [];
-  head.push(...para(`The key bundle of ${state.url.trim()} verifies against the anchor. Accept installs the ${valid} valid of its ${certificates.length} certificates; nothing has been written yet.`, width));
+  head.push(...para(`Accept installs the ${valid} valid of these ${certificates.length} certificates; nothing written yet.`, width));
+  head.push(...labelled("Bundle:  ", state.url.trim(), width).map(plain));
+  // The anchor's fingerprint, to compare with the one the release notes publish.
+  for (const root of state.anchor?.roots ?? []) {
+    head.push(...labelled("Anchor:  ", root.subject, width).map(plain));
+    const label = "Anchor:  ".length;
+    fingerprintLines(root.sha256, width - label).forEach((line, i) => head.push(plain(`${i === 0 ? "SHA-256: " : " ".repeat(label)}${line}`)));
+  }
   head.push(BLANK);
   // Whole certificates from reviewScroll on, as many as fit above the buttons and the position line.
-  const room = rows - head.length - 3;
+  // The position line sits right above the buttons: room for two certificates under the anchor at 80x24.
+  const room = rows - head.length - 2;
   const list: Line[] = [];
   let last = state.reviewScroll;
   for (let i = state.reviewScroll; i < certificates.length; i++) {
@@ -232,8 +250,8 @@ function reviewBody(state: WizardState, width: number, rows: number): Line[] {
   const more = last + 1 < certificates.length || state.reviewScroll > 0;
   const position = `Certificates ${first}-${Math.min(certificates.length, last + 1)} of ${certificates.length}${more ? " (Up/Down for the others)" : ""}`;
   const body = [...head, ...list.slice(0, room)];
-  while (body.length < rows - 3) body.push(BLANK);
-  return [...body, plain(shorten(position, width)), BLANK, buttons(["Accept", "Back"], state.focus)];
+  while (body.length < rows - 2) body.push(BLANK);
+  return [...body, plain(shorten(position, width)), buttons(["Accept", "Back"], state.focus)];
 }
 
 function resultBody(state: WizardState, width: number, rows: number): Line[] {
@@ -241,23 +259,26 @@ function resultBody(state: WizardState, width: number, rows: number): Line[] {
   if (result === undefined) return withButtons([], buttons(["Exit"], 0), rows);
   const body: Line[] = [...para("pkg_install now verifies the signature of every package from", width), ...labelled("  ", result.repository, width).map(plain), BLANK];
   body.push(...para("Files written (as the target system sees them):", width));
-  // Paths are wrapped, never shortened: they are what the admin will look for.
-  for (const file of result.files) body.push(...labelled(`  ${file.status.padEnd(9)} `, file.path, width).map(plain));
+  // Paths are wrapped after a "/", never shortened: they are what the admin will look for.
+  for (const file of result.files) body.push(...pathLines(`  ${file.status.padEnd(9)} `, file.path, width).map(plain));
   body.push(BLANK);
   const tested = result.testInstall;
   if (tested === undefined) {
     body.push(plain("Test-install: skipped (--no-test-install)"));
   } else {
-    const check = tested.check === "pkg_add" ? "pkg_add into a scratch prefix" : "pkgtrust's pkg_install-exact check";
     const verdict: Segment = tested.trusted ? { text: "TRUSTED", style: "good" } : { text: "NOT TRUSTED", style: "bad" };
-    body.push([{ text: shorten(`Test-install: ${tested.package} `, width - 12) }, verdict]);
-    for (const line of labelled("  Check:  ", check, width)) body.push(plain(line));
+    // Only a pkg_add that ran is a test-install; otherwise the screen says what was checked instead.
+    const title = tested.check === "pkg_add" ? "Test-install" : "Signature check";
+    body.push([{ text: shorten(`${title}: ${tested.package} `, width - 12) }, verdict]);
     if (tested.signer !== undefined) for (const line of labelled("  Signer: ", tested.signer, width)) body.push(plain(line));
-    for (const line of labelled("  Why:    ", tested.why, width)) body.push(plain(line));
+    // The same words as the plain report and the JSON: the pkg_add command that ran, or that none did and why.
+    for (const line of labelled("  Check:  ", tested.why, width)) body.push(plain(line));
   }
   if (result.forgottenState !== undefined) body.push(BLANK, ...para(forgottenNotice(result.forgottenState), width));
   return withButtons(body, buttons(["Exit"], 0), rows);
 }
+
+const CHOICE_LABELS: Readonly<Record<FailureChoice, string>> = { retry: "Retry", "change-url": "Change URL", quit: "Quit", "no-packages": "No binary packages" };
 
 function failureBody(state: WizardState, width: number, rows: number): Line[] {
   const failure = state.failure;
@@ -273,5 +294,7 @@ function failureBody(state: WizardState, width: number, rows: number): Line[] {
     for (const line of labelled("Next: ", failure.next, width)) body.push(plain(line));
   }
   body.push(BLANK, plain(shorten(`Repository: ${state.url.trim()}`, width)));
-  return withButtons(body, buttons(["Retry", "Change URL", "Quit"], state.focus), rows);
+  const choices = failureChoices(failure);
+  if (choices.includes("no-packages")) body.push(BLANK, ...para("Change URL to try another repository, or go on without binary packages (nothing is configured). Verification is never turned off.", width));
+  return withButtons(body, buttons(choices.map((choice) => CHOICE_LABELS[choice]), state.focus), rows);
 }

@@ -3,12 +3,26 @@
  * unit-tested. The wizard feeds it keys, bootstrap events and the pipeline's outcome, and
  * carries out the effect it returns (start a run, answer the review, cancel, exit).
  */
-import { STEPS, type BootstrapEvent, type CertificateSummary, type FailureSummary, type FileOutcome, type Step } from "../src/bootstrap/events.js";
+import { STEPS, type AnchorSummary, type BootstrapEvent, type CertificateSummary, type FailureSummary, type FileOutcome, type Step } from "../src/bootstrap/events.js";
 import type { SetupOutcome, SetupResult } from "../src/bootstrap/setup.js";
+import { EXIT } from "../src/errors.js";
 import { checkRepositoryUrl } from "./url-check.js";
 
 /** Exit status when the user leaves (Ctrl-C, Esc or Quit) before anything was set up: the shell's 128 + SIGINT. */
-export const EXIT_CANCELLED = 130;
+export const EXIT_CANCELLED = EXIT.INTERRUPTED;
+
+/** What the Failure screen offers; "no-packages" leaves with the failure's own status (README, exit statuses). */
+export type FailureChoice = "retry" | "change-url" | "quit" | "no-packages";
+
+/**
+ * Failures that retrying the same repository cannot fix (it publishes no key bundle, or its
+ * keys are not ours): the installer's way forward is another repository or none at all.
+ */
+const UNUSABLE_REPOSITORY = new Set(["BOOT_NO_KEY_BUNDLE", "BOOT_FOREIGN_ROOT", "BOOT_NO_SIGNING_CERT"]);
+
+export function failureChoices(failure: FailureSummary | undefined): readonly FailureChoice[] {
+  return failure !== undefined && UNUSABLE_REPOSITORY.has(failure.code) ? ["change-url", "no-packages"] : ["retry", "change-url", "quit"];
+}
 
 export type ScreenName = "repository" | "progress" | "review" | "result" | "failure";
 export type StepState = "pending" | "running" | "done" | "skipped" | "failed";
@@ -44,14 +58,18 @@ export interface WizardState {
   readonly urlProblem?: string;
   /** Shown under the URL field: how the default was derived. */
   readonly urlNote?: string;
-  /** Index of the focused control on the current screen (see FOCUS_COUNT). */
+  /** Index of the focused control on the current screen (see focusCount). */
   readonly focus: number;
+  /** Esc on the Repository screen asks first: Stay (focus 0) or Quit (focus 1). */
+  readonly confirmQuit?: boolean;
   readonly steps: Readonly<Record<Step, { readonly state: StepState; readonly detail: string }>>;
   readonly downloads: readonly Download[];
   readonly waiting?: Waiting;
   /** The time of the last event or tick (the wizard ticks while a download waits), epoch ms. */
   readonly clock: number;
   readonly certificates: readonly CertificateSummary[];
+  /** The anchor the review is against, its fingerprint shown to compare with the release notes. */
+  readonly anchor?: AnchorSummary;
   readonly reviewScroll: number;
   readonly files: readonly FileOutcome[];
   readonly rolledBack: boolean;
@@ -74,7 +92,7 @@ export interface Key {
 export type Action =
   | { readonly type: "key"; readonly key: Key }
   | { readonly type: "event"; readonly event: BootstrapEvent; readonly at: number }
-  | { readonly type: "review-requested"; readonly certificates: readonly CertificateSummary[] }
+  | { readonly type: "review-requested"; readonly certificates: readonly CertificateSummary[]; readonly anchor?: AnchorSummary }
   | { readonly type: "outcome"; readonly outcome: SetupOutcome }
   /** The clock moved (once a second while a download waits). */
   | { readonly type: "tick"; readonly at: number };
@@ -91,8 +109,12 @@ export interface Update {
   readonly effect?: Effect;
 }
 
-/** Focusable controls per screen: Repository = field, Continue, Quit; Review = Accept, Back; Failure = Retry, Change URL, Quit. */
-export const FOCUS_COUNT: Readonly<Record<ScreenName, number>> = { repository: 3, progress: 0, review: 2, result: 1, failure: 3 };
+/** Focusable controls: Repository = field, Continue, Quit (asking: Stay, Quit); Review = Accept, Back; Failure = its choices. */
+export function focusCount(state: WizardState): number {
+  if (state.screen === "failure") return failureChoices(state.failure).length;
+  if (state.screen === "repository" && state.confirmQuit) return 2;
+  return { repository: 3, progress: 0, review: 2, result: 1 }[state.screen];
+}
 
 const MAX_DOWNLOADS = 6;
 
@@ -129,7 +151,7 @@ export function update(state: WizardState, action: Action): Update {
     case "review-requested":
       // A cancelled run answers the review itself (the wizard declines it); never show it.
       if (state.cancel) return { state, effect: { type: "review", accepted: false } };
-      return { state: { ...state, screen: "review", certificates: action.certificates, reviewScroll: 0, focus: 0 } };
+      return { state: { ...state, screen: "review", certificates: action.certificates, ...(action.anchor === undefined ? {} : { anchor: action.anchor }), reviewScroll: 0, focus: 0 } };
     case "outcome":
       return onOutcome(state, action.outcome);
   }
@@ -210,7 +232,7 @@ function isEnter(key: Key): boolean {
 }
 
 function moveFocus(state: WizardState, delta: number): WizardState {
-  const count = FOCUS_COUNT[state.screen];
+  const count = focusCount(state);
   return count === 0 ? state : { ...state, focus: (state.focus + delta + count) % count };
 }
 
@@ -249,7 +271,9 @@ function start(state: WizardState): Update {
 }
 
 function repositoryKey(state: WizardState, key: Key): Update {
-  if (key.name === "escape") return { state, effect: { type: "exit", status: EXIT_CANCELLED } };
+  if (state.confirmQuit) return confirmQuitKey(state, key);
+  // Esc is easily pressed by mistake (it also starts terminal escape sequences): ask first.
+  if (key.name === "escape") return { state: { ...state, confirmQuit: true, focus: 0 } };
   if (isEnter(key)) return state.focus === 2 ? { state, effect: { type: "exit", status: EXIT_CANCELLED } } : start(state);
   if (key.name === "down") return { state: { ...state, focus: state.focus === 0 ? 1 : state.focus } };
   if (key.name === "up") return { state: { ...state, focus: 0 } };
@@ -258,6 +282,15 @@ function repositoryKey(state: WizardState, key: Key): Update {
     return { state };
   }
   return { state: editField(state, key) };
+}
+
+function confirmQuitKey(state: WizardState, key: Key): Update {
+  const stay = { state: { ...state, confirmQuit: false, focus: 0 } };
+  if (key.name === "escape" || key.ch === "n") return stay;
+  if (key.ch === "y" || (isEnter(key) && state.focus === 1)) return { state, effect: { type: "exit", status: EXIT_CANCELLED } };
+  if (isEnter(key)) return stay;
+  if (key.name === "left" || key.name === "right") return { state: moveFocus(state, 1) };
+  return { state };
 }
 
 /** The editing keys a terminal field is expected to have (readline's subset). */
@@ -320,7 +353,15 @@ function failureKey(state: WizardState, key: Key): Update {
   if (key.name === "left" || key.name === "up") return { state: moveFocus(state, -1) };
   if (key.name === "right" || key.name === "down") return { state: moveFocus(state, 1) };
   if (!isEnter(key)) return { state };
-  if (state.focus === 0) return start(state);
-  if (state.focus === 1) return { state: { ...state, screen: "repository", focus: 0 } };
-  return { state, effect: { type: "exit", status: state.failureExit ?? 1 } };
+  switch (failureChoices(state.failure)[state.focus]) {
+    case "retry":
+      return start(state);
+    case "change-url":
+      return { state: { ...state, screen: "repository", focus: 0 } };
+    case "no-packages":
+      return { state, effect: { type: "exit", status: state.failureExit ?? 1 } };
+    default:
+      // A user's quit is 130, unless the rollback left files changed: then the failure's status says so.
+      return { state, effect: { type: "exit", status: state.failure?.unchanged === false ? (state.failureExit ?? 1) : EXIT_CANCELLED } };
+  }
 }

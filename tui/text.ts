@@ -56,3 +56,35 @@ export function fingerprintLines(hex: string, width: number): string[] {
 export function day(iso: string): string {
   return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : iso;
 }
+
+/** Continuation lines of a wrapped path: indented less than a label, so that a long directory name still fits. */
+const PATH_INDENT = "    ";
+
+/**
+ * A path after a label, broken only after a "/" so that no file or directory name (a
+ * repository id) is cut; a single name longer than a whole line is the only thing cut.
+ */
+export function pathLines(label: string, path: string, width: number): string[] {
+  const names = path.match(/[^/]*\/|[^/]+$/g) ?? [path];
+  const lines: string[] = [];
+  let line = label;
+  let fresh = true;
+  for (let name of names) {
+    while (line.length + name.length > width) {
+      if (!fresh) {
+        lines.push(line);
+        line = PATH_INDENT;
+        fresh = true;
+        continue;
+      }
+      const room = Math.max(1, width - line.length);
+      lines.push(line + name.slice(0, room));
+      name = name.slice(room);
+      line = PATH_INDENT;
+    }
+    line += name;
+    fresh = false;
+  }
+  lines.push(line);
+  return lines;
+}

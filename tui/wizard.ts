@@ -3,7 +3,7 @@
  * reducer in state.ts decides; the bootstrap pipeline, injected as `runBootstrap`, does all
  * fetching and writing. blessed is imported here only, when the wizard runs.
  */
-import type { BootstrapEvent, CertificateSummary, EmitEvent } from "../src/bootstrap/events.js";
+import type { AnchorSummary, BootstrapEvent, CertificateSummary, EmitEvent } from "../src/bootstrap/events.js";
 import type { SetupOutcome } from "../src/bootstrap/setup.js";
 import { TuiError } from "./errors.js";
 import { renderScreen, type Borders, type Line } from "./screens.js";
@@ -17,7 +17,7 @@ import { initialState, update, type Action, type Effect, type WizardState } from
 export type RunBootstrap = (
   repository: string,
   emit: EmitEvent,
-  review: (certificates: readonly CertificateSummary[]) => Promise<boolean>,
+  review: (certificates: readonly CertificateSummary[], anchor?: AnchorSummary) => Promise<boolean>,
   signal: AbortSignal,
 ) => Promise<SetupOutcome>;
 
@@ -149,10 +149,10 @@ export async function runWizard(options: WizardOptions): Promise<number> {
       if (current.cancelled && FORWARD_EVENTS.has(event.type)) return;
       dispatch({ type: "event", event, at: Date.now() });
     };
-    const review = (certificates: readonly CertificateSummary[]) =>
+    const review = (certificates: readonly CertificateSummary[], anchor?: AnchorSummary) =>
       new Promise<boolean>((resolve) => {
         current.review = resolve;
-        dispatch({ type: "review-requested", certificates });
+        dispatch({ type: "review-requested", certificates, ...(anchor === undefined ? {} : { anchor }) });
       });
     current.done = options
       .runBootstrap(repository, emit, review, current.controller.signal)

@@ -82,7 +82,11 @@ case $status in
 	[ -n "$tested" ] && echo "Test package $tested: signature verified."
 	;;
 1)
-	echo "The package repository's signing keys are not trusted."
+	if [ "$code" = BOOT_NO_KEY_BUNDLE ]; then
+		echo "This package repository publishes no key bundle (pkg_keys.pem): its packages cannot be verified."
+	else
+		echo "The package repository's signing keys are not trusted."
+	fi
 	explain
 	echo "Choose another repository, or go on without binary packages. Never install them unverified."
 	;;
@@ -93,15 +97,27 @@ case $status in
 3)
 	echo "The trust anchor or the repository's key bundle is malformed:"
 	explain
-	echo "The install medium may be damaged."
+	# The anchor and a file: repository come from the medium; anything else from the network.
+	case $code in
+	PEM_*|BOOT_ANCHOR_*|BOOT_BUNDLE_DAMAGED_FILE) echo "The install medium may be damaged." ;;
+	esac
 	;;
 4)
-	echo "Downloading from the package repository failed:"
-	explain
-	echo "Check the host, the directory and the proxy, and try again."
+	if [ "$code" = BOOT_BUNDLE_NOT_SERVED ]; then
+		echo "The network or the mirror served something other than the repository's key bundle:"
+		explain
+	else
+		echo "Downloading from the package repository failed:"
+		explain
+		echo "Check the host, the directory and the proxy, and try again."
+	fi
 	;;
 5)
-	echo "The new system's package configuration could not be written:"
+	if [ "$code" = BOOT_ANCHOR_MISSING ]; then
+		echo "The new system has no pkgsrc trust anchor: the base sets on the install medium lack it."
+	else
+		echo "The new system's package configuration could not be written:"
+	fi
 	explain
 	;;
 6)

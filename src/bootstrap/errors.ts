@@ -2,7 +2,10 @@ import { EXIT, errorClass } from "../errors.js";
 
 export const BootstrapError = errorClass("BootstrapError", {
   BOOT_NEEDS_REPOSITORY: { exit: EXIT.USAGE, next: "Pass --repo URL (no prompt is shown without a terminal or with --non-interactive)." },
-  BOOT_ANCHOR_MISSING: { exit: EXIT.CONFIG, next: "Install the base-system anchor, or name it with --anchor FILE." },
+  BOOT_ANCHOR_MISSING: { exit: EXIT.CONFIG, next: "The base-system anchor comes with the base sets: extract them from the install medium (or get it from the release), or name it with --anchor FILE." },
+  BOOT_NO_KEY_BUNDLE: { exit: EXIT.UNTRUSTED, next: "Choose another repository, one that publishes pkg_keys.pem, or go on without binary packages; never install them unverified." },
+  BOOT_BUNDLE_NOT_SERVED: { exit: EXIT.FETCH, next: "The network or the mirror served something else: if this network needs a log-in (a captive portal), log in and retry; else try another mirror." },
+  BOOT_BUNDLE_DAMAGED_FILE: { exit: EXIT.INPUT, next: "The pkg_keys.pem in this directory is damaged: if it is on the install medium, the medium may be; copy it again or use a network repository." },
   BOOT_ANCHOR_NO_ROOT: { exit: EXIT.INPUT, next: "The anchor file must hold the self-signed pkgsrc CA certificate; check --anchor." },
   BOOT_NO_SIGNING_CERT: { exit: EXIT.UNTRUSTED, next: "Is the repository URL right? Its key bundle has no build certificate that chains to the anchor." },
   BOOT_FOREIGN_ROOT: { exit: EXIT.UNTRUSTED, next: "Do not use this repository: its key bundle chains to a root other than the base-system anchor." },

@@ -23,10 +23,18 @@ export interface CertificateSummary {
   readonly status: "valid" | "invalid";
   readonly code?: string;
   readonly reason: string;
+  /** What this verdict does and does not do for pkg_install (a revocation: summary.ts revocationNote). */
+  readonly note?: string;
   readonly notBefore: string;
   readonly notAfter: string;
   /** Whole days from the run's time to notAfter (negative when expired). */
   readonly daysLeft: number;
+}
+
+/** The base-system anchor a review is against: what release notes publish, to compare. */
+export interface AnchorSummary {
+  readonly path: string;
+  readonly roots: readonly { readonly subject: string; readonly sha256: string }[];
 }
 
 export interface FileOutcome {

@@ -1,4 +1,3 @@
-import { readBundle } from "../bundle/read.js";
 import { verifyBundle } from "../bundle/verify.js";
 import { defaultConfigPath, stateLayout } from "../config/layout.js";
 import { acquireLock, type Lock } from "../config/lock.js";
@@ -13,14 +12,15 @@ import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../pki/policy.js";
 import { loadAnchor } from "./anchor.js";
 import { requireCurrentCrls, requireUsableBundle } from "./bundle-rules.js";
 import { BootstrapError } from "./errors.js";
-import type { CertificateSummary, EmitEvent, FailureSummary, FileOutcome, Step, TestInstallOutcome } from "./events.js";
+import type { AnchorSummary, CertificateSummary, EmitEvent, FailureSummary, FileOutcome, Step, TestInstallOutcome } from "./events.js";
+import { fetchKeyBundle, readKeyBundle } from "./key-bundle.js";
 import { planWrite } from "./plan.js";
 import { forgottenNotice, recordedState, requireStateUnchanged, type ForgottenState } from "./recorded-state.js";
 import { keyBundleUrl, normaliseRepository, parseRepositoryInput } from "./repository.js";
 import { checkNoRollback } from "./rollback-guard.js";
 import { checkpoint, runSignal, untilStopped } from "./run-signal.js";
 import { summarise } from "./summary.js";
-import { testInstall } from "./test-install.js";
+import { testInstall, type PkgAdd } from "./test-install.js";
 
 export interface SetupRequest {
   /** As the user gave it: URL or absolute path. */
@@ -52,14 +52,18 @@ export interface SetupDependencies {
   readonly cwd: string;
   readonly emit: EmitEvent;
   /** The TUI's key review; resolving false declines and changes nothing (BOOT_DECLINED). */
-  readonly review?: (certificates: readonly CertificateSummary[]) => Promise<boolean>;
-  readonly pkgAdd?: string;
+  readonly review?: (certificates: readonly CertificateSummary[], anchor: AnchorSummary) => Promise<boolean>;
+  readonly pkgAdd?: PkgAdd;
+  /** Why no pkg_add runs, when none is given. */
+  readonly noPkgAddReason?: string;
 }
 
 export interface SetupResult {
   readonly repository: string;
   readonly configFile: string;
   readonly anchorFile: string;
+  /** The anchor file's self-signed roots, the fingerprints to compare with the release notes. */
+  readonly anchorRoots: AnchorSummary["roots"];
   readonly certificates: readonly CertificateSummary[];
   readonly files: readonly FileOutcome[];
   readonly testInstall?: TestInstallOutcome;
@@ -95,14 +99,15 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     emit({ type: "step-started", step, detail: `pkg_keys.pem of ${input.href}` });
     const repository = await normaliseRepository(input, deps.fetcher, fetchCall(step));
     const bundleUrl = keyBundleUrl(repository);
-    const { bytes } = await deps.fetcher.bytes(bundleUrl, limits.bundleBytes, fetchCall(step));
+    const bytes = await fetchKeyBundle(repository, deps.fetcher, limits.bundleBytes, fetchCall(step));
     emit({ type: "step-finished", step, summary: `${bytes.length} bytes from ${bundleUrl.href}` });
     checkpoint(signal);
 
     step = "verify";
     emit({ type: "step-started", step, detail: `against ${request.anchorPath}` });
     const anchor = await loadAnchor(root, request.anchorPath);
-    const bundle = readBundle(Buffer.from(bytes).toString("utf8"), bundleUrl.href);
+    const anchorSummary: AnchorSummary = { path: anchor.path, roots: anchor.roots.map(({ subject, sha256 }) => ({ subject, sha256 })) };
+    const bundle = readKeyBundle(bytes, bundleUrl);
     const verdict = await verifyBundle(bundle, anchor.certificates, { time: deps.now, policy: request.allowWeak ? PKG_INSTALL_POLICY : STRICT_POLICY, limits: limits.pathSearch });
     checkpoint(signal);
     const summaries = verdict.certificates.map((entry) => summarise(entry, deps.now));
@@ -122,7 +127,7 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     if (recorded.bytes && !recorded.onDisk) notice(step, "--reset-state: setup replaces the unreadable state.json, and with it every rollback record");
     const validCount = summaries.filter((c) => c.status === "valid").length;
     emit({ type: "step-finished", step, summary: `${validCount} certificates valid, ${summaries.length - validCount} left out` });
-    if (deps.review && !(await untilStopped(deps.review(summaries), signal))) throw new BootstrapError("BOOT_DECLINED", "the key bundle was not accepted");
+    if (deps.review && !(await untilStopped(deps.review(summaries, anchorSummary), signal))) throw new BootstrapError("BOOT_DECLINED", "the key bundle was not accepted");
     checkpoint(signal);
 
     step = "write";
@@ -153,8 +158,9 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
         limits,
         ...(request.testPackage === undefined ? {} : { requested: request.testPackage }),
         ...(deps.pkgAdd === undefined ? {} : { pkgAdd: deps.pkgAdd }),
+        ...(deps.noPkgAddReason === undefined ? {} : { noPkgAddReason: deps.noPkgAddReason }),
       });
-      emit({ type: "step-finished", step, summary: `${tested.package} verified (${tested.check})` });
+      emit({ type: "step-finished", step, summary: `${tested.package}: ${tested.why}` });
     } else {
       emit({ type: "step-skipped", step, reason: "--no-test-install" });
     }
@@ -165,6 +171,7 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
       repository: repository.href,
       configFile: plan.configPath,
       anchorFile: request.anchorPath,
+      anchorRoots: anchorSummary.roots,
       certificates: summaries,
       files,
       ...(tested ? { testInstall: tested } : {}),

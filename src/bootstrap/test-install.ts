@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { finished } from "node:stream/promises";
@@ -28,9 +28,26 @@ export interface TestInstallRequest {
   /** The run's signal and event sink; the signal also stops pkg_add. */
   readonly call: FetchCall;
   readonly limits?: Pick<Limits, "summary" | "testPackageBytes" | "pkgAddMs">;
-  /** pkg_add to run for real (only when configuring the running system). */
-  readonly pkgAdd?: string;
+  /** pkg_add to run for real; without it pkgtrust's own verdict is the whole check. */
+  readonly pkgAdd?: PkgAdd;
+  /** Why no pkg_add runs, when none is given (shown with the verdict). */
+  readonly noPkgAddReason?: string;
 }
+
+/**
+ * The pkg_add of a real test-install: the running system's, or (sysinst's case: the base
+ * sets extracted under --root, run as root) the target's own, run under `chroot` so that
+ * it reads the target's configuration and trust files exactly as it will after the install.
+ */
+export interface PkgAdd {
+  /** A host path, or a target path when `chroot` is set. */
+  readonly program: string;
+  /** The target root's host directory to chroot into. */
+  readonly chroot?: string;
+}
+
+/** The words every face uses when no pkg_add ran (plain report, JSON's why, the wizard). */
+export const NO_PKG_ADD = "checked by pkgtrust's pkg_install-exact verifier; pkg_add was not run";
 
 async function loadPem(root: TargetRoot, targetPath: string | undefined): Promise<Certificate[]> {
   if (targetPath === undefined || targetPath === "") return [];
@@ -67,17 +84,33 @@ async function* teeToFile(body: AsyncIterable<Uint8Array>, file: string): AsyncG
   }
 }
 
-async function runPkgAdd(pkgAdd: string, configHostPath: string, packageFile: string, scratch: string, run: { timeout: number; signal?: AbortSignal }): Promise<void> {
+/** A scratch directory the pkg_add can see: inside the target root (its /tmp when it has one) under chroot. */
+async function makeScratch(pkgAdd: PkgAdd | undefined): Promise<{ host: string; seen: (hostPath: string) => string }> {
+  const chroot = pkgAdd?.chroot;
+  if (chroot === undefined) return { host: await mkdtemp(path.join(tmpdir(), "pkgtrust-test-install-")), seen: (hostPath) => hostPath };
+  const tmp = path.join(chroot, "tmp");
+  const parent = (await stat(tmp).catch(() => undefined))?.isDirectory() ? tmp : chroot;
+  const host = await mkdtemp(path.join(parent, ".pkgtrust-test-install-"));
+  return { host, seen: (hostPath) => `/${path.relative(chroot, hostPath).split(path.sep).join("/")}` };
+}
+
+/** The command line, as the user would type it to see pkg_add's complaint. */
+function pkgAddCommand(pkgAdd: PkgAdd, configPath: string, packageFile: string, scratch: { host: string; seen: (hostPath: string) => string }): string[] {
   // A throw-away package database and prefix: the real pkg_add checks the signature with
   // the configuration just written, and nothing of the package stays on the system.
-  const args = ["-C", configHostPath, "-K", path.join(scratch, "pkgdb"), "-P", path.join(scratch, "prefix"), "-I", packageFile];
+  const args = ["-C", configPath, "-K", scratch.seen(path.join(scratch.host, "pkgdb")), "-P", scratch.seen(path.join(scratch.host, "prefix")), "-I", scratch.seen(packageFile)];
+  return pkgAdd.chroot === undefined ? [pkgAdd.program, ...args] : ["chroot", pkgAdd.chroot, pkgAdd.program, ...args];
+}
+
+async function runPkgAdd(command: readonly string[], run: { timeout: number; signal?: AbortSignal }): Promise<void> {
+  const [program = "", ...args] = command;
   try {
-    await promisify(execFile)(pkgAdd, args, { timeout: run.timeout, ...(run.signal ? { signal: run.signal } : {}) });
+    await promisify(execFile)(program, args, { timeout: run.timeout, ...(run.signal ? { signal: run.signal } : {}) });
   } catch (error) {
     // A signal or a deadline ends pkg_add too; the run's reason is the failure, not pkg_add's.
     if (run.signal?.aborted === true && run.signal.reason instanceof PkgtrustError) throw run.signal.reason;
     const stderr = String((error as { stderr?: string }).stderr ?? "").trim().split("\n").at(-1) ?? "";
-    throw new BootstrapError("BOOT_PKG_ADD_FAILED", `${pkgAdd} ${args.join(" ")} failed: ${stderr || (error as Error).message}`, { cause: error });
+    throw new BootstrapError("BOOT_PKG_ADD_FAILED", `${command.join(" ")} failed: ${stderr || (error as Error).message}`, { cause: error });
   }
 }
 
@@ -92,10 +125,10 @@ export async function testInstall(request: TestInstallRequest): Promise<TestInst
   const entry = chooseTestPackage(entries, request.requested);
   const url = packageUrl(request.repository, entry);
   const trust = await writtenTrust(request.root, request.configPath);
-  const scratch = await mkdtemp(path.join(tmpdir(), "pkgtrust-test-install-"));
+  const scratch = await makeScratch(request.pkgAdd);
   try {
     const { body } = await request.fetcher.stream(url, limits.testPackageBytes, request.call);
-    const packageFile = path.join(scratch, entry.fileName);
+    const packageFile = path.join(scratch.host, entry.fileName);
     const verdict = await verifyPackage(request.pkgAdd ? teeToFile(body, packageFile) : body, trust, { time: request.time, policy: PKG_INSTALL_POLICY });
     if (!verdict.trusted) {
       throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${entry.pkgname} does not verify under the new configuration: ${verdict.reason}`, {
@@ -104,14 +137,13 @@ export async function testInstall(request: TestInstallRequest): Promise<TestInst
     }
     const base = { package: entry.pkgname, url: url.href, trusted: true, signer: verdict.signer?.subject ?? "" };
     if (!request.pkgAdd) {
-      return { ...base, check: "native", why: "no pkg_add on this system: pkgtrust's pkg_install-exact verification was the test" };
+      return { ...base, check: "native", why: `${NO_PKG_ADD} (${request.noPkgAddReason ?? "no pkg_add on this system"})` };
     }
-    await runPkgAdd(request.pkgAdd, request.root.hostPath(request.configPath), packageFile, scratch, {
-      timeout: limits.pkgAddMs,
-      ...(request.call.signal ? { signal: request.call.signal } : {}),
-    });
-    return { ...base, check: "pkg_add", why: `${request.pkgAdd} installed it into a scratch database and prefix` };
+    const configPath = request.pkgAdd.chroot === undefined ? request.root.hostPath(request.configPath) : request.configPath;
+    const command = pkgAddCommand(request.pkgAdd, configPath, packageFile, scratch);
+    await runPkgAdd(command, { timeout: limits.pkgAddMs, ...(request.call.signal ? { signal: request.call.signal } : {}) });
+    return { ...base, check: "pkg_add", why: `${command.join(" ")} installed it into a throw-away package database and prefix, since removed` };
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await rm(scratch.host, { recursive: true, force: true });
   }
 }

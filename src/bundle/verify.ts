@@ -89,7 +89,7 @@ export async function verifyBundle(bundle: { certificates: Certificate[]; crls: 
       return judged.verdict;
     });
   const budget = new SearchBudget(options.limits);
-  const search = PathSearch.over({ untrusted: certificates, trusted: anchors, time: options.time, policy: options.policy, purpose: "smime-sign", budget });
+  const search = PathSearch.over({ untrusted: certificates, trusted: anchors, time: options.time, policy: options.policy, purpose: "smime-sign", budget, untrustedSource: "the bundle" });
   let verdicts = run(search);
   if (bundle.crls.length === 0) return { certificates: verdicts, crls: [], valid: verdicts.every((v) => v.status === "valid"), explored };
 

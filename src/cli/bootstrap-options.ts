@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { unsafeCharacter } from "../config/config-value.js";
+import type { PkgAdd } from "../bootstrap/test-install.js";
 import { findPkgAdd } from "../config/layout.js";
 import { TargetRoot } from "../config/target-root.js";
 import { createDispatcher } from "../net/dispatcher.js";
@@ -55,15 +56,20 @@ export async function fetcherFor(options: BootstrapOptions, env: NodeJS.ProcessE
 }
 
 /**
- * The pkg_add for a real test-install: only when configuring the running system, since a
- * target root's binaries may not run here. PKGTRUST_PKG_ADD names another one (tests, or
- * a pkg_add outside the usual places); "none" turns the real install off.
+ * The pkg_add for a real test-install: the running system's; for --root, the target's own
+ * under chroot, which takes root (sysinst runs as root with the base sets extracted).
+ * PKGTRUST_PKG_ADD names another one (a pkg_add outside the usual places); "none" turns
+ * the real install off. Without one, the reason goes with the verdict.
  */
-export async function pkgAddFor(root: TargetRoot, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function pkgAddFor(root: TargetRoot, env: NodeJS.ProcessEnv, uid = process.getuid?.()): Promise<{ pkgAdd?: PkgAdd; noPkgAddReason?: string }> {
   const override = env.PKGTRUST_PKG_ADD;
-  if (override === "none") return undefined;
-  if (override) return override;
-  return root.dir === "/" ? findPkgAdd(root) : undefined;
+  if (override === "none") return { noPkgAddReason: "PKGTRUST_PKG_ADD=none" };
+  if (override) return { pkgAdd: { program: override } };
+  const program = await findPkgAdd(root);
+  if (program === undefined) return { noPkgAddReason: root.dir === "/" ? "no pkg_add on this system" : `no pkg_add in ${root.dir}` };
+  if (root.dir === "/") return { pkgAdd: { program } };
+  if (uid !== 0) return { noPkgAddReason: `running ${program} of ${root.dir} takes chroot, which needs root` };
+  return { pkgAdd: { program, chroot: root.dir } };
 }
 
 export function checkTestInstallOptions(options: BootstrapOptions): void {

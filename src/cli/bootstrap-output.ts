@@ -4,8 +4,9 @@ import { EXIT } from "../errors.js";
 import type { CommandContext } from "./command.js";
 import { certificateVerdictJson } from "./certificate-json.js";
 import { writeJson } from "./output.js";
+import { colonFingerprint, plainReporter } from "./reporter.js";
 
-const certificate = certificateVerdictJson.extend({ daysLeft: z.number().int() });
+const certificate = certificateVerdictJson.extend({ daysLeft: z.number().int(), note: z.string().optional() });
 
 /** The JSON of `setup` and `refresh`, the contract sysinst's glue reads (docs/releng.md). */
 export const setupJsonSchema = z.discriminatedUnion("ok", [
@@ -14,6 +15,7 @@ export const setupJsonSchema = z.discriminatedUnion("ok", [
     repository: z.string(),
     configFile: z.string(),
     anchorFile: z.string(),
+    anchorRoots: z.array(z.object({ subject: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
     certificates: z.array(certificate),
     files: z.array(z.object({ path: z.string(), status: z.enum(["created", "updated", "unchanged"]) })),
     testInstall: z
@@ -58,8 +60,23 @@ export function reportOutcome(context: CommandContext, outcome: SetupOutcome, js
     }
   } else if (outcome.ok) {
     const { result } = outcome;
-    const tested = result.testInstall ? `${result.testInstall.package} verified by ${result.testInstall.check}: ${result.testInstall.why}` : "skipped";
-    context.stdout.write(`\npkgtrust: ${result.repository} is configured in ${result.configFile}\n  test-install: ${tested}\n`);
+    const tested = result.testInstall ? `${result.testInstall.package}: ${result.testInstall.why}` : "skipped";
+    const anchors = result.anchorRoots.map((root) => `\n  anchor: ${result.anchorFile}: ${root.subject}, SHA-256 ${colonFingerprint(root.sha256)}`).join("");
+    context.stdout.write(`\npkgtrust: ${result.repository} is configured in ${result.configFile}${anchors}\n  test-install: ${tested}\n`);
   }
   return outcome.ok ? EXIT.OK : outcome.error.exit;
+}
+
+/** The user's own stops of a run: no failure to report. */
+const STOPPED = new Set(["TUI_CANCELLED", "BOOT_DECLINED"]);
+
+/**
+ * What stays on the terminal once the wizard has given it back: the result, or why nothing
+ * was configured (the full screen is gone, and a scrollback should say what happened).
+ */
+export function reportWizardExit(context: CommandContext, status: number, last: SetupOutcome | undefined): void {
+  if (status === EXIT.OK && last?.ok) return void reportOutcome(context, last, false);
+  if (last !== undefined && !last.ok && !STOPPED.has(last.failure.code)) plainReporter(context, false)({ type: "step-failed", failure: last.failure });
+  if (status === EXIT.INTERRUPTED) context.stderr.write("pkgtrust: the setup wizard was left; nothing was set up.\n");
+  else if (status !== EXIT.OK) context.stderr.write(`pkgtrust: nothing was set up (exit status ${status}); no binary packages will verify from this repository.\n`);
 }

@@ -7,17 +7,21 @@ export function colonFingerprint(hex: string): string {
   return (hex.toUpperCase().match(/../g) ?? []).join(":");
 }
 
+/** A byte count or rate, rounded for people: "471 B", "1.5 KiB", "3.7 MiB", "2.0 GiB". */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const whole = Math.round(bytes);
+  if (whole < 1024) return `${whole} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
 export function certificateLine(certificate: CertificateSummary): string {
   const expiry = `${certificate.notAfter.slice(0, 10)} (${certificate.daysLeft} days)`;
   const head = `${certificate.status.padEnd(7)} ${certificate.role.padEnd(12)} ${certificate.subject}`;
   const detail = certificate.status === "valid" ? `expires ${expiry}` : `${certificate.reason} [${certificate.code ?? "invalid"}]`;
-  return `    ${head}\n      sha256 ${colonFingerprint(certificate.sha256)}\n      ${detail}`;
+  const note = certificate.note === undefined ? "" : `\n      ${certificate.note}`;
+  return `    ${head}\n      sha256 ${colonFingerprint(certificate.sha256)}\n      ${detail}${note}`;
 }
 
 /**

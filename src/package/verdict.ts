@@ -44,7 +44,7 @@ function answer(signers: readonly { cert: Certificate; embedded: boolean }[], un
   const paths: (readonly Certificate[])[] = [];
   // PKCS7_verify checks every signer's chain first (purpose smime_sign, flags 0: no CRLs).
   for (const { cert } of signers) {
-    const result = findTrustedPath({ leaf: cert, untrusted, trusted: context.trust.anchors, time: context.time, policy, purpose: "smime-sign" });
+    const result = findTrustedPath({ leaf: cert, untrusted, trusted: context.trust.anchors, time: context.time, policy, purpose: "smime-sign", untrustedSource: "the signature or CERTIFICATE_CHAIN" });
     if (!result.ok) return { trusted: false, code: result.error.code, reason: `${cert.subject}: ${result.error.message}`, signer: cert };
     paths.push(result.path);
   }

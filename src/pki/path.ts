@@ -29,6 +29,8 @@ export interface PathSearchRequest extends PathContext {
   readonly trusted: readonly Certificate[];
   /** The work allowed; searches sharing one budget share its limits. Default: a new budget of PATH_SEARCH_LIMITS. */
   readonly budget?: SearchBudget;
+  /** Where the untrusted certificates come from, for messages: "the bundle", "the signature or CERTIFICATE_CHAIN". */
+  readonly untrustedSource?: string;
 }
 
 export interface PathRequest extends PathSearchRequest {
@@ -86,6 +88,11 @@ class IssuerGraph {
     this.trusted = new Set(request.trusted.map((c) => c.sha256));
   }
 
+  /** Certificates named as `child`'s issuer, whatever their key. */
+  namesakes(child: Certificate): readonly Certificate[] {
+    return (this.bySubject.get(child.issuerName) ?? []).filter((c) => c !== child);
+  }
+
   /** X509_check_issued's candidates for `child`'s issuer, in OpenSSL's order, with their signature verdicts. */
   linksOf(child: Certificate): readonly Link[] {
     let links = this.links.get(child);
@@ -131,6 +138,19 @@ export class PathSearch {
     return new PathSearch({ ...this.request, isRevoked }, this.graph);
   }
 
+  /**
+   * Why `top` has no issuer. A certificate of the issuer's name whose key identifiers differ
+   * is no candidate (X509_check_issued, RFC 5280 4.2.1.1): say that the names match and the
+   * keys do not, the mark of a look-alike root or of the wrong anchor file.
+   */
+  private noIssuer(top: Certificate, path: readonly Certificate[]): string {
+    const namesake = this.graph.namesakes(top).find((c) => !path.includes(c));
+    const source = this.request.untrustedSource ?? "the certificates given";
+    if (namesake === undefined) return `has no issuer "${top.issuer}" in ${source} or the anchor file`;
+    const where = this.trusted.has(namesake.sha256) ? "the anchor file" : source;
+    return `names its issuer "${top.issuer}", and ${where} holds a certificate of that name, but the names match and the keys do not`;
+  }
+
   /** The first trusted path in OpenSSL's candidate order, else the best failed attempt. */
   find(leaf: Certificate): PathResult {
     const context = this.request;
@@ -168,7 +188,7 @@ export class PathSearch {
       // OpenSSL's find_issuer skips certificates already on the chain.
       const links = this.graph.linksOf(top).filter((link) => !path.includes(link.issuer));
       if (links.length === 0) {
-        record(NO_ISSUER, () => fail("CERT_NO_ISSUER", top, `has no issuer "${top.issuer}" in the bundle or the anchor file`, depth));
+        record(NO_ISSUER, () => fail("CERT_NO_ISSUER", top, this.noIssuer(top, path), depth));
         return undefined;
       }
       if (path.length >= MAX_PATH_LENGTH) {

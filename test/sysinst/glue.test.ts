@@ -36,7 +36,13 @@ beforeAll(async () => {
   await writeRepository(path.join(www, "good"), { bundle: good, packages: [digest] });
   await writeRepository(path.join(www, "rogue"), { bundle: trust.rogueCa.certPem + trust.rogueBuild.certPem, packages: [{ ...digest, signer: trust.rogueBuild, chain: [trust.rogueCa] }] });
   await writeRepository(path.join(www, "tampered"), { bundle: good, packages: [{ ...digest, tamper: true }] });
-  server = await startRepoServer({ root: www });
+  await writeRepository(path.join(www, "nokeys"), { bundle: good, packages: [digest] });
+  rmSync(path.join(www, "nokeys/All/pkg_keys.pem"));
+  await writeRepository(path.join(www, "portal"), { bundle: good, packages: [digest] });
+  server = await startRepoServer({
+    root: www,
+    routes: { "/portal/All/pkg_keys.pem": (_q, res) => void res.writeHead(200, { "content-type": "text/html" }).end("<html><body>Log in to the hotel network</body></html>") },
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -101,10 +107,24 @@ describe("the sysinst glue", () => {
     expect(result.stdout).toMatch(/^Downloading from the package repository failed:\n.*nothing-here.*\[FETCH_[A-Z_]+\]\n.+\nCheck the host/);
   });
 
+  it("reports a repository without pkg_keys.pem as publishing no key bundle: exit 1", async () => {
+    const result = await glue(["-t", newTarget(), url("nokeys")]);
+    expect(result.status).toBe(EXIT.UNTRUSTED);
+    expect(result.stdout).toMatch(/^This package repository publishes no key bundle \(pkg_keys\.pem\): its packages cannot be verified\.\n.*\[BOOT_NO_KEY_BUNDLE\]\n.*never install them unverified/);
+  });
+
+  it("junk served as pkg_keys.pem blames the network or the mirror, never the medium: exit 4", async () => {
+    const result = await glue(["-t", newTarget(), url("portal")]);
+    expect(result.status).toBe(EXIT.FETCH);
+    expect(result.stdout).toMatch(/^The network or the mirror served something other than the repository's key bundle:\n.*\[BOOT_BUNDLE_NOT_SERVED\]\n.*captive portal/);
+    expect(result.stdout).not.toMatch(/install medium|PEM file/);
+  });
+
   it("reports a target without the base-system anchor (exit 5) and a damaged one (exit 3)", async () => {
     const missing = await glue(["-t", newTarget(null), url("good")]);
     expect(missing.status).toBe(EXIT.CONFIG);
-    expect(missing.stdout).toMatch(/\[BOOT_ANCHOR_MISSING\]/);
+    expect(missing.stdout).toMatch(/^The new system has no pkgsrc trust anchor: the base sets on the install medium lack it\.\n.*\[BOOT_ANCHOR_MISSING\]/);
+    expect(missing.stdout).not.toContain("could not be written");
     const damaged = await glue(["-t", newTarget("-----BEGIN CERTIFICATE-----\nAAAA\n"), url("good")]);
     expect(damaged.status).toBe(EXIT.INPUT);
     expect(damaged.stdout).toMatch(/^The trust anchor or the repository's key bundle is malformed:\n.*\[PEM_[A-Z_]+\]/);

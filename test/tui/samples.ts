@@ -2,6 +2,7 @@
 import type { CertificateSummary } from "../../src/bootstrap/events.js";
 import type { SetupOutcome } from "../../src/bootstrap/setup.js";
 import { BootstrapError } from "../../src/bootstrap/errors.js";
+import { NO_PKG_ADD } from "../../src/bootstrap/test-install.js";
 
 export const GOOD_URL = "http://127.0.0.1:8080/pub/pkgsrc/packages/NetBSD/amd64/10.0/All";
 
@@ -29,12 +30,15 @@ export const EXPIRED = certificate({
   daysLeft: -151,
 });
 
+export const ANCHOR_ROOT = { subject: "CN=pkgsrc CA, O=The NetBSD Foundation", sha256: "03ef9443be0b6f14f6588e5dab9ed2828ca77da85f3175e42196c2cd1f8a0766" };
+
 export const SUCCESS: SetupOutcome = {
   ok: true,
   result: {
     repository: `${GOOD_URL}/`,
     configFile: "/etc/pkg_install.conf",
     anchorFile: "/usr/share/certs/pkgsrc/pkgsrc-ca.pem",
+    anchorRoots: [ANCHOR_ROOT],
     certificates: [INTERMEDIATE, certificate()],
     files: [
       { path: "/etc/pkgtrust/repositories/http-127.0.0.1-8080-pub-pkgsrc-packages-netbsd-amd64-10.0-all-ff45b3b785/anchors.pem", status: "created" },
@@ -42,7 +46,7 @@ export const SUCCESS: SetupOutcome = {
       { path: "/etc/pkg_install.conf", status: "updated" },
       { path: "/var/db/pkgtrust/state.json", status: "created" },
     ],
-    testInstall: { package: "digest-20220214", url: `${GOOD_URL}/digest-20220214.tgz`, check: "native", why: "no pkg_add on this system", trusted: true, signer: "CN=build machine amd64" },
+    testInstall: { package: "digest-20220214", url: `${GOOD_URL}/digest-20220214.tgz`, check: "native", why: `${NO_PKG_ADD} (no pkg_add on this system)`, trusted: true, signer: "CN=build machine amd64" },
   },
 };
 

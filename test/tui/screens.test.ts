@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CertificateSummary } from "../../src/bootstrap/events.js";
+import { certificateLine } from "../../src/cli/reporter.js";
 import { MIN_SIZE, renderScreen, screenText, type Borders, type Line } from "../../tui/screens.js";
 import { initialState, update, type Action, type WizardState } from "../../tui/state.js";
-import { EXPIRED, GOOD_URL, INTERMEDIATE, SUCCESS, certificate, failure } from "./samples.js";
+import { ANCHOR_ROOT, EXPIRED, GOOD_URL, INTERMEDIATE, SUCCESS, certificate, failure } from "./samples.js";
 
 const VT = { width: 80, height: 24 };
 const width = (line: Line) => line.reduce((n, segment) => n + segment.text.length, 0);
@@ -106,22 +107,43 @@ describe("the screens at 80x24", () => {
     const [, , , result] = everyScreen();
     const text = screenText(renderScreen(result as WizardState, VT, "ascii"));
     expect(text).toMatch(/updated\s+\/etc\/pkg_install\.conf/);
-    // Long paths are wrapped under their status, never shortened.
+    // Long paths are wrapped after a "/", never shortened, never cut inside the repository id.
     expect(text).not.toContain("...");
-    expect(text).toMatch(/created {3}\/etc\/pkgtrust\/repositories\/http-127\.0\.0\.1-8080-pub-pkgsrc-packag +\|\n\| +es-netbsd-amd64-10\.0-all-ff45b3b785\/anchors\.pem/);
-    expect(text).toContain("Test-install: digest-20220214 TRUSTED");
-    expect(text).toContain("Check:  pkgtrust's pkg_install-exact check");
+    expect(text).toMatch(/created {3}\/etc\/pkgtrust\/repositories\/ +\|\n\| {5}http-127\.0\.0\.1-8080-pub-pkgsrc-packages-netbsd-amd64-10\.0-all-ff45b3b785 \|\n\| {5}\/anchors\.pem/);
+    // No pkg_add ran: the screen says so, and does not call it a test-install.
+    expect(text).toContain("Signature check: digest-20220214 TRUSTED");
+    expect(text).toMatch(/Check: {2}checked by pkgtrust's pkg_install-exact verifier; pkg_add was not +\|\n\| +run \(no pkg_add on this system\)/);
     expect(text).toContain("> Exit <");
   });
 
-  it("failure: the step, the cause with its code, what was changed, the next step and the three choices", () => {
+  it("failure: the step, the cause with its code, what was changed, the next step, another repository or none", () => {
     const [, , , , failed] = everyScreen();
     const text = screenText(renderScreen(failed as WizardState, VT, "ascii"));
     expect(text).toContain("Failed step: Verify the keys against the anchor");
     expect(text).toContain("[BOOT_FOREIGN_ROOT]");
     expect(text).toContain("Some files could not be put back");
     expect(text).toContain("Next: Do not use this repository");
-    expect(text).toMatch(/> Retry < {3}\[ Change URL \] {3}\[ Quit \]/);
+    expect(text).toContain("Verification is never turned off.");
+    expect(text).toMatch(/> Change URL < {3}\[ No binary packages \]/);
+    const declined = play(initialState(GOOD_URL), enter, { type: "outcome", outcome: failure("BOOT_DECLINED") });
+    expect(screenText(renderScreen(declined, VT, "ascii"))).toMatch(/> Retry < {3}\[ Change URL \] {3}\[ Quit \]/);
+  });
+
+  it("repository: Esc asks before quitting, Stay focused", () => {
+    const asked = play(initialState(GOOD_URL), { type: "key", key: { name: "escape" } });
+    const text = screenText(renderScreen(asked, VT, "ascii"));
+    expect(text).toContain("Quit without setting anything up? Nothing has been changed.");
+    expect(text).toMatch(/> Stay < {3}\[ Quit \]/);
+    expect(text).toContain("y quit  n or Esc stay");
+  });
+
+  it("result: a repository id as long as the CDN's stays whole on its line", () => {
+    const id = "cdn.netbsd.org-pub-pkgsrc-packages-netbsd-amd64-10.0-all-2da8e8e7ee";
+    const files = [{ path: `/etc/pkgtrust/repositories/${id}/anchors.pem`, status: "created" as const }];
+    if (!SUCCESS.ok) throw new Error("SUCCESS is a successful outcome");
+    const state = play(initialState(GOOD_URL), enter, { type: "outcome", outcome: { ok: true, result: { ...SUCCESS.result, files } } });
+    const text = screenText(renderScreen(state, VT, "ascii"));
+    expect(text).toContain(`|     ${id}/`);
   });
 
   it("below the minimum size says how large the terminal must be", () => {
@@ -154,5 +176,65 @@ describe("any state at any size", () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe("download figures", () => {
+  it("are rounded and never run past the frame, at any rate, size and width", () => {
+    const bytes = fc.oneof(fc.double({ min: 0, max: 1e13, noNaN: true }), fc.integer({ min: 0, max: 5000 }));
+    fc.assert(
+      fc.property(bytes, fc.option(bytes, { nil: undefined }), fc.double({ min: 0.001, max: 1e6, noNaN: true }), fc.integer({ min: 50, max: 160 }), (received, total, seconds, w) => {
+        const url = `${GOOD_URL}/digest-20220214.tgz`;
+        const state = play(
+          initialState(GOOD_URL),
+          enter,
+          { type: "event", at: 0, event: { type: "progress", step: "test-install", url, received: 0, ...(total === undefined ? {} : { total }) } },
+          { type: "event", at: seconds * 1000, event: { type: "progress", step: "test-install", url, received, ...(total === undefined ? {} : { total }) } },
+        );
+        const size = { width: w, height: 24 };
+        const lines = renderScreen(state, size, "ascii");
+        expectFits(lines, size, "ascii");
+        const text = screenText(lines);
+        // Whole bytes, or one decimal of a larger unit: no raw float such as 471.976401179941 B.
+        expect(text).not.toMatch(/\d\.\d{2,}/);
+        expect(text).not.toMatch(/\d+\.\d+ B\b/);
+        // A figure is whole or absent: never a unit cut off ("KiB/" without its "s").
+        expect(text).not.toMatch(/[KMG]?i?B\/(?!s)/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a rate below 1 KiB/s is whole bytes", () => {
+    const url = `${GOOD_URL}/digest-20220214.tgz`;
+    const state = play(
+      initialState(GOOD_URL),
+      enter,
+      { type: "event", at: 0, event: { type: "progress", step: "test-install", url, received: 0, total: 100_000 } },
+      { type: "event", at: 3390, event: { type: "progress", step: "test-install", url, received: 1600, total: 100_000 } },
+    );
+    expect(screenText(renderScreen(state, VT, "ascii"))).toMatch(/1\.6 KiB of 97\.7 KiB {2}472 B\/s/);
+  });
+});
+
+describe("a revoked certificate on the review", () => {
+  it("says in one line what the revocation does and does not do", () => {
+    const note = "Revoked: pkgtrust leaves it out of the trust files, but pkg_install consults no CRL: after Accept it still installs packages signed with it (the signature carries it).";
+    const revoked = certificate({ status: "invalid", code: "CERT_REVOKED", reason: 'is revoked by a CRL of "CN=pkgsrc developer CA"', note });
+    const state = play(initialState(GOOD_URL), enter, { type: "review-requested", certificates: [revoked] });
+    const text = screenText(renderScreen(state, VT, "ascii")).replace(/ *\|\n\| +/g, " ");
+    expect(text).toContain(note);
+    expect(certificateLine(revoked)).toContain(`\n      ${note}`);
+  });
+});
+
+describe("the anchor on the review", () => {
+  it("shows its fingerprint upper case with colons, as release notes publish it, and two certificates still fit at 80x24", () => {
+    const state = play(initialState(GOOD_URL), enter, { type: "review-requested", certificates: [INTERMEDIATE, certificate()], anchor: { path: "/usr/share/certs/pkgsrc/pkgsrc-ca.pem", roots: [ANCHOR_ROOT] } });
+    const text = screenText(renderScreen(state, VT, "ascii"));
+    expect(text).toContain("Anchor:  CN=pkgsrc CA, O=The NetBSD Foundation");
+    expect(text).toContain("SHA-256: 03:EF:94:43:BE:0B:6F:14:F6:58:8E:5D:AB:9E:D2:82:");
+    expect(text).toContain("         8C:A7:7D:A8:5F:31:75:E4:21:96:C2:CD:1F:8A:07:66");
+    expect(text).toContain("Certificates 1-2 of 2");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EXIT } from "../../src/errors.js";
-import { EXIT_CANCELLED, initialState, update, type Action, type Effect, type WizardState } from "../../tui/state.js";
+import { EXIT_CANCELLED, failureChoices, initialState, update, type Action, type Effect, type WizardState } from "../../tui/state.js";
 import { EXPIRED, GOOD_URL, INTERMEDIATE, SUCCESS, certificate, failure } from "./samples.js";
 
 /** Applies actions in turn; returns the last state and every effect asked for. */
@@ -61,16 +61,31 @@ describe("the URL field", () => {
     expect(effects).toEqual([{ type: "start", repository: GOOD_URL }]);
   });
 
-  it("Tab and Shift-Tab move between the field, Continue and Quit; Quit and Esc leave with 130", () => {
+  it("Tab and Shift-Tab move between the field, Continue and Quit; Quit leaves with 130", () => {
     const start = initialState(GOOD_URL);
     expect(play(start, key("tab")).state.focus).toBe(1);
     expect(play(start, key("tab"), key("tab"), key("tab")).state.focus).toBe(0);
     expect(play(start, key("S-tab")).state.focus).toBe(2);
     expect(play(start, key("tab"), key("enter")).effects).toEqual([{ type: "start", repository: GOOD_URL }]);
     expect(play(start, key("S-tab"), key("enter")).effects).toEqual([{ type: "exit", status: EXIT_CANCELLED }]);
-    expect(play(start, key("escape")).effects).toEqual([{ type: "exit", status: EXIT_CANCELLED }]);
     // Typing with a button focused changes nothing.
     expect(play(start, key("tab"), ...typed("zz")).state.url).toBe(GOOD_URL);
+  });
+});
+
+describe("Esc on the Repository screen", () => {
+  it("asks before quitting: Stay is the default, Quit (or y) leaves with 130, Esc (or n) stays", () => {
+    const asked = play(initialState(GOOD_URL), key("escape"));
+    expect(asked.effects).toEqual([]);
+    expect(asked.state).toMatchObject({ screen: "repository", confirmQuit: true, focus: 0 });
+    expect(play(asked.state, key("enter")).state).toMatchObject({ confirmQuit: false, focus: 0 });
+    expect(play(asked.state, key("escape")).state).toMatchObject({ confirmQuit: false });
+    expect(play(asked.state, key("n", "n")).effects).toEqual([]);
+    expect(play(asked.state, key("right"), key("enter")).effects).toEqual([{ type: "exit", status: EXIT_CANCELLED }]);
+    expect(play(asked.state, key("tab"), key("enter")).effects).toEqual([{ type: "exit", status: EXIT_CANCELLED }]);
+    expect(play(asked.state, key("y", "y")).effects).toEqual([{ type: "exit", status: EXIT_CANCELLED }]);
+    // The question takes the keys: nothing is typed into the URL meanwhile.
+    expect(play(asked.state, ...typed("abc")).state.url).toBe(GOOD_URL);
   });
 });
 
@@ -151,17 +166,29 @@ describe("result and failure", () => {
     expect(play(state, key("enter")).effects).toEqual([{ type: "exit", status: 0 }]);
   });
 
-  it("the failure offers Retry (the same URL), Change URL and Quit (the failure's status)", () => {
+  it("a failure of an unusable repository offers another repository or no binary packages (the failure's status)", () => {
     const state = failed();
     expect(state).toMatchObject({ screen: "failure", failureExit: EXIT.UNTRUSTED, focus: 0, running: false });
     expect(state.failure).toMatchObject({ step: "verify", code: "BOOT_FOREIGN_ROOT", unchanged: true });
+    expect(failureChoices(state.failure)).toEqual(["change-url", "no-packages"]);
+    expect(failureChoices({ ...(state.failure as NonNullable<WizardState["failure"]>), code: "BOOT_NO_KEY_BUNDLE" })).toEqual(["change-url", "no-packages"]);
+    expect(play(state, key("enter")).state).toMatchObject({ screen: "repository", focus: 0 });
+    expect(play(state, key("right"), key("enter")).effects).toEqual([{ type: "exit", status: EXIT.UNTRUSTED }]);
+    expect(play(state, key("escape")).state.screen).toBe("repository");
+  });
+
+  it("any other failure offers Retry (the same URL), Change URL and Quit (130, or the failure's status when files were not put back)", () => {
+    const state = play(initialState(GOOD_URL), key("enter"), { type: "outcome", outcome: failure("BOOT_DECLINED") }).state;
+    expect(failureChoices(state.failure)).toEqual(["retry", "change-url", "quit"]);
     const retry = play(state, key("enter"));
     expect(retry.effects).toEqual([{ type: "start", repository: GOOD_URL }]);
     expect(retry.state).toMatchObject({ screen: "progress", running: true, certificates: [], files: [] });
     expect(retry.state.failure).toBeUndefined();
     expect(play(state, key("tab"), key("enter")).state).toMatchObject({ screen: "repository", focus: 0 });
     expect(play(state, key("escape")).state.screen).toBe("repository");
-    expect(play(state, key("left"), key("enter")).effects).toEqual([{ type: "exit", status: EXIT.UNTRUSTED }]);
+    expect(play(state, key("left"), key("enter")).effects).toEqual([{ type: "exit", status: EXIT_CANCELLED }]);
+    const changed = play(initialState(GOOD_URL), key("enter"), { type: "outcome", outcome: failure("BOOT_DECLINED", false) }).state;
+    expect(play(changed, key("left"), key("enter")).effects).toEqual([{ type: "exit", status: EXIT.USAGE }]);
   });
 });
 

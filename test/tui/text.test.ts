@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fingerprintLines, labelled, shorten, wrap } from "../../tui/text.js";
+import { fingerprintLines, labelled, pathLines, shorten, wrap } from "../../tui/text.js";
 
 describe("text layout", () => {
   it("wraps words, and long paths after a slash", () => {
@@ -24,5 +25,24 @@ describe("text layout", () => {
     expect(fingerprintLines(hex, 200)).toEqual([`${"AB:".repeat(31)}AB`]);
     for (const line of fingerprintLines(hex, 20)) expect(line.length).toBeLessThanOrEqual(20);
     expect(fingerprintLines("", 65)).toEqual(["(none)"]);
+  });
+});
+
+describe("pathLines", () => {
+  it("breaks only after a slash, and cuts only a name longer than a line", () => {
+    expect(pathLines("  created   ", "/etc/pkg_install.conf", 40)).toEqual(["  created   /etc/pkg_install.conf"]);
+    expect(pathLines("  created   ", "/etc/pkgtrust/repositories/a-very-long-repository-id/anchors.pem", 40)).toEqual([
+      "  created   /etc/pkgtrust/repositories/",
+      "    a-very-long-repository-id/",
+      "    anchors.pem",
+    ]);
+    expect(pathLines("  x ", `/${"y".repeat(30)}`, 20)).toEqual(["  x /", `    ${"y".repeat(16)}`, `    ${"y".repeat(14)}`]);
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom("a", "/", "-"), maxLength: 200 }), fc.integer({ min: 12, max: 100 }), (path, width) => {
+        const lines = pathLines("  lbl ", path, width);
+        for (const line of lines) expect(line.length).toBeLessThanOrEqual(width);
+        expect(lines.map((line, i) => line.slice(i === 0 ? 6 : 4)).join("")).toBe(path);
+      }),
+    );
   });
 });

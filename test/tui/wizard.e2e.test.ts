@@ -65,6 +65,9 @@ describe.runIf(TERMINAL)("the setup wizard in a terminal", () => {
     await typeUrl(tmux, loopback.url("good"));
     const review = await tmux.waitFor("3/4 Key review");
     expect(review).toMatch(/Certificate 1 of 2: intermediate\s+VALID/);
+    // The anchor's fingerprint, to compare with the release notes.
+    expect(review).toMatch(/Anchor: {2}CN=pkgsrc CA\s*\S\n\S SHA-256: ([0-9A-F]{2}:){16}/);
+    expect(review).toContain("Certificates 1-2 of 2");
     // 32 bytes as AA:BB:..., wrapped 16 to a line.
     expect(review).toMatch(/SHA-256: ([0-9A-F]{2}:){16} +\S\n\S +([0-9A-F]{2}:){15}[0-9A-F]{2} /);
     expect(review).toContain("> Accept <");
@@ -72,9 +75,17 @@ describe.runIf(TERMINAL)("the setup wizard in a terminal", () => {
     tmux.send("Enter");
     const result = await tmux.waitFor("4/4 Done");
     expect(result).toMatch(/created\s+\/etc\/pkg_install\.conf/);
-    expect(result).toMatch(/Test-install: digest-20220214 TRUSTED/);
+    expect(result).toMatch(/Signature check: digest-20220214 TRUSTED/);
+    expect(result).toContain("pkg_add was not");
+    // Paths break after a "/": the repository id stays whole on its line.
+    const id = /\/etc\/pkgtrust\/repositories\/\s*\S*?(127\.0\.0\.1-\d+-good-all-[0-9a-f]{10})/.exec(result.replace(/[│|]/g, ""));
+    expect(id?.[1]).toBeDefined();
+    expect(result).toContain(id?.[1] as string);
     tmux.send("Enter");
     expect(await tmux.exitStatus()).toBe(0);
+    // The terminal is given back with the result on it.
+    const after = await tmux.waitFor("is configured in /etc/pkg_install.co");
+    expect(after).toContain(loopback.url("good"));
     expect(readFileSync(path.join(target, "etc/pkg_install.conf"), "utf8")).toContain("VERIFIED_INSTALLATION=always");
   });
 
@@ -107,10 +118,9 @@ describe.runIf(TERMINAL)("the setup wizard in a terminal", () => {
     expect(failure).toMatch(/Failed step: Verify the keys against the anchor/);
     expect(failure).toContain("[BOOT_FOREIGN_ROOT]");
     expect(failure).toContain("Nothing on the system was changed.");
-    expect(failure).toMatch(/> Retry <\s+\[ Change URL \]\s+\[ Quit \]/);
+    // Retrying a repository whose keys are not ours cannot help: another one, or none.
+    expect(failure).toMatch(/> Change URL <\s+\[ No binary packages \]/);
     expect(snapshotTree(target)).toEqual(before);
-    tmux.send("Tab");
-    await tmux.waitFor("> Change URL <");
     tmux.send("Enter");
     await typeUrl(tmux, loopback.url("good"));
     await tmux.waitFor("3/4 Key review");
@@ -132,15 +142,54 @@ describe.runIf(TERMINAL)("the setup wizard in a terminal", () => {
     expect(snapshotTree(target)).toEqual(before);
   });
 
-  it("Quit on the failure screen exits with the failure's status", async () => {
-    const { tmux } = wizard({ args: ["--repo", loopback.url("rogue")] });
+  it("No binary packages on an unusable repository exits with the failure's status and says why on the restored terminal", async () => {
+    const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("rogue")] });
     await tmux.waitFor("1/4 Repository");
     tmux.send("Enter");
     await tmux.waitFor("Failed step:");
+    tmux.send("Right");
+    await tmux.waitFor("> No binary packages <");
+    tmux.send("Enter");
+    expect(await tmux.exitStatus()).toBe(1);
+    const after = await tmux.waitFor("nothing was set up");
+    expect(after).toContain("[BOOT_FOREIGN_ROOT]");
+    expect(after).toContain("Nothing on the system was changed.");
+    expect(snapshotTree(target)).toEqual(before);
+  });
+
+  it("Quit on the failure screen exits 130, as a user's quit, and prints the failure", async () => {
+    const { tmux } = wizard({ args: ["--repo", loopback.url("good"), "--test-package", "nonexistent"] });
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Enter");
+    await tmux.waitFor("3/4 Key review");
+    tmux.send("Enter");
+    const failure = await tmux.waitFor("Failed step:");
+    expect(failure).toContain("[REPO_PACKAGE_NOT_FOUND]");
+    expect(failure).toMatch(/> Retry <\s+\[ Change URL \]\s+\[ Quit \]/);
     tmux.send("BTab");
     await tmux.waitFor("> Quit <");
     tmux.send("Enter");
-    expect(await tmux.exitStatus()).toBe(1);
+    expect(await tmux.exitStatus()).toBe(130);
+    const after = await tmux.waitFor("the setup wizard was left");
+    expect(after).toContain("[REPO_PACKAGE_NOT_FOUND]");
+  });
+
+  it("Esc on the first screen asks before quitting: Esc again stays, Quit leaves with 130", async () => {
+    const { tmux } = wizard();
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Escape");
+    let screen = await tmux.waitFor("Quit without setting anything up?");
+    expect(screen).toMatch(/> Stay <\s+\[ Quit \]/);
+    tmux.send("Escape");
+    screen = await tmux.waitFor("[ Continue ]");
+    expect(screen).not.toContain("Quit without");
+    tmux.send("Escape");
+    await tmux.waitFor("> Stay <");
+    tmux.send("Right");
+    await tmux.waitFor("> Quit <");
+    tmux.send("Enter");
+    expect(await tmux.exitStatus()).toBe(130);
+    expect(await tmux.waitFor("the setup wizard was left")).toContain("nothing was set up");
   });
 
   it("Back on the key review returns to the URL and writes nothing", async () => {
@@ -160,6 +209,8 @@ describe.runIf(TERMINAL)("the setup wizard in a terminal", () => {
     tmux.send("Escape");
     await tmux.waitFor("1/4 Repository");
     tmux.send("Escape");
+    await tmux.waitFor("> Stay <");
+    tmux.send("y");
     expect(await tmux.exitStatus()).toBe(130);
     expect(snapshotTree(target)).toEqual(before);
   });

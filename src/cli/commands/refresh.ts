@@ -74,7 +74,7 @@ export const command: Command = {
         now: context.now,
         cwd: context.cwd,
         emit,
-        ...(pkgAdd === undefined ? {} : { pkgAdd }),
+        ...pkgAdd,
       }));
     await record(context, root, previous.configFile, outcome);
     // A repaired killed run (a notice) is news too.

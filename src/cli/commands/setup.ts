@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { defaultRepository } from "../../bootstrap/default-repository.js";
 import { BootstrapError } from "../../bootstrap/errors.js";
-import { runSetup, type SetupRequest } from "../../bootstrap/setup.js";
+import { runSetup, type SetupOutcome, type SetupRequest } from "../../bootstrap/setup.js";
 import { DEFAULT_ANCHOR } from "../../config/layout.js";
 import { TargetRoot } from "../../config/target-root.js";
 import { asPkgtrustError } from "../../errors.js";
 import { checkTestInstallOptions, fetcherFor, bootstrapOptionSchema, bootstrapOptionSpec, pkgAddFor, targetPath } from "../bootstrap-options.js";
-import { reportOutcome } from "../bootstrap-output.js";
+import { reportOutcome, reportWizardExit } from "../bootstrap-output.js";
 import { withAnswers } from "../answers.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
@@ -73,7 +73,8 @@ export const command: Command = {
     if (interactive) {
       const fallback = repository === undefined ? await defaultRepository(root) : undefined;
       const { runWizard } = await import("../../../tui/wizard.js");
-      return runWizard({
+      let last: SetupOutcome | undefined;
+      const status = await runWizard({
         repository: repository ?? fallback?.url ?? "",
         ...(fallback === undefined ? {} : { note: fallback.note }),
         env: context.env,
@@ -85,12 +86,15 @@ export const command: Command = {
           const { fetcher, limits, dispatcher } = await fetcherFor(options, context.env, context.cwd);
           try {
             const stop = AbortSignal.any([signal, context.signal]);
-            return await runSetup(request(repository), { fetcher, limits, signal: stop, now: context.now, cwd: context.cwd, emit, review, ...(pkgAdd === undefined ? {} : { pkgAdd }) });
+            last = await runSetup(request(repository), { fetcher, limits, signal: stop, now: context.now, cwd: context.cwd, emit, review, ...pkgAdd });
+            return last;
           } finally {
             await dispatcher.close().catch(() => undefined);
           }
         },
       });
+      reportWizardExit(context, status, last);
+      return status;
     }
     // --non-interactive asks nothing, but on a terminal the progress line still moves.
     const emit = options.json ? () => undefined : plainReporter(context, context.isTTY);
@@ -104,7 +108,7 @@ export const command: Command = {
         now: context.now,
         cwd: context.cwd,
         emit,
-        ...(pkgAdd === undefined ? {} : { pkgAdd }),
+        ...pkgAdd,
       }));
     return reportOutcome(context, outcome, options.json);
   },
