@@ -246,7 +246,7 @@ describe("repo sign on a terminal", () => {
     const err: Buffer[] = [];
     stdout.on("data", (b: Buffer) => out.push(b));
     stderr.on("data", (b: Buffer) => err.push(b));
-    const status = await run({ argv: keys.signArgs(dir), stdout, stderr, env: {}, cwd: dir, isTTY: true, now: NOW, waitForStop: () => new Promise(() => undefined) });
+    const status = await run({ argv: keys.signArgs(dir), stdout, stderr, env: {}, cwd: dir, isTTY: true, now: NOW, signal: new AbortController().signal });
     expect(status).toBe(0);
     const frames = Buffer.concat(err).toString().split(/\r|\n/).map((f) => f.replace("\x1b[K", "")).filter(Boolean);
     expect(frames.length).toBeGreaterThan(0);
