@@ -140,7 +140,7 @@ async function largeSection(root: string, keys: RepoKeys): Promise<{ lines: stri
   const middle = median(pairs, (p) => p.ours.seconds / p.floor);
   const ratio = middle.ours.seconds / middle.floor;
   const mb = bytes / 1e6;
-  const line = (label: string, s: number) => `${label.padEnd(44)}${s.toFixed(2)} s  ${(mb / s).toFixed(0)} MB/s`;
+  const line = (label: string, s: number) => `${label.padEnd(48)}${s.toFixed(2)} s  ${(mb / s).toFixed(0)} MB/s`;
   return {
     lines: [
       `${files.length} packages, ${(bytes / 2 ** 20).toFixed(0)} MiB (largest ${(largest / 2 ** 20).toFixed(1)} MiB; bzip2/xz inner packages: ${compressions.length ? compressions.join(", ") : "none, no bzip2/xz command here"})`,
@@ -150,7 +150,7 @@ async function largeSection(root: string, keys: RepoKeys): Promise<{ lines: stri
       line("cat all > one file (no sync)", cat),
       line("one cat per file; sync", perFile),
       `${line("repo sign (fsync per file, median pair)", middle.ours.seconds)}  ${(files.length / middle.ours.seconds).toFixed(0)} packages/s  ratio ${ratio.toFixed(2)} (target <= 2) ${ratio <= 2 ? "ok" : "MISSED"}`,
-      `peak RSS of repo sign                       ${(Math.max(...pairs.map((p) => p.ours.rssKiB)) / 1024).toFixed(1)} MiB`,
+      `${"peak RSS of repo sign".padEnd(48)}${(Math.max(...pairs.map((p) => p.ours.rssKiB)) / 1024).toFixed(1)} MiB`,
     ],
     missed: ratio > 2,
   };
