@@ -18,7 +18,7 @@ import { planWrite } from "./plan.js";
 import { forgottenNotice, recordedState, requireStateUnchanged, type ForgottenState } from "./recorded-state.js";
 import { keyBundleUrl, normaliseRepository, parseRepositoryInput } from "./repository.js";
 import { checkNoRollback } from "./rollback-guard.js";
-import { summarise } from "./summary.js";
+import { summarise } from "./certificate-summary.js";
 import { testInstall } from "./test-install.js";
 
 export interface SetupRequest {

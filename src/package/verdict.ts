@@ -78,7 +78,8 @@ export function decideTrust(verified: readonly VerifiedSigner[], embedded: reado
     if (WEAK_DIGESTS.has(v.digest)) warnings.push(`the signature uses ${v.digest}, which pkg_install accepts but no longer resists collisions`);
   }
   if (openssl30.trusted) for (const signer of signers) warnings.push(...signerNotes(signer.cert));
-  if (openssl30.trusted && options.policy !== STRICT_POLICY) {
+  // A policy that lets weak algorithms through (pkg_install's) still says what the strict one would refuse.
+  if (openssl30.trusted && !options.policy.rejectWeakAlgorithms) {
     const strict = answer(signers, embeddedCerts, context, STRICT_POLICY);
     if (!strict.trusted) warnings.push(`accepted by pkg_install, but weak: ${strict.reason}`);
   }

@@ -1,10 +1,9 @@
-import { EXIT } from "../errors.js";
 import type { Certificate } from "../pki/certificate.js";
 import type { Policy } from "../pki/path.js";
 import { ArReader } from "./ar-reader.js";
 import { BlockHasher } from "./block-hasher.js";
 import { ByteReader } from "./byte-reader.js";
-import { PackageError } from "./errors.js";
+import { isRefusal, PackageError } from "./errors.js";
 import { ContentsReader } from "./inner-contents.js";
 import { BATCH_BYTES, hashInParallel, ParallelBlockHasher, type BlockHashPool } from "./parallel-block-hasher.js";
 import type { ArMember } from "./ar-reader.js";
@@ -153,7 +152,7 @@ export async function verifyPackage(input: AsyncIterable<Uint8Array>, trust: Pac
   try {
     return await readSigned(reader, trust, options, state);
   } catch (error) {
-    if (error instanceof PackageError && error.exit === EXIT.UNTRUSTED) {
+    if (error instanceof PackageError && isRefusal(error)) {
       return { trusted: false, ...(state.pkgname ? { pkgname: state.pkgname } : {}), code: error.code, reason: error.message, warnings: [] };
     }
     throw error;

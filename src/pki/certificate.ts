@@ -2,7 +2,7 @@ import { X509Certificate as OpenSslCertificate, createHash } from "node:crypto";
 import { AsnConvert, BitString } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Version } from "@peculiar/asn1-x509";
 import { parseCrl, type Crl } from "./crl.js";
-import { normalizeSerial } from "./serial.js";
+import { comparableSerial } from "./serial.js";
 import { BoundedMemo } from "../bounded-memo.js";
 import { CertificateError } from "./errors.js";
 import { certificateNameKeys } from "./name.js";
@@ -214,7 +214,7 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
       sha256: createHash("sha256").update(der).digest("hex"),
       subject: cert.subject,
       issuer: cert.issuer,
-      serialNumber: normalizeSerial(cert.serialNumber),
+      serialNumber: comparableSerial(cert.serialNumber),
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,
       basicConstraints,
@@ -225,7 +225,7 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
       selfIssued: subjectName === issuerName,
       subjectKeyId: skiExt?.keyId.toLowerCase(),
       authorityKeyId: akiExt
-        ? { keyId: akiExt.keyId?.toLowerCase(), serialNumber: akiExt.certId ? normalizeSerial(akiExt.certId.serialNumber) : undefined }
+        ? { keyId: akiExt.keyId?.toLowerCase(), serialNumber: akiExt.certId ? comparableSerial(akiExt.certId.serialNumber) : undefined }
         : undefined,
       signatureAlgorithm,
       signatureAlgorithmName: SIGNATURE_NAMES[signatureAlgorithm] ?? signatureAlgorithm,

@@ -5,7 +5,7 @@ import { readIfPresent, requireAbsent, writeKeyPair } from "../../keys/files.js"
 import { writeFileAtomic } from "../../config/atomic-file.js";
 import { createRootCa, issueIntermediate, issueSigning, KEY_ALGORITHMS, type KeyAndCertificate } from "../../keys/issue.js";
 import { OperatorError } from "../../keys/operator-errors.js";
-import { defaultCrlPath, defaultNextUpdateDays, NEXT_UPDATE_DAYS, normaliseSerial, readExistingCrl, signNextCrl } from "../../keys/revoke.js";
+import { defaultCrlPath, defaultNextUpdateDays, NEXT_UPDATE_DAYS, parseSerial, readExistingCrl, signNextCrl } from "../../keys/revoke.js";
 import { requireOutputFile } from "../../output-file.js";
 import { parseCertificate, type Certificate } from "../../pki/certificate.js";
 import { readPem } from "../../pki/pem.js";
@@ -168,7 +168,7 @@ async function issueBelowCa(context: CommandContext, action: "issue-intermediate
 /** revoke and crl: the CA's next CRL, with `serial` added when given. */
 async function signCrl(context: CommandContext, action: "revoke" | "crl"): Promise<number> {
   const options: z.infer<(typeof schemas)["crl"]> & { serial?: string } = parse(context.argv, specs[action], schemas[action]);
-  const serial = options.serial === undefined ? undefined : normaliseSerial(options.serial);
+  const serial = options.serial === undefined ? undefined : parseSerial(options.serial);
   const crlPath = options.crl ?? defaultCrlPath(options["ca-cert"]);
   const crlFile = await requireOutputFile(crlPath, context.cwd);
   const ca = await loadCa({ cert: options["ca-cert"], key: options["ca-key"] }, context.cwd, context.now);
