@@ -9,6 +9,7 @@ import { ByteReader } from "../../package/byte-reader.js";
 import { handleChunks } from "../../package/file-source.js";
 import { ContentsReader } from "../../package/inner-contents.js";
 import { ParallelBlockHasher, type BlockHashPool } from "../../package/parallel-block-hasher.js";
+import type { PackageCache } from "../../package/package-cache.js";
 import { readPkcs7Signature, verifySigners } from "../../package/pkcs7-signature.js";
 import { formatPkgHash, parsePkgHash, SIGNING_BLOCK_SIZE } from "../../package/pkg-hash.js";
 import type { PackageTrust } from "../../package/verdict.js";
@@ -37,6 +38,8 @@ export interface JobContext {
   readonly dir: string;
   readonly identity: SigningIdentity;
   readonly trust: PackageTrust;
+  /** The run's memos: its packages embed the same few certificates. */
+  readonly cache: PackageCache;
   readonly time: Date;
   readonly pool: BlockHashPool;
   readonly force: boolean;
@@ -118,16 +121,16 @@ async function requireUnchanged(handle: FileHandle, before: Stats, file: string)
 }
 
 /** Whether the package's signature is already this signer's with this chain (its blocks are not read). */
-async function signedByUs(handle: FileHandle, identity: SigningIdentity): Promise<string | undefined> {
+async function signedByUs(handle: FileHandle, identity: SigningIdentity, cache: PackageCache): Promise<string | undefined> {
   const reader = new ByteReader(handleChunks(handle, 0, 64 * 1024, 2));
   try {
     const ar = await ArReader.open(reader);
     if ((await ar.next())?.name !== "+PKG_HASH") return undefined;
     const hashBytes = await ar.readBody(MAX_HASH_MEMBER, "+PKG_HASH");
     if ((await ar.next())?.name !== "+PKG_SIGNATURE") return undefined;
-    const signature = readPkcs7Signature(Buffer.from(await ar.readBody(MAX_SIGNATURE_MEMBER, "+PKG_SIGNATURE")).toString("latin1"));
-    const signers = verifySigners(signature, hashBytes, []);
-    const embedded = signature.embedded.map((der) => parseCertificate(der, "+PKG_SIGNATURE"));
+    const signature = readPkcs7Signature(Buffer.from(await ar.readBody(MAX_SIGNATURE_MEMBER, "+PKG_SIGNATURE")).toString("latin1"), cache);
+    const signers = verifySigners(signature, hashBytes, [], cache);
+    const embedded = signature.embedded.map((der) => parseCertificate(der, "+PKG_SIGNATURE", undefined, cache));
     const ours = signers.length === 1 && Buffer.from(signers[0]?.certificate ?? []).equals(Buffer.from(identity.signer.der)) && embedsExactly(identity, embedded);
     return ours ? parsePkgHash(hashBytes).pkgname : undefined;
   } catch {
@@ -180,6 +183,7 @@ async function resign(context: JobContext, file: string, handle: FileHandle, sta
       time: context.time,
       policy: PKG_INSTALL_POLICY,
       hashPool: context.pool,
+      cache: context.cache,
       tap: {
         async signed(hashBytes: Uint8Array, member: ArMember) {
           pkgname = parsePkgHash(hashBytes).pkgname;
@@ -263,7 +267,7 @@ export async function processPackage(context: JobContext, file: string): Promise
     const { buffer } = await handle.read(Buffer.alloc(AR_MAGIC.length), 0, AR_MAGIC.length, 0);
     const signed = buffer.toString("latin1") === AR_MAGIC;
     if (signed && !context.force) {
-      const pkgname = await signedByUs(handle, context.identity);
+      const pkgname = await signedByUs(handle, context.identity, context.cache);
       if (pkgname !== undefined) {
         const digests = await wholeFileDigests(context, handle, stat);
         return { kind: "skipped", file, pkgname, reason: "already signed by this certificate with this chain", size: stat.size, digests };
