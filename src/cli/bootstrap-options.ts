@@ -6,18 +6,6 @@ import { createDispatcher } from "../net/dispatcher.js";
 import { readInputText } from "../input-file.js";
 import { CliFileError, UsageError } from "./errors.js";
 
-/** Options shared by setup and refresh. */
-export const bootstrapOptionSpec = {
-  "ca-file": { type: "string" },
-  root: { type: "string" },
-  config: { type: "string" },
-  json: { type: "boolean" },
-  "non-interactive": { type: "boolean" },
-  "allow-weak": { type: "boolean" },
-  "test-package": { type: "string" },
-  "no-test-install": { type: "boolean" },
-} as const;
-
 /** A value that ends up in a configuration file: no control character (config-value.ts), no ';' where asked. */
 export function configText(options: { separator?: boolean } = {}) {
   return z.string().superRefine((value, context) => {
@@ -29,6 +17,7 @@ export function configText(options: { separator?: boolean } = {}) {
 /** Target paths name pkg_install.conf and, through it, the trust files written into it. */
 export const targetPath = configText().pipe(z.string().startsWith("/", "give the path as the target system sees it, starting with '/'"));
 
+/** Options shared by setup and refresh. */
 export const bootstrapOptionSchema = z.object({
   "ca-file": z.string().min(1).optional(),
   root: z.string().min(1).default("/"),

@@ -145,7 +145,7 @@ export const command: Command = {
     "Run setup against a demo repository on 127.0.0.1 (generated PKI and signed packages) into a scratch root, then say what was written where and what to try next. --keep keeps the scratch directory; --serve keeps the repository up for the setup wizard and prints the command to run, until Ctrl-C or SIGTERM.",
   usage: "demo [--keep] [--serve]",
   async run(context) {
-    const { options, positionals } = parseCommandLine(context.argv, { keep: { type: "boolean" }, serve: { type: "boolean" } }, schema);
+    const { options, positionals } = parseCommandLine(context.argv, schema);
     requirePositionals(positionals, []);
     const demo = await startDemo(context);
     try {

@@ -5,7 +5,7 @@ import { refreshRecordPath, writeRefreshRecord } from "../../config/refresh-reco
 import { stateLayout } from "../../config/layout.js";
 import { TargetRoot } from "../../config/target-root.js";
 import { asPkgtrustError, EXIT } from "../../errors.js";
-import { checkTestInstallOptions, dispatcherFor, bootstrapOptionSchema, bootstrapOptionSpec, pkgAddFor } from "../bootstrap-options.js";
+import { checkTestInstallOptions, dispatcherFor, bootstrapOptionSchema, pkgAddFor } from "../bootstrap-options.js";
 import { reportOutcome } from "../bootstrap-output.js";
 import type { Command, CommandContext } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
@@ -35,7 +35,7 @@ export const command: Command = {
     "Re-fetch the configured repository's key bundle (key rotation), refusing one older than the last accepted. Without a terminal, a refresh that changes nothing prints nothing (cron mails only news); the outcome is recorded for 'pkgtrust status'.",
   usage: "refresh [--config FILE] [--root DIR] [--ca-file FILE] [--test-package NAME | --no-test-install] [--allow-weak] [--json]",
   async run(context) {
-    const { options, positionals } = parseCommandLine(context.argv, bootstrapOptionSpec, bootstrapOptionSchema);
+    const { options, positionals } = parseCommandLine(context.argv, bootstrapOptionSchema);
     requirePositionals(positionals, []);
     checkTestInstallOptions(options);
     const root = new TargetRoot(options.root);
