@@ -21,6 +21,8 @@ export const EXIT = {
   STALE: 6,
   /** A bug in pkgtrust. */
   INTERNAL: 70,
+  /** Stopped by SIGINT, SIGTERM or SIGHUP (or left in the wizard): everything written was put back. */
+  INTERRUPTED: 130,
 } as const;
 export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
 

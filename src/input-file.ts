@@ -1,5 +1,6 @@
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { resolve } from "node:path";
+import { DEFAULT_LIMITS } from "./limits.js";
 import { EXIT, errorClass, type ErrorOptions, type PkgtrustError } from "./errors.js";
 
 /**
@@ -8,7 +9,7 @@ import { EXIT, errorClass, type ErrorOptions, type PkgtrustError } from "./error
  * bundle is at most 1 MiB when fetched, and no PEM file pkgtrust reads comes near 16 MiB.
  * Packages are streamed and not capped.
  */
-export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+export const MAX_INPUT_BYTES = DEFAULT_LIMITS.inputFileBytes;
 
 export const InputFileError = errorClass("InputFileError", {
   INPUT_TOO_LARGE: { exit: EXIT.INPUT, next: "pkgtrust reads certificate, key, CRL and bundle files up to 16 MiB: check that the path names the right file." },

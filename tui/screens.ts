@@ -5,8 +5,9 @@
  */
 import { forgottenNotice } from "../src/bootstrap/recorded-state.js";
 import { STEPS, STEP_TITLES, type CertificateSummary } from "../src/bootstrap/events.js";
+import { shortDuration } from "../src/cli/progress-bar.js";
 import { formatBytes } from "../src/cli/reporter.js";
-import type { Download, ScreenName, StepState, WizardState } from "./state.js";
+import type { Download, ScreenName, StepState, Waiting, WizardState } from "./state.js";
 import { day, fingerprintLines, labelled, shorten, wrap } from "./text.js";
 
 export type Style = "inverse" | "bold" | "good" | "bad";
@@ -148,18 +149,32 @@ function progressBody(state: WizardState, width: number): Line[] {
   const downloads = state.downloads.slice(-3);
   body.push(plain(downloads.length === 0 ? "Downloads: none yet" : "Downloads:"));
   for (const download of downloads) body.push(...downloadLines(download, state.url.trim(), width));
+  if (state.waiting) body.push(...waitingLines(state.waiting, state.clock, state.url.trim(), width));
   if (state.cancel !== undefined) {
     body.push(BLANK, [{ text: shorten("Stopping: waiting for the run to end and put back anything it wrote...", width), style: "bold" }]);
   }
   return body;
 }
 
+/** Files of the repository by their name; the repository is on the first line of the screen. */
+function fileName(url: string, repository: string): string {
+  const base = repository.endsWith("/") ? repository : `${repository}/`;
+  return url.startsWith(base) ? url.slice(base.length) : url;
+}
+
+/** A silent server is no frozen screen: the time so far, the attempt, and when the fetcher gives up. */
+function waitingLines(waiting: Waiting, clock: number, repository: string, width: number): Line[] {
+  const elapsed = shortDuration(Math.max(0, clock - waiting.since) / 1000);
+  const left = shortDuration(Math.max(0, waiting.givesUpAt - clock) / 1000);
+  const times = `${elapsed}, attempt ${waiting.attempt} of ${waiting.attempts}, gives up in ${left}`;
+  // Once bytes come, the download's own lines above name the file and move.
+  if (waiting.answered) return [plain(shorten(`  ${times}`, width))];
+  return [plain(`  ${shorten(fileName(waiting.url, repository), width - 2)}`), plain(shorten(`  no answer yet: ${times}`, width))];
+}
+
 function downloadLines(download: Download, repository: string, width: number): Line[] {
   const rate = download.rate > 0 ? `  ${formatBytes(download.rate)}/s` : "";
-  // Files of the repository by their name; the repository is on the first line of the screen.
-  const base = repository.endsWith("/") ? repository : `${repository}/`;
-  const name = download.url.startsWith(base) ? download.url.slice(base.length) : download.url;
-  const lines: Line[] = [plain(`  ${shorten(name, width - 2)}`)];
+  const lines: Line[] = [plain(`  ${shorten(fileName(download.url, repository), width - 2)}`)];
   if (download.total === undefined || download.total <= 0) {
     lines.push(plain(shorten(`  ${formatBytes(download.received)} (size not announced)${rate}`, width)));
     return lines;

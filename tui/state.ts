@@ -24,6 +24,19 @@ export interface Download {
   readonly rate: number;
 }
 
+/** The download under way (fetch-attempt events): its time so far, attempt and deadline. */
+export interface Waiting {
+  readonly step: Step;
+  readonly url: string;
+  readonly attempt: number;
+  readonly attempts: number;
+  /** Epoch ms: the first attempt's start, and the download's deadline. */
+  readonly since: number;
+  readonly givesUpAt: number;
+  /** Bytes came in this attempt: the download's own line shows them. */
+  readonly answered: boolean;
+}
+
 export interface WizardState {
   readonly screen: ScreenName;
   readonly url: string;
@@ -35,6 +48,9 @@ export interface WizardState {
   readonly focus: number;
   readonly steps: Readonly<Record<Step, { readonly state: StepState; readonly detail: string }>>;
   readonly downloads: readonly Download[];
+  readonly waiting?: Waiting;
+  /** The time of the last event or tick (the wizard ticks while a download waits), epoch ms. */
+  readonly clock: number;
   readonly certificates: readonly CertificateSummary[];
   readonly reviewScroll: number;
   readonly files: readonly FileOutcome[];
@@ -59,7 +75,9 @@ export type Action =
   | { readonly type: "key"; readonly key: Key }
   | { readonly type: "event"; readonly event: BootstrapEvent; readonly at: number }
   | { readonly type: "review-requested"; readonly certificates: readonly CertificateSummary[] }
-  | { readonly type: "outcome"; readonly outcome: SetupOutcome };
+  | { readonly type: "outcome"; readonly outcome: SetupOutcome }
+  /** The clock moved (once a second while a download waits). */
+  | { readonly type: "tick"; readonly at: number };
 
 export type Effect =
   | { readonly type: "start"; readonly repository: string }
@@ -91,6 +109,7 @@ export function initialState(url: string, urlNote?: string): WizardState {
     focus: 0,
     steps: freshSteps(),
     downloads: [],
+    clock: 0,
     certificates: [],
     reviewScroll: 0,
     files: [],
@@ -104,7 +123,9 @@ export function update(state: WizardState, action: Action): Update {
     case "key":
       return onKey(state, action.key);
     case "event":
-      return { state: onEvent(state, action.event, action.at) };
+      return { state: { ...onEvent(state, action.event, action.at), clock: action.at } };
+    case "tick":
+      return { state: { ...state, clock: action.at } };
     case "review-requested":
       // A cancelled run answers the review itself (the wizard declines it); never show it.
       if (state.cancel) return { state, effect: { type: "review", accepted: false } };
@@ -135,11 +156,11 @@ function onEvent(state: WizardState, event: BootstrapEvent, at: number): WizardS
     case "step-started":
       return { ...state, steps: setStep(event.step, "running", event.detail) };
     case "step-finished":
-      return { ...state, steps: setStep(event.step, "done", event.summary) };
+      return { ...withoutWaiting(state), steps: setStep(event.step, "done", event.summary) };
     case "step-skipped":
       return { ...state, steps: setStep(event.step, "skipped", event.reason) };
     case "step-failed":
-      return { ...state, steps: setStep(event.failure.step, "failed", event.failure.message) };
+      return { ...withoutWaiting(state), steps: setStep(event.failure.step, "failed", event.failure.message) };
     case "certificate-reviewed":
       return { ...state, certificates: [...state.certificates, event.certificate] };
     case "file-written":
@@ -148,9 +169,22 @@ function onEvent(state: WizardState, event: BootstrapEvent, at: number): WizardS
       return { ...state, rolledBack: true };
     case "notice":
       return state;
-    case "progress":
-      return { ...state, downloads: onProgress(state.downloads, event, at) };
+    case "progress": {
+      const { waiting } = state;
+      const answered = waiting !== undefined && !waiting.answered && event.received > 0 && waiting.url === event.url;
+      return { ...state, ...(answered ? { waiting: { ...waiting, answered } } : {}), downloads: onProgress(state.downloads, event, at) };
+    }
+    case "fetch-attempt": {
+      const same = state.waiting?.url === event.url && state.waiting.step === event.step;
+      const since = same && state.waiting ? state.waiting.since : at;
+      return { ...state, waiting: { step: event.step, url: event.url, attempt: event.attempt, attempts: event.attempts, since, givesUpAt: event.givesUpAt, answered: false } };
+    }
   }
+}
+
+function withoutWaiting(state: WizardState): WizardState {
+  const { waiting: _waiting, ...rest } = state;
+  return rest;
 }
 
 function onProgress(downloads: readonly Download[], event: Extract<BootstrapEvent, { type: "progress" }>, at: number): Download[] {

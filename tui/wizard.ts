@@ -36,7 +36,7 @@ export interface WizardOptions {
 const REDRAW_MS = 100;
 
 /** The events of a run going forward; the failure and rollback reports must always get through. */
-const FORWARD_EVENTS = new Set<BootstrapEvent["type"]>(["step-started", "progress", "certificate-reviewed", "file-written", "step-finished", "step-skipped"]);
+const FORWARD_EVENTS = new Set<BootstrapEvent["type"]>(["step-started", "progress", "fetch-attempt", "certificate-reviewed", "file-written", "step-finished", "step-skipped"]);
 
 /** NO_COLOR (no-color.org): present and not empty turns colour off. */
 export function colourAllowed(env: NodeJS.ProcessEnv, colours: number): boolean {
@@ -136,7 +136,7 @@ export async function runWizard(options: WizardOptions): Promise<number> {
   const cancel = () => {
     if (!run) return;
     run.cancelled = true;
-    // The reason is what the pipeline's next request fails with (see src/cli/commands/setup.ts).
+    // The reason is the run's failure: downloads in flight end with it, and the run rolls back.
     run.controller.abort(new TuiError("TUI_CANCELLED", "the run was cancelled"));
     answerReview(false);
   };
@@ -145,8 +145,8 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     const current: NonNullable<typeof run> = { controller: new AbortController(), cancelled: false, done: Promise.resolve() };
     run = current;
     const emit: EmitEvent = (event) => {
-      // A cancelled run is stopped at its next step: the pipeline rolls back what it wrote.
-      if (current.cancelled && FORWARD_EVENTS.has(event.type)) throw new TuiError("TUI_CANCELLED", "the run was cancelled");
+      // A cancelled run is stopping through its signal; only its failure and rollback still show.
+      if (current.cancelled && FORWARD_EVENTS.has(event.type)) return;
       dispatch({ type: "event", event, at: Date.now() });
     };
     const review = (certificates: readonly CertificateSummary[]) =>
@@ -179,6 +179,9 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     cancel();
     void (run?.done ?? Promise.resolve()).then(() => settle?.reject(error));
   };
+  // While a download waits for an answer, its elapsed time and deadline move once a second.
+  const ticker = setInterval(() => state.waiting && dispatch({ type: "tick", at: Date.now() }), 1000);
+  ticker.unref();
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   for (const signal of signals) process.on(signal, interrupt);
   process.on("uncaughtException", crash);
@@ -194,6 +197,7 @@ export async function runWizard(options: WizardOptions): Promise<number> {
     draw();
     return await result;
   } finally {
+    clearInterval(ticker);
     for (const signal of signals) process.removeListener(signal, interrupt);
     process.removeListener("uncaughtException", crash);
     if (!closed) restore();

@@ -2,10 +2,11 @@ import { chainsToForeignRoot } from "../bundle/foreign-root.js";
 import type { BundleVerdict } from "../bundle/verify.js";
 import type { Crl } from "../pki/crl.js";
 import type { Anchor } from "./anchor.js";
+import { DEFAULT_LIMITS } from "../limits.js";
 import { BootstrapError } from "./errors.js";
 
 /** Key bundles are small; anything larger is refused unread (TUF endless-data attack). */
-export const MAX_BUNDLE_BYTES = 1024 * 1024;
+export const MAX_BUNDLE_BYTES = DEFAULT_LIMITS.bundleBytes;
 
 /**
  * The rules a client applies to a verified bundle as a whole, shared by setup, refresh and

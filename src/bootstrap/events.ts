@@ -59,6 +59,16 @@ export interface FailureSummary {
 export type BootstrapEvent =
   | { readonly type: "step-started"; readonly step: Step; readonly detail: string }
   | { readonly type: "progress"; readonly step: Step; readonly url: string; readonly received: number; readonly total?: number }
+  /** A download's attempt starts (the second and later ones say why the one before ended); givesUpAt: epoch ms of its deadline. */
+  | {
+      readonly type: "fetch-attempt";
+      readonly step: Step;
+      readonly url: string;
+      readonly attempt: number;
+      readonly attempts: number;
+      readonly givesUpAt: number;
+      readonly retryAfter?: { readonly code: string; readonly message: string };
+    }
   | { readonly type: "certificate-reviewed"; readonly certificate: CertificateSummary }
   | { readonly type: "file-written"; readonly file: FileOutcome }
   | { readonly type: "step-finished"; readonly step: Step; readonly summary: string }

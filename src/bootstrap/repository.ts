@@ -2,25 +2,16 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { unsafeCharacter } from "../config/config-value.js";
 import { FetchError, displayUrl } from "../net/errors.js";
-import { fetchBytes, urlExists, type FetchOptions } from "../net/fetch.js";
+import type { FetchCall, Fetcher } from "../net/fetcher.js";
 import { decompressCapped, DecompressionFailure, detectCompression } from "../package/compression.js";
+import { DEFAULT_LIMITS, type SummaryLimits } from "../limits.js";
 import { parsePkgSummary, type PkgSummaryEntry } from "./pkg-summary.js";
 import { RepositoryError } from "./repository-errors.js";
 
 export { chooseTestPackage, compareVersions, type PkgSummaryEntry } from "./pkg-summary.js";
 
-/** What the repository helpers fetch with; each picks its own size cap. */
-export type RepositoryFetchOptions = Omit<FetchOptions, "maxBytes">;
-
-export interface SummaryLimits {
-  /** pkg_summary.gz (.bz2, .xz) as downloaded. */
-  maxCompressedBytes: number;
-  /** pkg_summary unpacked, or as downloaded when only the plain file exists. */
-  maxSummaryBytes: number;
-}
-
-// A full NetBSD/amd64 repository's pkg_summary.gz is under 10 MB and about 40 MB unpacked.
-export const SUMMARY_LIMITS: SummaryLimits = { maxCompressedBytes: 32 * 1024 * 1024, maxSummaryBytes: 128 * 1024 * 1024 };
+export type { SummaryLimits } from "../limits.js";
+export const SUMMARY_LIMITS: SummaryLimits = DEFAULT_LIMITS.summary;
 
 /** The compressed pkg_summary files a repository may have, in the order they are tried. */
 const SUMMARY_FILES = ["pkg_summary.gz", "pkg_summary.bz2", "pkg_summary.xz"] as const;
@@ -85,12 +76,12 @@ function badUrl(input: string, message: string, cause?: unknown) {
  * The repository's directory URL, with a trailing slash; pkgsrc mirrors are often given
  * without the final All/, so <URL>/All/ is taken when it holds a compressed pkg_summary.
  */
-export async function normaliseRepository(url: URL, fetchOptions: RepositoryFetchOptions): Promise<URL> {
+export async function normaliseRepository(url: URL, fetcher: Fetcher, call: FetchCall = {}): Promise<URL> {
   const repository = withTrailingSlash(url);
   if (repository.pathname.endsWith("/All/")) return repository;
   const all = new URL("All/", repository);
   for (const name of SUMMARY_FILES) {
-    if (await urlExists(new URL(name, all), fetchOptions)) return all;
+    if (await fetcher.exists(new URL(name, all), call)) return all;
   }
   return repository;
 }
@@ -109,24 +100,24 @@ export function packageUrl(repository: URL, entry: PkgSummaryEntry): URL {
  * only that), else the plain pkg_summary; each with its cap (the endless-data attack, and
  * decompression bombs).
  */
-export async function readPkgSummary(repository: URL, fetchOptions: RepositoryFetchOptions, limits: SummaryLimits = SUMMARY_LIMITS): Promise<PkgSummaryEntry[]> {
+export async function readPkgSummary(repository: URL, fetcher: Fetcher, call: FetchCall = {}, limits: SummaryLimits = SUMMARY_LIMITS): Promise<PkgSummaryEntry[]> {
   const base = withTrailingSlash(repository);
   for (const name of SUMMARY_FILES) {
     const url = new URL(name, base);
-    const compressed = await fetchIfPresent(url, { ...fetchOptions, maxBytes: limits.maxCompressedBytes });
+    const compressed = await fetchIfPresent(fetcher.bytes(url, limits.maxCompressedBytes, call));
     if (compressed !== undefined) return parsePkgSummary(await unpackCapped(compressed, url, limits.maxSummaryBytes), displayUrl(url));
   }
   const plainUrl = new URL("pkg_summary", base);
-  const plain = await fetchIfPresent(plainUrl, { ...fetchOptions, maxBytes: limits.maxSummaryBytes });
+  const plain = await fetchIfPresent(fetcher.bytes(plainUrl, limits.maxSummaryBytes, call));
   if (plain === undefined) {
     throw new RepositoryError("REPO_SUMMARY_MISSING", `${displayUrl(base)} has no pkg_summary (.gz, .bz2, .xz or plain)`, { detail: { url: displayUrl(base) } });
   }
   return parsePkgSummary(new TextDecoder().decode(plain), displayUrl(plainUrl));
 }
 
-async function fetchIfPresent(url: URL, options: FetchOptions): Promise<Uint8Array | undefined> {
+async function fetchIfPresent(download: Promise<{ bytes: Uint8Array }>): Promise<Uint8Array | undefined> {
   try {
-    return (await fetchBytes(url, options)).bytes;
+    return (await download).bytes;
   } catch (error) {
     if (error instanceof FetchError && (error.code === "FETCH_NOT_FOUND" || error.code === "FETCH_FILE_NOT_FOUND")) return undefined;
     throw error;

@@ -1,4 +1,3 @@
-import type { Dispatcher } from "undici";
 import { readBundle } from "../bundle/read.js";
 import { verifyBundle } from "../bundle/verify.js";
 import { defaultConfigPath, stateLayout } from "../config/layout.js";
@@ -8,16 +7,18 @@ import type { TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 import { FileTransaction } from "../config/transaction.js";
 import { asPkgtrustError, type PkgtrustError } from "../errors.js";
-import { fetchBytes, type FetchOptions } from "../net/fetch.js";
+import { DEFAULT_LIMITS, type Limits } from "../limits.js";
+import type { FetchCall, Fetcher } from "../net/fetcher.js";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../pki/policy.js";
 import { loadAnchor } from "./anchor.js";
-import { MAX_BUNDLE_BYTES, requireCurrentCrls, requireUsableBundle } from "./bundle-rules.js";
+import { requireCurrentCrls, requireUsableBundle } from "./bundle-rules.js";
 import { BootstrapError } from "./errors.js";
 import type { CertificateSummary, EmitEvent, FailureSummary, FileOutcome, Step, TestInstallOutcome } from "./events.js";
 import { planWrite } from "./plan.js";
 import { forgottenNotice, recordedState, requireStateUnchanged, type ForgottenState } from "./recorded-state.js";
 import { keyBundleUrl, normaliseRepository, parseRepositoryInput } from "./repository.js";
 import { checkNoRollback } from "./rollback-guard.js";
+import { checkpoint, runSignal, untilStopped } from "./run-signal.js";
 import { summarise } from "./certificate-summary.js";
 import { testInstall } from "./test-install.js";
 
@@ -38,11 +39,19 @@ export interface SetupRequest {
 }
 
 export interface SetupDependencies {
-  readonly dispatcher: Dispatcher;
+  /** Every download goes through it (its limits: retries, redirects, each download's deadline). */
+  readonly fetcher: Fetcher;
+  /**
+   * Stops the run (the wizard's Ctrl-C, the CLI's signals): its reason, a PkgtrustError, is
+   * the failure, and what was written is put back. The run's own deadline aborts it too.
+   */
+  readonly signal?: AbortSignal;
+  /** Caps and the run's deadline; default DEFAULT_LIMITS. */
+  readonly limits?: Limits;
   readonly now: Date;
   readonly cwd: string;
   readonly emit: EmitEvent;
-  /** The TUI's key review; resolving false declines and changes nothing. */
+  /** The TUI's key review; resolving false declines and changes nothing (BOOT_DECLINED). */
   readonly review?: (certificates: readonly CertificateSummary[]) => Promise<boolean>;
   readonly pkgAdd?: string;
 }
@@ -67,30 +76,35 @@ export type SetupOutcome = { readonly ok: true; readonly result: SetupResult } |
 export async function runSetup(request: SetupRequest, deps: SetupDependencies): Promise<SetupOutcome> {
   const { emit } = deps;
   const { root } = request;
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const run = runSignal(deps.signal, limits.setupDeadlineMs);
+  const { signal } = run;
   let step: Step = "fetch";
   let transaction: FileTransaction | undefined;
   let lock: Lock | undefined;
   let recovery: Recovery | undefined;
   let configPath: string | undefined;
   const notice = (at: Step, message: string | undefined) => message !== undefined && emit({ type: "notice", step: at, message });
-  const fetchOptions = (current: Step): FetchOptions => ({
-    dispatcher: deps.dispatcher,
-    maxBytes: MAX_BUNDLE_BYTES,
-    onProgress: (p) => emit({ type: "progress", step: current, url: p.url, received: p.received, ...(p.total === undefined ? {} : { total: p.total }) }),
+  const fetchCall = (current: Step): FetchCall => ({
+    signal,
+    onEvent: (event) => emit(event.type === "progress" ? { ...event, step: current } : { ...event, type: "fetch-attempt", step: current }),
   });
   try {
+    checkpoint(signal);
     const input = parseRepositoryInput(request.repository, deps.cwd);
     emit({ type: "step-started", step, detail: `pkg_keys.pem of ${input.href}` });
-    const repository = await normaliseRepository(input, fetchOptions(step));
+    const repository = await normaliseRepository(input, deps.fetcher, fetchCall(step));
     const bundleUrl = keyBundleUrl(repository);
-    const { bytes } = await fetchBytes(bundleUrl, fetchOptions(step));
+    const { bytes } = await deps.fetcher.bytes(bundleUrl, limits.bundleBytes, fetchCall(step));
     emit({ type: "step-finished", step, summary: `${bytes.length} bytes from ${bundleUrl.href}` });
+    checkpoint(signal);
 
     step = "verify";
     emit({ type: "step-started", step, detail: `against ${request.anchorPath}` });
     const anchor = await loadAnchor(root, request.anchorPath);
     const bundle = readBundle(Buffer.from(bytes).toString("utf8"), bundleUrl.href);
-    const verdict = await verifyBundle(bundle, anchor.certificates, { time: deps.now, policy: request.allowWeak ? PKG_INSTALL_POLICY : STRICT_POLICY });
+    const verdict = await verifyBundle(bundle, anchor.certificates, { time: deps.now, policy: request.allowWeak ? PKG_INSTALL_POLICY : STRICT_POLICY, limits: limits.pathSearch });
+    checkpoint(signal);
     const summaries = verdict.certificates.map((entry) => summarise(entry, deps.now));
     for (const certificate of summaries) emit({ type: "certificate-reviewed", certificate });
     requireUsableBundle(verdict, anchor);
@@ -108,7 +122,8 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     if (recorded.bytes && !recorded.onDisk) notice(step, "--reset-state: setup replaces the unreadable state.json, and with it every rollback record");
     const validCount = summaries.filter((c) => c.status === "valid").length;
     emit({ type: "step-finished", step, summary: `${validCount} certificates valid, ${summaries.length - validCount} left out` });
-    if (deps.review && !(await deps.review(summaries))) throw new BootstrapError("BOOT_DECLINED", "the key bundle was not accepted");
+    if (deps.review && !(await untilStopped(deps.review(summaries), signal))) throw new BootstrapError("BOOT_DECLINED", "the key bundle was not accepted");
+    checkpoint(signal);
 
     step = "write";
     emit({ type: "step-started", step, detail: configPath });
@@ -121,6 +136,7 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     transaction = new FileTransaction(root, layout.journal, lock.created);
     const files: FileOutcome[] = (await transaction.apply(plan.changes)).map((outcome) => ({ path: outcome.targetPath, status: outcome.status }));
     for (const file of files) emit({ type: "file-written", file });
+    checkpoint(signal);
     emit({ type: "step-finished", step, summary: `${files.filter((file) => file.status !== "unchanged").length} files changed` });
 
     step = "test-install";
@@ -132,7 +148,9 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
         repository,
         configPath: plan.configPath,
         time: deps.now,
-        fetch: fetchOptions(step),
+        fetcher: deps.fetcher,
+        call: fetchCall(step),
+        limits,
         ...(request.testPackage === undefined ? {} : { requested: request.testPackage }),
         ...(deps.pkgAdd === undefined ? {} : { pkgAdd: deps.pkgAdd }),
       });
@@ -141,6 +159,7 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
       emit({ type: "step-skipped", step, reason: "--no-test-install" });
     }
     // Until here a failure, a signal or a kill (through the next run's recovery) restores the old files.
+    checkpoint(signal);
     await transaction.commit();
     const result: SetupResult = {
       repository: repository.href,
@@ -162,6 +181,7 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
     emit({ type: "step-failed", failure });
     return { ok: false, failure, error };
   } finally {
+    run.dispose();
     // A lock that cannot be removed is stale once this process ends: the next run takes it over.
     await lock?.release().catch(() => undefined);
     if (configPath !== undefined) await removeEmptyDirectories(root, configPath, recovery).catch(() => undefined);

@@ -8,16 +8,15 @@ import { promisify } from "node:util";
 import { readIfExists } from "../config/atomic-file.js";
 import { readSettings } from "../config/pkg-install-conf.js";
 import type { TargetRoot } from "../config/target-root.js";
-import { fetchStream, type FetchOptions } from "../net/fetch.js";
+import type { FetchCall, Fetcher } from "../net/fetcher.js";
 import { verifyPackage } from "../package/verify-package.js";
 import { readCertificateFile, type Certificate } from "../pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../pki/policy.js";
+import { DEFAULT_LIMITS, type Limits } from "../limits.js";
+import { PkgtrustError } from "../errors.js";
 import { BootstrapError } from "./errors.js";
 import type { TestInstallOutcome } from "./events.js";
 import { chooseTestPackage, packageUrl, readPkgSummary } from "./repository.js";
-
-/** Packages are larger than bundles, but a test package is small; cap against endless data (TUF). */
-export const MAX_TEST_PACKAGE_BYTES = 512 * 1024 * 1024;
 
 export interface TestInstallRequest {
   readonly root: TargetRoot;
@@ -25,7 +24,10 @@ export interface TestInstallRequest {
   readonly configPath: string;
   readonly requested?: string;
   readonly time: Date;
-  readonly fetch: FetchOptions;
+  readonly fetcher: Fetcher;
+  /** The run's signal and event sink; the signal also stops pkg_add. */
+  readonly call: FetchCall;
+  readonly limits?: Pick<Limits, "summary" | "testPackageBytes" | "pkgAddMs">;
   /** pkg_add to run for real (only when configuring the running system). */
   readonly pkgAdd?: string;
 }
@@ -65,13 +67,15 @@ async function* teeToFile(body: AsyncIterable<Uint8Array>, file: string): AsyncG
   }
 }
 
-async function runPkgAdd(pkgAdd: string, configHostPath: string, packageFile: string, scratch: string): Promise<void> {
+async function runPkgAdd(pkgAdd: string, configHostPath: string, packageFile: string, scratch: string, run: { timeout: number; signal?: AbortSignal }): Promise<void> {
   // A throw-away package database and prefix: the real pkg_add checks the signature with
   // the configuration just written, and nothing of the package stays on the system.
   const args = ["-C", configHostPath, "-K", path.join(scratch, "pkgdb"), "-P", path.join(scratch, "prefix"), "-I", packageFile];
   try {
-    await promisify(execFile)(pkgAdd, args, { timeout: 300_000 });
+    await promisify(execFile)(pkgAdd, args, { timeout: run.timeout, ...(run.signal ? { signal: run.signal } : {}) });
   } catch (error) {
+    // A signal or a deadline ends pkg_add too; the run's reason is the failure, not pkg_add's.
+    if (run.signal?.aborted === true && run.signal.reason instanceof PkgtrustError) throw run.signal.reason;
     const stderr = String((error as { stderr?: string }).stderr ?? "").trim().split("\n").at(-1) ?? "";
     throw new BootstrapError("BOOT_PKG_ADD_FAILED", `${pkgAdd} ${args.join(" ")} failed: ${stderr || (error as Error).message}`, { cause: error });
   }
@@ -83,13 +87,14 @@ async function runPkgAdd(pkgAdd: string, configHostPath: string, packageFile: st
  * scratch database and prefix.
  */
 export async function testInstall(request: TestInstallRequest): Promise<TestInstallOutcome> {
-  const entries = await readPkgSummary(request.repository, request.fetch);
+  const limits = request.limits ?? DEFAULT_LIMITS;
+  const entries = await readPkgSummary(request.repository, request.fetcher, request.call, limits.summary);
   const entry = chooseTestPackage(entries, request.requested);
   const url = packageUrl(request.repository, entry);
   const trust = await writtenTrust(request.root, request.configPath);
   const scratch = await mkdtemp(path.join(tmpdir(), "pkgtrust-test-install-"));
   try {
-    const { body } = await fetchStream(url, { ...request.fetch, maxBytes: MAX_TEST_PACKAGE_BYTES });
+    const { body } = await request.fetcher.stream(url, limits.testPackageBytes, request.call);
     const packageFile = path.join(scratch, entry.fileName);
     const verdict = await verifyPackage(request.pkgAdd ? teeToFile(body, packageFile) : body, trust, { time: request.time, policy: PKG_INSTALL_POLICY });
     if (!verdict.trusted) {
@@ -101,7 +106,10 @@ export async function testInstall(request: TestInstallRequest): Promise<TestInst
     if (!request.pkgAdd) {
       return { ...base, check: "native", why: "no pkg_add on this system: pkgtrust's pkg_install-exact verification was the test" };
     }
-    await runPkgAdd(request.pkgAdd, request.root.hostPath(request.configPath), packageFile, scratch);
+    await runPkgAdd(request.pkgAdd, request.root.hostPath(request.configPath), packageFile, scratch, {
+      timeout: limits.pkgAddMs,
+      ...(request.call.signal ? { signal: request.call.signal } : {}),
+    });
     return { ...base, check: "pkg_add", why: `${request.pkgAdd} installed it into a scratch database and prefix` };
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { readCertificateFile, type Certificate } from "../pki/certificate.js";
 import type { Crl } from "../pki/crl.js";
 import { CertificateError } from "../pki/errors.js";
+import { DEFAULT_LIMITS } from "../limits.js";
 import { BundleError } from "./errors.js";
 
 /**
@@ -8,7 +9,7 @@ import { BundleError } from "./errors.js";
  * path search is bounded per certificate, so the count bounds the whole verification
  * (TUF endless-data attack; the benchmark's largest bundle has 1011).
  */
-export const MAX_BUNDLE_BLOCKS = 2048;
+export const MAX_BUNDLE_BLOCKS = DEFAULT_LIMITS.bundleBlocks;
 
 export interface Bundle {
   readonly certificates: Certificate[];

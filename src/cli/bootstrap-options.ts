@@ -3,8 +3,10 @@ import { unsafeCharacter } from "../config/config-value.js";
 import { findPkgAdd } from "../config/layout.js";
 import { TargetRoot } from "../config/target-root.js";
 import { createDispatcher } from "../net/dispatcher.js";
+import { createFetcher } from "../net/fetcher.js";
 import { readInputText } from "../input-file.js";
 import { CliFileError, UsageError } from "./errors.js";
+import { limitOptionSchema, limitsFrom } from "./limit-options.js";
 
 /** A value that ends up in a configuration file: no control character (config-value.ts), no ';' where asked. */
 export function configText(options: { separator?: boolean } = {}) {
@@ -27,13 +29,17 @@ export const bootstrapOptionSchema = z.object({
   "allow-weak": z.boolean().default(false),
   "test-package": z.string().min(1).optional(),
   "no-test-install": z.boolean().default(false),
+  ...limitOptionSchema.shape,
 });
 export type BootstrapOptions = z.infer<typeof bootstrapOptionSchema>;
 
-export async function dispatcherFor(options: BootstrapOptions, env: NodeJS.ProcessEnv, cwd: string) {
+/** The limits the options ask for, and a fetcher with them over a dispatcher for the proxy settings and --ca-file. */
+export async function fetcherFor(options: BootstrapOptions, env: NodeJS.ProcessEnv, cwd: string) {
   const file = options["ca-file"];
   const ca = file === undefined ? undefined : await readInputText(file, cwd, (message, error) => new CliFileError("CA_FILE_UNREADABLE", `--ca-file: ${message}`, error));
-  return createDispatcher({ env, ...(ca === undefined ? {} : { ca }) });
+  const limits = limitsFrom(options);
+  const dispatcher = createDispatcher({ env, timeouts: limits.timeouts, ...(ca === undefined ? {} : { ca }) });
+  return { limits, dispatcher, fetcher: createFetcher({ dispatcher, limits }) };
 }
 
 /**

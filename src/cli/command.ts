@@ -10,8 +10,11 @@ export interface CommandContext {
   readonly isTTY: boolean;
   /** The verification time; the CLI passes the current time. */
   readonly now: Date;
-  /** Resolves with the signal's name at the first SIGINT or SIGTERM after the call (demo --serve waits on it). */
-  readonly waitForStop: () => Promise<string>;
+  /**
+   * Aborted at the first SIGINT, SIGTERM or SIGHUP, its reason a SignalError (INTERRUPTED,
+   * detail.signal the name), for commands with `stopsOnSignal`; the others die of the signal.
+   */
+  readonly signal: AbortSignal;
   /**
    * Tells the runner that the command's errors go out as JSON although --json is not on the
    * command line (an answer file asked for it).
@@ -33,8 +36,12 @@ export interface Command {
   readonly summary: string;
   /** Usage lines shown by --help, without the leading "pkgtrust ". */
   readonly usage: string;
+  /** Shown by --help after the summary, as it is (setup's limits). */
+  readonly details?: string;
   /** A group's subcommands: --help after one of them shows that one only. */
   readonly subcommands?: readonly Subcommand[];
+  /** The command ends itself when `context.signal` aborts (setup and refresh roll back and report). */
+  readonly stopsOnSignal?: boolean;
   /** Returns the exit status; failures are thrown as PkgtrustError. */
   run(context: CommandContext): Promise<number>;
 }

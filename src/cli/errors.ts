@@ -8,6 +8,11 @@ export const UsageError = errorClass("UsageError", {
   USAGE_MISSING_ARGUMENT: { exit: EXIT.USAGE, next: "Run 'pkgtrust --help' for the commands; each takes --help for what it needs." },
   USAGE_BAD_VALUE: { exit: EXIT.USAGE, next: "Correct the option's value; each command's --help lists what its options take." },
 });
+/** A caught signal, as the reason of CommandContext.signal. */
+export const SignalError = errorClass("SignalError", {
+  INTERRUPTED: { exit: EXIT.INTERRUPTED, next: "Everything the run had written was put back; run the command again to finish it." },
+});
+
 /** Files named on setup's and refresh's command line that no other area reads. */
 export const CliFileError = errorClass("CliFileError", {
   CA_FILE_UNREADABLE: { exit: EXIT.INPUT, next: "Give --ca-file the PEM file of the CA that issued the repository server's certificate." },

@@ -1,6 +1,6 @@
 import { asPkgtrustError, EXIT } from "../errors.js";
 import type { CommandContext } from "./command.js";
-import { forCommand, UsageError } from "./errors.js";
+import { forCommand, SignalError, UsageError } from "./errors.js";
 import { writeError } from "./output.js";
 import { COMMANDS, findCommand } from "./registry.js";
 import { wrap } from "./group.js";
@@ -24,12 +24,15 @@ function help(): string {
   ].join("\n");
 }
 
-function usage(lines: string, summary: string): string {
-  return `usage: ${lines.split("\n").map((l, i) => (i === 0 ? `pkgtrust ${l}` : `       pkgtrust ${l}`)).join("\n")}\n\n${summary}\n`;
+function usage(lines: string, summary: string, details?: string): string {
+  return `usage: ${lines.split("\n").map((l, i) => (i === 0 ? `pkgtrust ${l}` : `       pkgtrust ${l}`)).join("\n")}\n\n${summary}\n${details === undefined ? "" : `\n${details}\n`}`;
 }
 
-/** Runs one command line and returns the exit status; never throws. */
-export async function run(context: CommandContext): Promise<number> {
+/**
+ * Runs one command line and returns the exit status; never throws. `releaseSignals` is called
+ * once the command is known not to stop on `context.signal`.
+ */
+export async function run(context: CommandContext, releaseSignals: () => void = () => undefined): Promise<number> {
   const [name, ...rest] = context.argv;
   let json = context.argv.includes("--json");
   /** "pkgtrust keys revoke": what a usage error's next step tells the user to ask --help. */
@@ -52,10 +55,11 @@ export async function run(context: CommandContext): Promise<number> {
     const entry = findCommand(name);
     if (!entry) throw new UsageError("USAGE_UNKNOWN_COMMAND", `unknown command '${name}'${didYouMean(name, COMMANDS.map((c) => c.name))}`);
     const command = await entry.load();
+    if (!command.stopsOnSignal) releaseSignals();
     const subcommand = command.subcommands?.find((s) => s.name === rest[0]);
     invoked = subcommand ? `pkgtrust ${name} ${subcommand.name}` : `pkgtrust ${name}`;
     if (rest.includes("--help") || rest.includes("-h")) {
-      context.stdout.write(subcommand ? usage(subcommand.usage, wrap(subcommand.summary, 78).join("\n")) : usage(command.usage, command.summary));
+      context.stdout.write(subcommand ? usage(subcommand.usage, wrap(subcommand.summary, 78).join("\n")) : usage(command.usage, command.summary, command.details));
       return EXIT.OK;
     }
     return await command.run({ ...context, argv: rest, reportErrorsAsJson: (on) => void (json = on) });
@@ -67,7 +71,29 @@ export async function run(context: CommandContext): Promise<number> {
   }
 }
 
+const CAUGHT_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** Catches SIGINT, SIGTERM and SIGHUP from the start, so that setup can roll back whenever one comes. */
+function catchSignals() {
+  const controller = new AbortController();
+  let caught: NodeJS.Signals | undefined;
+  const onSignal = (name: NodeJS.Signals) => {
+    caught ??= name;
+    controller.abort(new SignalError("INTERRUPTED", `stopped by ${name}`, { detail: { signal: name } }));
+  };
+  for (const name of CAUGHT_SIGNALS) process.on(name, onSignal);
+  return {
+    signal: controller.signal,
+    /** The default action again (the process dies of the signal), for a signal caught meanwhile too. */
+    release() {
+      for (const name of CAUGHT_SIGNALS) process.off(name, onSignal);
+      if (caught !== undefined) process.kill(process.pid, caught);
+    },
+  };
+}
+
 export async function main(): Promise<void> {
+  const signals = catchSignals();
   const status = await run({
     argv: process.argv.slice(2),
     stdout: process.stdout,
@@ -76,16 +102,7 @@ export async function main(): Promise<void> {
     cwd: process.cwd(),
     isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     now: new Date(),
-    waitForStop: () =>
-      new Promise((resolve) => {
-        const stop = (name: string) => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          resolve(name);
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      }),
-  });
+    signal: signals.signal,
+  }, signals.release);
   process.exitCode = status;
 }

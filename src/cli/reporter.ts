@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import { STEP_TITLES, type BootstrapEvent, type CertificateSummary } from "../bootstrap/events.js";
+import { shortDuration } from "./progress-bar.js";
 
 /** "ab12cd..." as "AB:12:CD:..." the way openssl prints fingerprints. */
 export function colonFingerprint(hex: string): string {
@@ -22,18 +23,49 @@ export function certificateLine(certificate: CertificateSummary): string {
 /**
  * The plain-text face of the bootstrap event stream: progress and results on `stdout`, the
  * failure (what was rolled back, the cause, the next step) on `stderr`. On a terminal,
- * download progress redraws one line; elsewhere only the finished downloads are printed.
+ * download progress redraws one line, and a download without an answer yet shows the time
+ * waited, the attempt and when it gives up, once a second; elsewhere each retry is one line.
  */
 export function plainReporter(streams: { readonly stdout: Writable; readonly stderr: Writable }, interactive: boolean): (event: BootstrapEvent) => void {
   const { stdout: out, stderr: err } = streams;
   let progressShown = false;
+  let waiting: { timer: NodeJS.Timeout; url: string } | undefined;
+  const stopWaiting = () => {
+    clearInterval(waiting?.timer);
+    waiting = undefined;
+  };
   const endProgress = () => {
+    stopWaiting();
     if (progressShown) out.write("\n");
     progressShown = false;
   };
+  const waitLine = (since: number, attempt: string, givesUpAt: number) => () => {
+    const now = Date.now();
+    out.write(`\r    no answer yet: ${shortDuration((now - since) / 1000)}, ${attempt}, gives up in ${shortDuration(Math.max(0, givesUpAt - now) / 1000)}   `);
+    progressShown = true;
+  };
+  let firstAttempt = { url: "", at: 0 };
   return (event) => {
+    if (event.type === "fetch-attempt") {
+      const attempt = `attempt ${event.attempt} of ${event.attempts}`;
+      if (event.retryAfter) {
+        if (progressShown) out.write("\n");
+        progressShown = false;
+        out.write(`    retrying (${attempt}): ${event.retryAfter.message} [${event.retryAfter.code}]\n`);
+      }
+      if (!interactive) return;
+      stopWaiting();
+      if (event.attempt === 1 || firstAttempt.url !== event.url) firstAttempt = { url: event.url, at: Date.now() };
+      const draw = waitLine(firstAttempt.at, attempt, event.givesUpAt);
+      draw();
+      waiting = { timer: setInterval(draw, 1000), url: event.url };
+      waiting.timer.unref();
+      return;
+    }
     if (event.type === "progress") {
       if (!interactive) return;
+      if (event.received > 0 && waiting?.url === event.url) stopWaiting();
+      if (waiting) return;
       const total = event.total === undefined ? "" : ` of ${formatBytes(event.total)}`;
       out.write(`\r    ${formatBytes(event.received)}${total}   `);
       progressShown = true;

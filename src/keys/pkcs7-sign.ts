@@ -1,4 +1,4 @@
-import { createHash, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { createHash, randomBytes, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { Attribute, EncapsulatedContentInfo, id_data, id_signedData, IssuerAndSerialNumber, SignerIdentifier, SignerInfo, SignerInfos, DigestAlgorithmIdentifiers, CMSVersion } from "@peculiar/asn1-cms";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier, Certificate as AsnCertificate } from "@peculiar/asn1-x509";
@@ -23,8 +23,8 @@ export interface DetachedSignatureRequest {
   readonly signedAttributes?: boolean;
 }
 
-function pem(der: ArrayBuffer): string {
-  return `-----BEGIN PKCS7-----\n${Buffer.from(der).toString("base64").replace(/.{1,64}/g, "$&\n")}-----END PKCS7-----\n`;
+function pem(der: Uint8Array): string {
+  return `-----BEGIN PKCS7-----\n${Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("base64").replace(/.{1,64}/g, "$&\n")}-----END PKCS7-----\n`;
 }
 
 export function signDetached(content: Uint8Array, request: DetachedSignatureRequest): string {
@@ -38,17 +38,7 @@ export function detachedSigner(request: DetachedSignatureRequest): (content: Uin
   if (!rsa && request.key.asymmetricKeyType !== "ec") throw new RangeError(`cannot sign with a ${request.key.asymmetricKeyType ?? "unknown"} key`);
   const digestAlgorithm = new AlgorithmIdentifier({ algorithm: SHA256 });
   const certificates = [request.certificate, ...request.chain].map((der) => new Uint8Array(der).buffer);
-  return (content) => {
-    let signedAttrs: Attribute[] | undefined;
-    let toSign: Buffer = Buffer.from(content);
-    if (request.signedAttributes) {
-      signedAttrs = [
-        new Attribute({ attrType: id_contentType, attrValues: [AsnConvert.serialize(new ContentTypeValue(id_data))] }),
-        new Attribute({ attrType: id_messageDigest, attrValues: [AsnConvert.serialize(new OctetString(createHash("sha256").update(content).digest()))] }),
-      ];
-      toSign = Buffer.from(AsnConvert.serialize(new SignedAttributeSet(signedAttrs)));
-    }
-    const signature = cryptoSign("sha256", toSign, request.key);
+  const encode = (signature: Uint8Array, signedAttrs?: Attribute[]): ArrayBuffer => {
     const signerInfo = new SignerInfo({
       version: CMSVersion.v1,
       sid: new SignerIdentifier({ issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }) }),
@@ -65,6 +55,35 @@ export function detachedSigner(request: DetachedSignatureRequest): (content: Uin
       certificates: new RawCertificateSet(certificates),
       signerInfos: new SignerInfos([signerInfo]),
     });
-    return pem(AsnConvert.serialize(new SignedContentInfo({ contentType: id_signedData, content: signed })));
+    return AsnConvert.serialize(new SignedContentInfo({ contentType: id_signedData, content: signed }));
+  };
+  // Without signed attributes only the signature value differs from one content to the next:
+  // the structure is encoded once per signature length (ECDSA's DER varies by a byte or two)
+  // around a random placeholder, and each signature takes the placeholder's place.
+  const templates = new Map<number, { readonly der: Buffer; readonly at: number }>();
+  const template = (length: number) => {
+    let known = templates.get(length);
+    if (!known) {
+      const placeholder = randomBytes(length);
+      const der = Buffer.from(encode(placeholder));
+      const at = der.indexOf(placeholder);
+      if (at < 0 || der.indexOf(placeholder, at + 1) >= 0) throw new Error("the PKCS#7 template does not hold its placeholder exactly once");
+      templates.set(length, (known = { der, at }));
+    }
+    return known;
+  };
+  return (content) => {
+    if (!request.signedAttributes) {
+      const signature = cryptoSign("sha256", content, request.key);
+      const { der, at } = template(signature.length);
+      const out = Buffer.from(der);
+      signature.copy(out, at);
+      return pem(out);
+    }
+    const signedAttrs = [
+      new Attribute({ attrType: id_contentType, attrValues: [AsnConvert.serialize(new ContentTypeValue(id_data))] }),
+      new Attribute({ attrType: id_messageDigest, attrValues: [AsnConvert.serialize(new OctetString(createHash("sha256").update(content).digest()))] }),
+    ];
+    return pem(new Uint8Array(encode(cryptoSign("sha256", Buffer.from(AsnConvert.serialize(new SignedAttributeSet(signedAttrs))), request.key), signedAttrs)));
   };
 }

@@ -50,7 +50,10 @@ export function classifyError(error: unknown, url: URL, phase: Phase, signal?: A
   const codes = errorCodes(error);
   const detail = { url: shown, phase, cause: codes[0] ?? null };
   const options = { cause: error, detail };
-  if (signal?.aborted === true) return new FetchError("FETCH_ABORTED", `${shown}: the download was cancelled`, options);
+  if (signal?.aborted === true) {
+    // The caller's reason (a deadline, a signal, the wizard's Ctrl-C) is the failure.
+    return signal.reason instanceof PkgtrustError ? signal.reason : new FetchError("FETCH_ABORTED", `${shown}: the download was cancelled`, options);
+  }
 
   const message = error instanceof Error ? error.message : String(error);
   // undici reports a refused CONNECT or a 407 only through the message text.

@@ -1,18 +1,11 @@
 import { X509Certificate } from "node:crypto";
 import { rootCertificates } from "node:tls";
 import { EnvHttpProxyAgent, Pool, type Dispatcher } from "undici";
+import { DEFAULT_LIMITS, type Timeouts } from "../limits.js";
 import { FetchError } from "./errors.js";
 
-export interface Timeouts {
-  /** TCP connect plus TLS handshake (with a proxy: to the proxy, and the tunnelled handshake). */
-  connectMs: number;
-  /** From sending the request to the end of the response headers. */
-  headersMs: number;
-  /** The longest pause between two chunks of the body (an idle timeout, not a total). */
-  bodyMs: number;
-}
-
-export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 15_000, headersMs: 30_000, bodyMs: 30_000 };
+export type { Timeouts } from "../limits.js";
+export const DEFAULT_TIMEOUTS: Timeouts = DEFAULT_LIMITS.timeouts;
 
 export interface DispatcherOptions {
   /** Read for HTTP_PROXY, HTTPS_PROXY and NO_PROXY (lower-case variants win, as in curl); process.env is never read implicitly. */

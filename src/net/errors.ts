@@ -10,6 +10,7 @@ export const FetchError = errorClass("FetchError", {
   FETCH_NETWORK: { exit: EXIT.FETCH, next: "Check the host name and the network; behind a proxy, set HTTP_PROXY/HTTPS_PROXY." },
   FETCH_TIMEOUT: { exit: EXIT.FETCH, next: "Check the network; behind a proxy, set HTTP_PROXY/HTTPS_PROXY; or try again later." },
   FETCH_INTERRUPTED: { exit: EXIT.FETCH, next: "The connection broke during the download: try again." },
+  FETCH_DEADLINE: { exit: EXIT.FETCH, next: "The server sends too slowly to finish in time: try another mirror, or the same one later." },
   FETCH_ABORTED: { exit: EXIT.FETCH, next: "The download was cancelled; run the command again to retry." },
   FETCH_TOO_LARGE: { exit: EXIT.FETCH, next: "Check the repository URL: the server sends far more data than this file can hold." },
   FETCH_TOO_MANY_REDIRECTS: { exit: EXIT.FETCH, next: "Use the final URL of the repository directly." },

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { request, type Dispatcher } from "undici";
 import { PkgtrustError } from "../errors.js";
+import { DEFAULT_LIMITS } from "../limits.js";
 import { VERSION } from "../version.js";
 import { collect, meteredBody, tooLargeError, type FetchProgress } from "./body.js";
 import { classifyError } from "./classify.js";
@@ -21,6 +22,8 @@ export interface FetchOptions {
   backoffMs?: number;
   /** Default 5. */
   maxRedirects?: number;
+  /** Called before each attempt (1-based, of 1 + retries), with the failure that made the previous one end. */
+  onAttempt?: (attempt: number, attempts: number, previous?: PkgtrustError) => void;
 }
 
 export interface FetchedStream {
@@ -75,13 +78,16 @@ function checkScheme(url: URL): void {
 }
 
 async function withRetries<T>(options: FetchOptions, attempt: () => Promise<T>): Promise<T> {
-  const retries = options.retries ?? 3;
-  const base = options.backoffMs ?? 500;
+  const retries = options.retries ?? DEFAULT_LIMITS.retries;
+  const base = options.backoffMs ?? DEFAULT_LIMITS.backoffMs;
+  let previous: PkgtrustError | undefined;
   for (let done = 0; ; done++) {
+    options.onAttempt?.(done + 1, retries + 1, previous);
     try {
       return await attempt();
     } catch (error) {
       if (done >= retries || !isRetryable(error) || options.signal?.aborted === true) throw error;
+      previous = error as PkgtrustError;
       // Full jitter keeps many installers from retrying a failing mirror in step.
       const delay = base * 2 ** done * (0.5 + Math.random() / 2);
       await sleep(delay, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
@@ -97,7 +103,7 @@ function isRetryable(error: unknown): boolean {
 
 /** One attempt: follows redirects by hand, so that each hop is checked, and opens the final body. */
 async function openHttp(start: URL, options: FetchOptions): Promise<FetchedStream> {
-  const maxRedirects = options.maxRedirects ?? 5;
+  const maxRedirects = options.maxRedirects ?? DEFAULT_LIMITS.redirects;
   const visited = new Set<string>();
   let url = start;
   for (let hops = 0; ; hops++) {

@@ -15,6 +15,8 @@ import { PackageError } from "./errors.js";
 export const MAX_CONTENTS = 4 * 1024 * 1024;
 /** Decompressed bytes allowed before +CONTENTS is complete (tar headers, pax records included). */
 const MAX_TAR_PREFIX = MAX_CONTENTS + 1024 * 1024;
+/** Input given to the decompressor at a time (below bzip2's smallest block, 100 kB). */
+const FEED_SLICE = 64 * 1024;
 
 /** `@name` of a packing list: the first one, as pkg_install's find_plist returns. */
 export function packingListName(contents: string): string | undefined {
@@ -52,9 +54,16 @@ export class ContentsReader {
     return this.settled;
   }
 
-  /** Feeds the next bytes of the inner package; resolves when the parser has taken them. */
+  /**
+   * Feeds the next bytes of the inner package; resolves when the parser has taken them.
+   * In slices, each awaited: a decoder that turns one input chunk into output synchronously
+   * (bzip2 in JavaScript) would otherwise decode a whole read chunk of blocks past +CONTENTS.
+   */
   async write(chunk: Uint8Array): Promise<void> {
-    if (this.settled) return;
+    for (let offset = 0; offset < chunk.length && !this.settled; offset += FEED_SLICE) await this.writeSlice(chunk.subarray(offset, offset + FEED_SLICE));
+  }
+
+  private async writeSlice(chunk: Uint8Array): Promise<void> {
     // The decompressor keeps the chunk until it gets to it: give it a copy (the source may reuse buffers).
     let data: Buffer = Buffer.from(chunk);
     if (!this.started) {

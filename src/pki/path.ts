@@ -52,8 +52,8 @@ interface Attempt {
   readonly rank: number;
 }
 
-const better = (a: Attempt, b: Attempt | undefined) =>
-  !b || a.rank > b.rank || (a.rank === b.rank && a.path.length > b.path.length);
+const better = (a: { rank: number; length: number }, b: Attempt | undefined) =>
+  !b || a.rank > b.rank || (a.rank === b.rank && a.length > b.path.length);
 
 /** A possible issuer of a certificate: X509_check_issued's name and key identifier match, and whether its key verifies the signature. */
 interface Link {
@@ -145,9 +145,11 @@ export class PathSearch {
     const belowAt: number[] = [0];
     let best: Attempt | undefined;
     let explored = 0;
-    const record = (rank: number, error: CertificateError, attempt: readonly Certificate[] = path) => {
-      const candidate = { rank, error, path: [...attempt] };
-      if (better(candidate, best)) best = candidate;
+    // The error is made only for an attempt better than `best`: a hostile bundle fails
+    // hundreds of thousands of branches, and building an Error (its stack) for each cost seconds.
+    const record = (rank: number, error: () => CertificateError, attempt: readonly Certificate[] = path) => {
+      if (!better({ rank, length: attempt.length }, best)) return;
+      best = { rank, error: error(), path: [...attempt] };
     };
 
     const search = (): readonly Certificate[] | undefined => {
@@ -159,22 +161,22 @@ export class PathSearch {
         // Only a self-signed certificate byte-equal to one in the anchor file ends a path;
         // no partial chains (pkg_install does not set X509_V_FLAG_PARTIAL_CHAIN).
         if (!this.trusted.has(top.sha256)) {
-          record(UNTRUSTED_ROOT, fail("CERT_UNTRUSTED_ROOT", top, "is a self-signed root that is not in the anchor file", depth));
+          record(UNTRUSTED_ROOT, () => fail("CERT_UNTRUSTED_ROOT", top, "is a self-signed root that is not in the anchor file", depth));
           return undefined;
         }
         const problem = pathProblem(path, context);
         if (!problem) return [...path];
-        record(FAILED_AT_ANCHOR, problem);
+        record(FAILED_AT_ANCHOR, () => problem);
         return undefined;
       }
       // OpenSSL's find_issuer skips certificates already on the chain.
       const links = this.graph.linksOf(top).filter((link) => !path.includes(link.issuer));
       if (links.length === 0) {
-        record(NO_ISSUER, fail("CERT_NO_ISSUER", top, `has no issuer "${top.issuer}" in the bundle or the anchor file`, depth));
+        record(NO_ISSUER, () => fail("CERT_NO_ISSUER", top, `has no issuer "${top.issuer}" in the bundle or the anchor file`, depth));
         return undefined;
       }
       if (path.length >= MAX_PATH_LENGTH) {
-        record(NO_ISSUER, fail("CERT_PATH_TOO_LONG", top, `is ${MAX_PATH_LENGTH} certificates from the leaf; pkgtrust searches no further`, depth));
+        record(NO_ISSUER, () => fail("CERT_PATH_TOO_LONG", top, `is ${MAX_PATH_LENGTH} certificates from the leaf; pkgtrust searches no further`, depth));
         return undefined;
       }
       const index = path.length;
@@ -182,7 +184,7 @@ export class PathSearch {
       for (const { issuer, signed } of links) {
         this.budget.spend("candidates");
         if (!signed) {
-          record(BAD_SIGNATURE, fail("CERT_BAD_SIGNATURE", top, `has a signature that does not verify with the key of "${issuer.subject}"`, depth), [...path, issuer]);
+          record(BAD_SIGNATURE, () => fail("CERT_BAD_SIGNATURE", top, `has a signature that does not verify with the key of "${issuer.subject}"`, depth), [...path, issuer]);
           continue;
         }
         const linkPasses = (prefixPasses[depth] as boolean) && !revoked(top, issuer, context);

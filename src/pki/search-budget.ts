@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from "../limits.js";
 import { CertificateError } from "./errors.js";
 
 /**
@@ -14,19 +15,8 @@ export interface PathSearchLimits {
   readonly maxSignatureChecks: number;
 }
 
-/**
- * Defaults. An honest bundle of MAX_BUNDLE_BLOCKS (2048) certificates with key identifiers
- * takes about 3 steps, 3 candidates and 1 signature check per certificate (6,200 steps,
- * 6,200 candidates, 2,050 checks; twice the steps and candidates with CRLs); without key
- * identifiers and with 8 CAs of one name, 16,300 checks and 27,600 candidates. The limits
- * leave that room and stop a hostile bundle within seconds: a signature check costs 50 to
- * 200 microseconds, a step a few.
- */
-export const PATH_SEARCH_LIMITS: PathSearchLimits = Object.freeze({
-  maxSteps: 100_000,
-  maxCandidates: 400_000,
-  maxSignatureChecks: 30_000,
-});
+/** Defaults (src/limits.ts, which says why these numbers). */
+export const PATH_SEARCH_LIMITS: PathSearchLimits = DEFAULT_LIMITS.pathSearch;
 
 type Work = "steps" | "candidates" | "signatures";
 

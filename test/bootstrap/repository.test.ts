@@ -12,10 +12,10 @@ import {
   packageUrl,
   parseRepositoryInput,
   readPkgSummary,
-  type RepositoryFetchOptions,
 } from "../../src/bootstrap/repository.js";
 import { createDispatcher } from "../../src/net/dispatcher.js";
-import { fetchBytes } from "../../src/net/fetch.js";
+import { createFetcher, type Fetcher } from "../../src/net/fetcher.js";
+import { testLimits } from "../fixtures/fetcher.js";
 import { compress, makeableCompressions } from "../fixtures/packages.js";
 import { requireTools } from "../fixtures/requirements.js";
 import { faults, startRepoServer, writeRepoTree, type RepoServer } from "../fixtures/repo-server.js";
@@ -23,7 +23,7 @@ import { faults, startRepoServer, writeRepoTree, type RepoServer } from "../fixt
 let root: string;
 let server: RepoServer;
 let dispatcher: Dispatcher;
-let fetchOptions: RepositoryFetchOptions;
+let fetcher: Fetcher;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "pkgtrust-repo-"));
@@ -31,8 +31,9 @@ beforeAll(async () => {
     packages: [{ pkgname: "digest-20190127" }, { pkgname: "digest-20220214" }, { pkgname: "pkgin-23.8.1nb1", fileName: "pkgin-23.8.1nb1.tgz" }],
   });
   server = await startRepoServer({ root });
-  dispatcher = createDispatcher({ env: {}, ca: server.caPem, timeouts: { headersMs: 500, bodyMs: 500 } });
-  fetchOptions = { dispatcher, retries: 0 };
+  // No test here waits for a timeout: generous ones, so a loaded machine cannot turn an answer into FETCH_TIMEOUT.
+  dispatcher = createDispatcher({ env: {}, ca: server.caPem, timeouts: { headersMs: 10_000, bodyMs: 10_000 } });
+  fetcher = createFetcher({ dispatcher, limits: testLimits({ retries: 0 }) });
 });
 
 afterAll(async () => {
@@ -83,20 +84,20 @@ describe("normaliseRepository", () => {
   it("adds the trailing slash and the missing All/ when All/pkg_summary.gz exists", async () => {
     for (const base of [server.httpUrl, server.httpsUrl, pathToFileURL(root)]) {
       const given = new URL(base.href.replace(/\/$/, ""));
-      expect((await normaliseRepository(given, fetchOptions)).href).toBe(new URL("All/", withSlash(base)).href);
+      expect((await normaliseRepository(given, fetcher)).href).toBe(new URL("All/", withSlash(base)).href);
     }
   });
 
   it("keeps a URL that already ends in All", async () => {
     const all = new URL("All", server.httpUrl);
-    expect((await normaliseRepository(all, fetchOptions)).href).toBe(`${all.href}/`);
+    expect((await normaliseRepository(all, fetcher)).href).toBe(`${all.href}/`);
     expect(server.requests).toEqual([]);
   });
 
   it("keeps a directory without All/ as it is", async () => {
     const flat = await mkdtemp(join(tmpdir(), "pkgtrust-flat-"));
     try {
-      expect((await normaliseRepository(pathToFileURL(flat), fetchOptions)).href).toBe(`${pathToFileURL(flat).href}/`);
+      expect((await normaliseRepository(pathToFileURL(flat), fetcher)).href).toBe(`${pathToFileURL(flat).href}/`);
     } finally {
       await rm(flat, { recursive: true, force: true });
     }
@@ -104,14 +105,14 @@ describe("normaliseRepository", () => {
 
   it("passes a failing server on", async () => {
     server.routes.set("/All/pkg_summary.gz", faults.status(500));
-    await expect(normaliseRepository(server.httpUrl, fetchOptions)).rejects.toThrowWithCode("FETCH_HTTP_STATUS");
+    await expect(normaliseRepository(server.httpUrl, fetcher)).rejects.toThrowWithCode("FETCH_HTTP_STATUS");
   });
 });
 
 describe("readPkgSummary", () => {
   it("reads pkg_summary.gz over http, https and from a file URL", async () => {
     for (const base of [server.httpUrl, server.httpsUrl, pathToFileURL(`${root}/`)]) {
-      const entries = await readPkgSummary(new URL("All/", base), fetchOptions);
+      const entries = await readPkgSummary(new URL("All/", base), fetcher);
       expect(entries.map((e) => e.pkgname)).toEqual(["digest-20190127", "digest-20220214", "pkgin-23.8.1nb1"]);
     }
   });
@@ -120,7 +121,7 @@ describe("readPkgSummary", () => {
     const plain = await mkdtemp(join(tmpdir(), "pkgtrust-plain-"));
     try {
       await writeRepoTree(plain, { packages: [{ pkgname: "tiny-1.0" }], summary: "plain" });
-      const entries = await readPkgSummary(pathToFileURL(join(plain, "All/")), fetchOptions);
+      const entries = await readPkgSummary(pathToFileURL(join(plain, "All/")), fetcher);
       expect(entries.map((e) => e.pkgname)).toEqual(["tiny-1.0"]);
     } finally {
       await rm(plain, { recursive: true, force: true });
@@ -131,9 +132,9 @@ describe("readPkgSummary", () => {
     const repo = await mkdtemp(join(tmpdir(), `pkgtrust-${kind}-`));
     try {
       await writeRepoTree(repo, { packages: [{ pkgname: "tiny-1.0" }, { pkgname: "digest-20220214" }], summary: kind });
-      const repository = await normaliseRepository(pathToFileURL(repo), fetchOptions);
+      const repository = await normaliseRepository(pathToFileURL(repo), fetcher);
       expect(repository.href).toBe(`${pathToFileURL(repo).href}/All/`);
-      expect((await readPkgSummary(repository, fetchOptions)).map((e) => e.pkgname)).toEqual(["tiny-1.0", "digest-20220214"]);
+      expect((await readPkgSummary(repository, fetcher)).map((e) => e.pkgname)).toEqual(["tiny-1.0", "digest-20220214"]);
     } finally {
       await rm(repo, { recursive: true, force: true });
     }
@@ -143,13 +144,13 @@ describe("readPkgSummary", () => {
     const xzBomb = compress(Buffer.alloc(8 * 1024 * 1024, 0x41), "xz");
     server.routes.set("/All/pkg_summary.gz", (_req, res) => void res.writeHead(200).end(xzBomb));
     const limits = { maxCompressedBytes: 1024 * 1024, maxSummaryBytes: 1024 * 1024 };
-    await expect(readPkgSummary(new URL("All/", server.httpUrl), fetchOptions, limits)).rejects.toThrowWithCode("REPO_SUMMARY_TOO_LARGE");
+    await expect(readPkgSummary(new URL("All/", server.httpUrl), fetcher, {}, limits)).rejects.toThrowWithCode("REPO_SUMMARY_TOO_LARGE");
     server.routes.set("/All/pkg_summary.gz", (_req, res) => void res.writeHead(200).end(compress(Buffer.from("PKGNAME=xz-1.0\n"), "bzip2")));
-    expect((await readPkgSummary(new URL("All/", server.httpUrl), fetchOptions)).map((e) => e.pkgname)).toEqual(["xz-1.0"]);
+    expect((await readPkgSummary(new URL("All/", server.httpUrl), fetcher)).map((e) => e.pkgname)).toEqual(["xz-1.0"]);
   });
 
   it("reports a repository without any", async () => {
-    await expect(readPkgSummary(server.httpUrl, fetchOptions)).rejects.toThrowWithCode("REPO_SUMMARY_MISSING");
+    await expect(readPkgSummary(server.httpUrl, fetcher)).rejects.toThrowWithCode("REPO_SUMMARY_MISSING");
     expect(server.requests).toEqual(["GET /pkg_summary.gz", "GET /pkg_summary.bz2", "GET /pkg_summary.xz", "GET /pkg_summary"]);
   });
 
@@ -158,30 +159,30 @@ describe("readPkgSummary", () => {
     expect(bomb.byteLength).toBeLessThan(64 * 1024);
     server.routes.set("/All/pkg_summary.gz", (_req, res) => void res.writeHead(200).end(bomb));
     const limits = { maxCompressedBytes: 1024 * 1024, maxSummaryBytes: 1024 * 1024 };
-    await expect(readPkgSummary(new URL("All/", server.httpUrl), fetchOptions, limits)).rejects.toThrowWithCode("REPO_SUMMARY_TOO_LARGE");
+    await expect(readPkgSummary(new URL("All/", server.httpUrl), fetcher, {}, limits)).rejects.toThrowWithCode("REPO_SUMMARY_TOO_LARGE");
   });
 
   it("caps the compressed download", async () => {
     server.routes.set("/All/pkg_summary.gz", faults.endless());
     const limits = { maxCompressedBytes: 1024 * 1024, maxSummaryBytes: 1024 * 1024 };
-    await expect(readPkgSummary(new URL("All/", server.httpUrl), fetchOptions, limits)).rejects.toThrowWithCode("FETCH_TOO_LARGE");
+    await expect(readPkgSummary(new URL("All/", server.httpUrl), fetcher, {}, limits)).rejects.toThrowWithCode("FETCH_TOO_LARGE");
   });
 
   it("reports a corrupt or truncated gzip file", async () => {
     const good = await readFile(join(root, "All/pkg_summary.gz"));
     for (const bytes of [Buffer.from("not gzip"), good.subarray(0, good.byteLength - 10)]) {
       server.routes.set("/All/pkg_summary.gz", (_req, res) => void res.writeHead(200).end(bytes));
-      await expect(readPkgSummary(new URL("All/", server.httpUrl), fetchOptions)).rejects.toThrowWithCode("REPO_SUMMARY_MALFORMED");
+      await expect(readPkgSummary(new URL("All/", server.httpUrl), fetcher)).rejects.toThrowWithCode("REPO_SUMMARY_MALFORMED");
     }
   });
 });
 
 describe("from a mirror URL to the test package", () => {
   it("normalises, picks digest and downloads it", async () => {
-    const repository = await normaliseRepository(parseRepositoryInput(server.httpsUrl.href, "/"), fetchOptions);
-    const chosen = chooseTestPackage(await readPkgSummary(repository, fetchOptions));
+    const repository = await normaliseRepository(parseRepositoryInput(server.httpsUrl.href, "/"), fetcher);
+    const chosen = chooseTestPackage(await readPkgSummary(repository, fetcher));
     expect(chosen.pkgname).toBe("digest-20220214");
-    const { bytes } = await fetchBytes(packageUrl(repository, chosen), { ...fetchOptions, maxBytes: 1 << 20 });
+    const { bytes } = await fetcher.bytes(packageUrl(repository, chosen), 1 << 20);
     expect(Buffer.from(bytes).equals(await readFile(join(root, "All/digest-20220214.tgz")))).toBe(true);
   });
 
@@ -190,8 +191,8 @@ describe("from a mirror URL to the test package", () => {
     try {
       await mkdir(join(media, "All"));
       await writeFile(join(media, "All/pkg_summary.gz"), gzipSync("PKGNAME=pkgin-23.8.1\n"));
-      const repository = await normaliseRepository(parseRepositoryInput(media, "/"), fetchOptions);
-      expect(chooseTestPackage(await readPkgSummary(repository, fetchOptions), "pkgin").fileName).toBe("pkgin-23.8.1.tgz");
+      const repository = await normaliseRepository(parseRepositoryInput(media, "/"), fetcher);
+      expect(chooseTestPackage(await readPkgSummary(repository, fetcher), "pkgin").fileName).toBe("pkgin-23.8.1.tgz");
     } finally {
       await rm(media, { recursive: true, force: true });
     }

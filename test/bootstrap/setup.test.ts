@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testFetcher } from "../fixtures/fetcher.js";
 import type { BootstrapEvent } from "../../src/bootstrap/events.js";
 import { runSetup, type SetupOutcome, type SetupRequest } from "../../src/bootstrap/setup.js";
 import { DEFAULT_ANCHOR, PKGIN_REPOSITORIES } from "../../src/config/layout.js";
 import { readSettings } from "../../src/config/pkg-install-conf.js";
 import { TargetRoot } from "../../src/config/target-root.js";
-import { createDispatcher } from "../../src/net/dispatcher.js";
 import { NOW, TestPki } from "../fixtures/pki.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { snapshotTree, standardPki, writeRepository } from "../fixtures/repository.js";
@@ -102,13 +102,13 @@ function newTarget(options: { pkgin?: boolean; config?: string } = {}): string {
   return dir;
 }
 
-const dispatcher = () => createDispatcher({ env: {}, ca: server.caPem, timeouts: { connectMs: 2000, headersMs: 1500, bodyMs: 1500 } });
+const fetcher = () => testFetcher({ ca: server.caPem });
 
 async function setup(repository: string, target: string, extra: Partial<SetupRequest> = {}): Promise<SetupOutcome & { events: BootstrapEvent[] }> {
   const events: BootstrapEvent[] = [];
   const outcome = await runSetup(
     { repository, root: new TargetRoot(target), anchorPath: DEFAULT_ANCHOR, testInstall: true, ...extra },
-    { dispatcher: dispatcher(), now: NOW, cwd: base, emit: (event) => events.push(event) },
+    { fetcher: fetcher(), now: NOW, cwd: base, emit: (event) => events.push(event) },
   );
   return { ...outcome, events };
 }
@@ -257,7 +257,7 @@ describe("setup: the real pkg_add test-install", () => {
     const events: BootstrapEvent[] = [];
     return runSetup(
       { repository: new URL("good/All/", server.httpUrl).href, root: new TargetRoot(target), anchorPath: DEFAULT_ANCHOR, testInstall: true },
-      { dispatcher: dispatcher(), now: NOW, cwd: base, emit: (e) => events.push(e), pkgAdd },
+      { fetcher: fetcher(), now: NOW, cwd: base, emit: (e) => events.push(e), pkgAdd },
     );
   }
 
@@ -320,7 +320,7 @@ describe("setup: every failure leaves the system byte for byte as it was", () =>
     const events: BootstrapEvent[] = [];
     const outcome = await runSetup(
       { repository: new URL("good/All/", server.httpsUrl).href, root: new TargetRoot(target), anchorPath: DEFAULT_ANCHOR, testInstall: true },
-      { dispatcher: createDispatcher({ env: {} }), now: NOW, cwd: base, emit: (e) => events.push(e) },
+      { fetcher: testFetcher(), now: NOW, cwd: base, emit: (e) => events.push(e) },
     );
     expect(!outcome.ok && outcome.error.code).toBe("FETCH_TLS");
   });

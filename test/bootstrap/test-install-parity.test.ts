@@ -9,12 +9,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testFetcher } from "../fixtures/fetcher.js";
 import { runSetup } from "../../src/bootstrap/setup.js";
 import { testInstall } from "../../src/bootstrap/test-install.js";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { readSettings } from "../../src/config/pkg-install-conf.js";
 import { TargetRoot } from "../../src/config/target-root.js";
-import { createDispatcher } from "../../src/net/dispatcher.js";
 import { NOW, TestPki } from "../fixtures/pki.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
 import { standardPki, writeRepository, type RepoPackage } from "../fixtures/repository.js";
@@ -29,7 +29,7 @@ let configFile: string;
 let matrix: Record<string, string>;
 const names: string[] = [];
 
-const dispatcher = () => createDispatcher({ env: {}, ca: server.caPem, timeouts: { connectMs: 2000, headersMs: 5000, bodyMs: 5000 } });
+const fetcher = () => testFetcher({ ca: server.caPem, limits: { timeouts: { connectMs: 2000, headersMs: 5000, bodyMs: 5000 } } });
 
 /** The matrix holds a package of every compression; without the compressors this file is skipped (recorded). */
 const RUNS = REFERENCE !== undefined && requireTools(["bzip2", "xz", "zstd"], "setup's test-install on packages of every compression, against the C reference");
@@ -81,7 +81,7 @@ describe.runIf(RUNS)("setup's test-install and pkg_install's calls under the con
   it("sets up a repository built with PKG_COMPRESSION=xz and only pkg_summary.xz, end to end", async () => {
     const outcome = await runSetup(
       { repository: new URL("xz/", server.httpUrl).href, root: new TargetRoot(target), anchorPath: DEFAULT_ANCHOR, testInstall: true },
-      { dispatcher: dispatcher(), now: NOW, cwd: target, emit: () => undefined },
+      { fetcher: fetcher(), now: NOW, cwd: target, emit: () => undefined },
     );
     expect(outcome.ok, JSON.stringify(!outcome.ok && outcome.error)).toBe(true);
     if (!outcome.ok) return;
@@ -95,11 +95,11 @@ describe.runIf(RUNS)("setup's test-install and pkg_install's calls under the con
 
   it("gives every package the verdict pkg_install gives it under that configuration", async () => {
     expect(configFile).toBeDefined();
-    const fetch = { dispatcher: dispatcher(), maxBytes: 0 };
+    const downloads = { fetcher: fetcher(), call: {} };
     const disagreements: string[] = [];
     for (const name of names) {
       const reference = referenceVerify({ file: matrix[name] as string, conf: path.join(target, configFile), root: target, time: NOW });
-      const ours = await testInstall({ root: new TargetRoot(target), repository: new URL("matrix/All/", server.httpUrl), configPath: configFile, requested: name, time: NOW, fetch }).then(
+      const ours = await testInstall({ root: new TargetRoot(target), repository: new URL("matrix/All/", server.httpUrl), configPath: configFile, requested: name, time: NOW, ...downloads }).then(
         () => "trusted",
         (error: { code?: string; detail?: { code?: string } }) => `${error.code} ${error.detail?.code ?? ""}`,
       );

@@ -10,12 +10,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { testFetcher } from "../fixtures/fetcher.js";
 import type { BootstrapEvent } from "../../src/bootstrap/events.js";
 import { runSetup } from "../../src/bootstrap/setup.js";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { TargetRoot } from "../../src/config/target-root.js";
 import { EXIT } from "../../src/errors.js";
-import { createDispatcher } from "../../src/net/dispatcher.js";
 import { NOW } from "../fixtures/pki.js";
 import { snapshotTree } from "../fixtures/repository.js";
 import { makeWorld, type World } from "./support/world.js";
@@ -101,7 +101,7 @@ describe("files the writer cannot replace", () => {
     const events: BootstrapEvent[] = [];
     const outcome = await runSetup(
       { repository: tampered, root: new TargetRoot(target), anchorPath: DEFAULT_ANCHOR, testInstall: true },
-      { dispatcher: createDispatcher({ env: {} }), now: NOW, cwd: world.www, emit: (event) => events.push(event) },
+      { fetcher: testFetcher(), now: NOW, cwd: world.www, emit: (event) => events.push(event) },
     );
     world.server.routes.delete("/tampered/All/digest-20220214.tgz");
     expect(outcome.ok).toBe(false);
@@ -144,7 +144,7 @@ describe("a full file system", () => {
         const events: BootstrapEvent[] = [];
         const outcome = await runSetup(
           { repository: good, root: new TargetRoot(target), anchorPath: DEFAULT_ANCHOR, testInstall: false },
-          { dispatcher: createDispatcher({ env: {} }), now: NOW, cwd: world.www, emit: (event) => events.push(event) },
+          { fetcher: testFetcher(), now: NOW, cwd: world.www, emit: (event) => events.push(event) },
         );
         rmSync(path.join(mount, "filler"));
         outcomes.push(outcome.ok ? "ok" : outcome.error.code);

@@ -5,7 +5,7 @@
  * the facility.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../fixtures/cli.js";
@@ -62,6 +62,37 @@ describe("repo sign on a real file system", () => {
       const again = await sign(mountPoint);
       expect(again.json.counts).toMatchObject({ resigned: 1, skipped: 1, failed: 0 });
       for (const spec of specs) await expectPkgInstallAccepts(join(mountPoint, fileName(spec)), keys.anchorPath);
+    } finally {
+      execFileSync("umount", [mountPoint]);
+    }
+  });
+
+  it("re-signs a read-only package (mode 0444) in place and keeps its mode", async () => {
+    const dir = fresh();
+    const specs: PackageSpec[] = [{ pkgname: "readonly-1.0" }, { pkgname: "owneronly-1.0", signed: false }];
+    await writePackages(dir, keys, specs);
+    chmodSync(join(dir, "readonly-1.0.tgz"), 0o444);
+    chmodSync(join(dir, "owneronly-1.0.tgz"), 0o400);
+    const result = await sign(dir);
+    expect(result.status, result.stdout).toBe(0);
+    expect(result.json.counts).toMatchObject({ resigned: 1, signed: 1, failed: 0 });
+    expect(statSync(join(dir, "readonly-1.0.tgz")).mode & 0o777).toBe(0o444);
+    expect(statSync(join(dir, "owneronly-1.0.tgz")).mode & 0o777).toBe(0o400);
+    for (const spec of specs) await expectPkgInstallAccepts(join(dir, fileName(spec)), keys.anchorPath);
+  });
+
+  it.runIf(requireTool("mount", "a read-only mount"))("refuses a repository on a read-only mount before anything is written", async () => {
+    const mountPoint = fresh();
+    expect(can("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]), "mounting a tmpfs needs root").toBe(true);
+    try {
+      await writePackages(mountPoint, keys, [{ pkgname: "ro-1.0" }]);
+      const before = readFileSync(join(mountPoint, "ro-1.0.tgz"));
+      execFileSync("mount", ["-o", "remount,ro", mountPoint]);
+      const result = await sign(mountPoint);
+      expect(result.json.error?.code, result.stdout).toBe("CONFIG_READ_ONLY");
+      expect(result.status).toBe(5);
+      expect(readFileSync(join(mountPoint, "ro-1.0.tgz")).equals(before)).toBe(true);
+      expect(readdirSync(mountPoint)).toEqual(["ro-1.0.tgz"]);
     } finally {
       execFileSync("umount", [mountPoint]);
     }

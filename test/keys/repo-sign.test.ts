@@ -18,19 +18,40 @@ afterAll(() => keys?.cleanup());
 
 const fresh = () => mkdtempSync(join(keys.pki.dir, "repo-"));
 const sign = (dir: string, ...extra: string[]) => runCli([...keys.signArgs(dir), "--json", ...extra], { now: NOW });
+const writeList = (names: readonly string[]) => {
+  const list = join(mkdtempSync(join(keys.pki.dir, "list-")), "files.txt");
+  writeFileSync(list, `${names.join("\n")}\n`);
+  return list;
+};
 const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).map((name) => [name, createHash("sha256").update(readFileSync(join(dir, name))).digest("hex")]));
 
 describe("repo sign", () => {
-  it.runIf(requireTools(["bzip2", "xz"], "repo sign's pkg_summary.bz2 and .xz"))("re-signs signed packages and signs unsigned ones; every result verifies, inner bytes unchanged, summary sizes updated", async () => {
+  it.runIf(requireTools(["bzip2", "xz"], "repo sign's pkg_summary.bz2 and .xz, bzip2 and xz inner packages"))("re-signs signed packages and signs unsigned ones of every PKG_COMPRESSION; every result verifies, inner bytes unchanged, summary sizes updated", async () => {
     const dir = fresh();
-    const specs: PackageSpec[] = [{ pkgname: "alpha-1.0" }, { pkgname: "beta-2.1nb3", payload: 200_000 }, { pkgname: "gamma-0.1", signed: false, payload: 70_000 }];
+    const specs: PackageSpec[] = [
+      { pkgname: "alpha-1.0" },
+      { pkgname: "beta-2.1nb3", payload: 200_000 },
+      { pkgname: "gamma-0.1", signed: false, payload: 70_000 },
+      { pkgname: "bz-1.0", compression: "bzip2", payload: 300_000 },
+      { pkgname: "bzu-1.0", compression: "bzip2", signed: false, payload: 150_000 },
+      { pkgname: "xz-5.4", compression: "xz", payload: 300_000 },
+      { pkgname: "xzu-5.4", compression: "xz", signed: false },
+    ];
     const inners = await writePackages(dir, keys, specs);
     writeSummaries(dir, summaryText(dir, specs), { compressions: ["gz", "bz2", "xz"] });
     const before = readSummary(dir);
     const result = await sign(dir);
     expect(result.status, result.stdout).toBe(0);
     signOutputSchema.parse(result.json);
-    expect(result.json.counts).toMatchObject({ packages: 3, resigned: 2, signed: 1, skipped: 0, failed: 0 });
+    expect(result.json.counts).toMatchObject({ packages: 7, resigned: 4, signed: 3, skipped: 0, failed: 0 });
+    for (const spec of specs) {
+      const file = join(dir, fileName(spec));
+      await expectPkgInstallAccepts(file, keys.anchorPath);
+      expect(innerOf(file).equals(inners.get(fileName(spec)) as Buffer)).toBe(true);
+    }
+    // Re-signed once more (--force): still accepted, the inner bytes still the same.
+    const again = await sign(dir, "--force");
+    expect(again.json.counts).toMatchObject({ resigned: 7, failed: 0 });
     for (const spec of specs) {
       const file = join(dir, fileName(spec));
       await expectPkgInstallAccepts(file, keys.anchorPath);
@@ -153,6 +174,68 @@ describe("repo sign", () => {
   });
 });
 
+describe("repo sign with an old signer that has expired or is about to", () => {
+  const DAY = 86_400_000;
+  const before = (days: number) => new Date(NOW.getTime() - days * DAY);
+
+  it("re-signs the packages of an old signer that expired within --expired-grace-days, judging its signature as of its expiry", async () => {
+    const dir = fresh();
+    const lapsed = await keys.pki.signer(keys.ca, "Build Lapsed", { notAfter: before(10) });
+    const specs: PackageSpec[] = [{ pkgname: "lapsed-1.0", signer: lapsed }, { pkgname: "lapsed-big-1.0", signer: lapsed, payload: 300_000 }];
+    const inners = await writePackages(dir, keys, specs);
+    writeSummaries(dir, summaryText(dir, specs));
+    const result = await sign(dir);
+    expect(result.status, result.stdout).toBe(0);
+    expect(result.json.counts).toMatchObject({ resigned: 2, failed: 0 });
+    expect(result.json.warnings).toEqual(specs.map((spec) => expect.stringMatching(new RegExp(`^${fileName(spec)}: its old signer CN=Build Lapsed expired on `))));
+    for (const spec of specs) {
+      const file = join(dir, fileName(spec));
+      await expectPkgInstallAccepts(file, keys.anchorPath);
+      expect(innerOf(file).equals(inners.get(fileName(spec)) as Buffer)).toBe(true);
+    }
+  });
+
+  it("keeps every other check for an expired old signer: a changed block, an old signer expired beyond the grace, a path expired now", async () => {
+    const dir = fresh();
+    const lapsed = await keys.pki.signer(keys.ca, "Build Lapsed", { notAfter: before(10) });
+    const ancient = await keys.pki.signer(keys.ca, "Build Ancient", { notAfter: before(200) });
+    // An intermediate CA that expired too: only the old signer's own expiry is relaxed.
+    const oldCa = await keys.pki.intermediate(keys.root, "Repo Old CA", { notAfter: before(5) });
+    const underOldCa = await keys.pki.signer(oldCa, "Build Under Old CA", { notAfter: before(10) });
+    await writePackages(dir, keys, [
+      { pkgname: "tampered-1.0", signer: lapsed, payload: 100_000 },
+      { pkgname: "ancient-1.0", signer: ancient },
+      { pkgname: "oldca-1.0", signer: underOldCa, chain: oldCa },
+    ]);
+    const tampered = join(dir, "tampered-1.0.tgz");
+    const bytes = readFileSync(tampered);
+    const at = bytes.length - 5000;
+    bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+    writeFileSync(tampered, bytes);
+    const untouched = snapshot(dir);
+    const result = await sign(dir);
+    expect(result.status).toBe(1);
+    const codes = Object.fromEntries(result.json.failures.map((f: { file: string; code: string }) => [f.file, f.code]));
+    expect(codes).toEqual({ "tampered-1.0.tgz": "PKG_BLOCK_MISMATCH", "ancient-1.0.tgz": "CERT_EXPIRED", "oldca-1.0.tgz": "CERT_EXPIRED" });
+    expect(result.json.failures.find((f: { file: string }) => f.file === "ancient-1.0.tgz").message).toMatch(/--expired-grace-days 90/);
+    expect(result.json.failures.find((f: { file: string }) => f.file === "oldca-1.0.tgz").message).toMatch(/CN=Repo Old CA on the old signer's path/);
+    expect(snapshot(dir)).toEqual(untouched);
+    // A longer grace, chosen knowingly, takes the ancient one too.
+    const longer = await sign(dir, "--expired-grace-days", "365", "--files", writeList(["ancient-1.0.tgz"]));
+    expect(longer.json.counts).toMatchObject({ resigned: 1, failed: 0 });
+    await expectPkgInstallAccepts(join(dir, "ancient-1.0.tgz"), keys.anchorPath);
+  });
+
+  it("re-signs the packages of an old signer that expires tomorrow like any other", async () => {
+    const dir = fresh();
+    const soon = await keys.pki.signer(keys.ca, "Build Soon", { notAfter: new Date(NOW.getTime() + DAY) });
+    await writePackages(dir, keys, [{ pkgname: "soon-1.0", signer: soon }]);
+    const result = await sign(dir);
+    expect(result.json).toMatchObject({ exit: 0, counts: { resigned: 1 }, warnings: [] });
+    await expectPkgInstallAccepts(join(dir, "soon-1.0.tgz"), keys.anchorPath);
+  });
+});
+
 describe("repo sign on a terminal", () => {
   it("draws a progress line on standard error that fits the terminal, and prints a text report", async () => {
     const dir = fresh();
@@ -163,7 +246,7 @@ describe("repo sign on a terminal", () => {
     const err: Buffer[] = [];
     stdout.on("data", (b: Buffer) => out.push(b));
     stderr.on("data", (b: Buffer) => err.push(b));
-    const status = await run({ argv: keys.signArgs(dir), stdout, stderr, env: {}, cwd: dir, isTTY: true, now: NOW, waitForStop: () => new Promise(() => undefined) });
+    const status = await run({ argv: keys.signArgs(dir), stdout, stderr, env: {}, cwd: dir, isTTY: true, now: NOW, signal: new AbortController().signal });
     expect(status).toBe(0);
     const frames = Buffer.concat(err).toString().split(/\r|\n/).map((f) => f.replace("\x1b[K", "")).filter(Boolean);
     expect(frames.length).toBeGreaterThan(0);

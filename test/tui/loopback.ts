@@ -8,13 +8,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { TestPki } from "../fixtures/pki.js";
-import { startRepoServer, type FaultHandler, type RepoServer } from "../fixtures/repo-server.js";
+import { faults, startRepoServer, type FaultHandler, type RepoServer } from "../fixtures/repo-server.js";
 import { standardPki, writeRepository } from "../fixtures/repository.js";
 
 export interface Loopback {
   readonly server: RepoServer;
-  /** http://127.0.0.1:PORT/NAME/All for a repository NAME (good, rogue, stallkeys, stallpkg). */
-  url(name: "good" | "rogue" | "stallkeys" | "stallpkg"): string;
+  /** http://127.0.0.1:PORT/NAME/All for a repository NAME (good, rogue, stallkeys, stallpkg, silent: no answer at all). */
+  url(name: "good" | "rogue" | "stallkeys" | "stallpkg" | "silent"): string;
   /** A fresh target root holding the base-system anchor. */
   newTarget(): string;
   /** A fresh file name for the binary's exit status. */
@@ -39,10 +39,10 @@ export async function startLoopback(): Promise<Loopback> {
     bundle: trust.rogueCa.certPem + trust.rogueBuild.certPem,
     packages: [{ pkgname: "digest-20220214", signer: trust.rogueBuild, chain: [trust.rogueCa] }],
   });
-  for (const name of ["stallkeys", "stallpkg"]) cpSync(path.join(www, "good"), path.join(www, name), { recursive: true });
+  for (const name of ["stallkeys", "stallpkg", "silent"]) cpSync(path.join(www, "good"), path.join(www, name), { recursive: true });
   const server = await startRepoServer({
     root: www,
-    routes: { "/stallkeys/All/pkg_keys.pem": stall, "/stallpkg/All/digest-20220214.tgz": stall },
+    routes: { "/stallkeys/All/pkg_keys.pem": stall, "/stallpkg/All/digest-20220214.tgz": stall, "/silent/All/pkg_keys.pem": faults.stall() },
   });
   let count = 0;
   return {

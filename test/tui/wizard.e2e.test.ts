@@ -177,6 +177,22 @@ describe.runIf(TERMINAL)("plain pkgtrust", () => {
   });
 });
 
+describe.runIf(TERMINAL)("a server that never answers", () => {
+  it("shows the time waited, the attempt and when the download gives up, and moves while it waits", async () => {
+    // --timeout 1: each attempt waits a second for the response headers, then the next starts.
+    const { tmux, target, before } = wizard({ args: ["--repo", loopback.url("silent"), "--timeout", "1"] });
+    await tmux.waitFor("1/4 Repository");
+    tmux.send("Enter");
+    const first = await tmux.waitFor(/no answer yet: \d+s, attempt 1 of 4, gives up in \d+m\d\ds/);
+    expect(first).toMatch(/\[ \.\. \] Fetch the key bundle/);
+    // The clock keeps the attempts' start: seconds waited grow over the retries.
+    await tmux.waitFor(/no answer yet: [2-9]s, attempt [2-4] of 4/);
+    tmux.send("C-c");
+    expect(await tmux.exitStatus()).toBe(130);
+    expect(snapshotTree(target)).toEqual(before);
+  });
+});
+
 describe.runIf(TERMINAL)("Ctrl-C leaves the system unchanged", () => {
   const cases: readonly { name: string; repository: "good" | "rogue" | "stallkeys" | "stallpkg"; reach: (tmux: TmuxSession) => Promise<unknown> }[] = [
     { name: "on the repository screen", repository: "good", reach: (tmux) => tmux.waitFor("1/4 Repository") },

@@ -125,17 +125,16 @@ describe("the wizard with an injected pipeline", () => {
     expect(answer).toBe(false);
   });
 
-  it("a cancelled run is stopped at its next event, so that the pipeline rolls back", async () => {
+  it("a cancelled run is stopped through its signal, so that the pipeline rolls back", async () => {
     const { input, output } = terminal();
     let thrown: unknown;
     let proceed: (() => void) | undefined;
-    const runBootstrap: RunBootstrap = async (_repository, emit) => {
+    const runBootstrap: RunBootstrap = async (_repository, emit, _review, signal) => {
       emit({ type: "step-started", step: "write", detail: "/etc/pkg_install.conf" });
       await new Promise<void>((resolve) => (proceed = resolve));
-      try {
-        emit({ type: "file-written", file: { path: "/etc/pkg_install.conf", status: "created" } });
-      } catch (error) {
-        thrown = error;
+      // runSetup's checkpoints and downloads end with the signal's reason.
+      if (signal.aborted) {
+        thrown = signal.reason;
         // What runSetup does with it: roll back, then report (these events must get through).
         emit({ type: "rolled-back", files: ["/etc/pkg_install.conf"], notRestored: [] });
         emit({ type: "step-failed", failure: { step: "write", code: "TUI_CANCELLED", message: "the run was cancelled", next: "", unchanged: true } });

@@ -10,6 +10,7 @@ import { TargetRoot } from "../../config/target-root.js";
 import { createDemoPki, writeDemoRepository } from "../../demo/repository.js";
 import { serveDirectory, type StaticServer } from "../../demo/server.js";
 import { createDispatcher } from "../../net/dispatcher.js";
+import { createFetcher } from "../../net/fetcher.js";
 import type { Command, CommandContext } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { plainReporter } from "../reporter.js";
@@ -104,7 +105,7 @@ async function runOnce(context: CommandContext, demo: Demo, keep: boolean): Prom
   out.write(`   (setup's paths are the target's: its /etc/pkg_install.conf is ${path.join(demo.target, "etc/pkg_install.conf")})\n\n`);
   const outcome = await runSetup(
     { repository: demo.url, root: new TargetRoot(demo.target), anchorPath: DEFAULT_ANCHOR, testInstall: true },
-    { dispatcher: createDispatcher({ env: {} }), now: context.now, cwd: context.cwd, emit: hostPaths(demo, plainReporter(context, context.isTTY)) },
+    { fetcher: createFetcher({ dispatcher: createDispatcher({ env: {} }) }), signal: context.signal, now: context.now, cwd: context.cwd, emit: hostPaths(demo, plainReporter(context, context.isTTY)) },
   );
   if (!outcome.ok) return outcome.error.exit;
   const config = await readFile(path.join(demo.target, outcome.result.configFile), "utf8");
@@ -117,7 +118,11 @@ async function runOnce(context: CommandContext, demo: Demo, keep: boolean): Prom
 
 /** demo --serve: the repository stays up for the wizard until SIGINT or SIGTERM. */
 async function serve(context: CommandContext, demo: Demo, keep: boolean): Promise<number> {
-  const stopped = context.waitForStop();
+  const stopped = new Promise<string>((resolve) => {
+    const stop = () => resolve(String((context.signal.reason as { detail?: { signal?: string } } | undefined)?.detail?.signal ?? "stopped"));
+    if (context.signal.aborted) stop();
+    else context.signal.addEventListener("abort", stop, { once: true });
+  });
   const lines = [
     `pkgtrust demo --serve: the demo repository is served at ${demo.url} until Ctrl-C or SIGTERM.`,
     `${demo.target} is a target system as sysinst leaves it (the anchor, pkgin, a local pkg_install.conf).`,
@@ -144,6 +149,7 @@ export const command: Command = {
   summary:
     "Run setup against a demo repository on 127.0.0.1 (generated PKI and signed packages) into a scratch root, then say what was written where and what to try next. --keep keeps the scratch directory; --serve keeps the repository up for the setup wizard and prints the command to run, until Ctrl-C or SIGTERM.",
   usage: "demo [--keep] [--serve]",
+  stopsOnSignal: true,
   async run(context) {
     const { options, positionals } = parseCommandLine(context.argv, schema);
     requirePositionals(positionals, []);

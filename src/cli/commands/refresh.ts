@@ -5,11 +5,12 @@ import { refreshRecordPath, writeRefreshRecord } from "../../config/refresh-reco
 import { stateLayout } from "../../config/layout.js";
 import { TargetRoot } from "../../config/target-root.js";
 import { asPkgtrustError, EXIT } from "../../errors.js";
-import { checkTestInstallOptions, dispatcherFor, bootstrapOptionSchema, pkgAddFor } from "../bootstrap-options.js";
+import { checkTestInstallOptions, fetcherFor, bootstrapOptionSchema, pkgAddFor } from "../bootstrap-options.js";
 import { reportOutcome } from "../bootstrap-output.js";
 import type { Command, CommandContext } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { checkRoot, refusedAnchor } from "../preflight.js";
+import { limitsHelp } from "../limit-options.js";
 import { plainReporter } from "../reporter.js";
 
 /** Whether a successful refresh wrote anything besides pkgtrust's own record of when it ran (state.json). */
@@ -33,7 +34,11 @@ export const command: Command = {
   name: "refresh",
   summary:
     "Re-fetch the configured repository's key bundle (key rotation), refusing one older than the last accepted. Without a terminal, a refresh that changes nothing prints nothing (cron mails only news); the outcome is recorded for 'pkgtrust status'.",
-  usage: "refresh [--config FILE] [--root DIR] [--ca-file FILE] [--test-package NAME | --no-test-install] [--allow-weak] [--json]",
+  usage:
+    "refresh [--config FILE] [--root DIR] [--ca-file FILE] [--test-package NAME | --no-test-install] [--allow-weak] [--json]\n" +
+    "        [--deadline SECONDS] [--timeout SECONDS] [--retries N] [--min-rate BYTES]",
+  details: limitsHelp(),
+  stopsOnSignal: true,
   async run(context) {
     const { options, positionals } = parseCommandLine(context.argv, bootstrapOptionSchema);
     requirePositionals(positionals, []);
@@ -59,10 +64,13 @@ export const command: Command = {
       previous,
       ...(options["test-package"] === undefined ? {} : { testPackage: options["test-package"] }),
     };
+    const { fetcher, limits } = await fetcherFor(options, context.env, context.cwd);
     const outcome =
       (await refusedAnchor(root, previous.anchorFile, emit)) ??
       (await runSetup(request, {
-        dispatcher: await dispatcherFor(options, context.env, context.cwd),
+        fetcher,
+        limits,
+        signal: context.signal,
         now: context.now,
         cwd: context.cwd,
         emit,

@@ -28,6 +28,7 @@ const signOptions = z.object({
   chain: z.string().min(1).optional(),
   jobs: whole("jobs", 1, 64).optional(),
   "min-days": whole("min-days", 0, 36500).default(14),
+  "expired-grace-days": whole("expired-grace-days", 0, 3650).default(90),
   files: z.string().min(1).optional(),
   "no-summary": z.boolean().default(false),
   "dry-run": z.boolean().default(false),
@@ -146,6 +147,7 @@ async function sign(context: CommandContext, argv: readonly string[]): Promise<n
       jobs: options.jobs ?? availableParallelism(),
       force: options.force,
       dryRun: options["dry-run"],
+      expiredGraceDays: options["expired-grace-days"],
       ...(only ? { only } : {}),
       summary: !options["no-summary"],
       time: context.now,
@@ -198,9 +200,9 @@ async function summary(context: CommandContext, argv: readonly string[]): Promis
 const SUBCOMMANDS: readonly Subcommand[] = [
   {
     name: "sign",
-    usage: "repo sign DIR --key FILE --cert FILE --anchor FILE [--chain FILE] [--jobs N] [--min-days N] [--files LIST] [--no-summary] [--dry-run] [--force] [--json]",
+    usage: "repo sign DIR --key FILE --cert FILE --anchor FILE [--chain FILE] [--jobs N] [--min-days N] [--expired-grace-days N] [--files LIST] [--no-summary] [--dry-run] [--force] [--json]",
     summary:
-      "every package file in DIR: an unsigned one is signed (its @name must match its file name); a signed one is verified as pkg_install would against --anchor (the signature, every block, the size, @name) and re-signed from the same bytes; one that fails is left untouched and reported. A package already signed by --cert with --chain is skipped unless --force. Each file is replaced atomically, then pkg_summary.gz/.bz2/.xz get the new FILE_SIZE (and FILE_CKSUM). --files LIST signs only the names in LIST (one machine's share); with --no-summary the summaries are left for 'repo summary'. Exit 0 when no package failed, else the highest status of the failures: 1 refused, 3 unreadable, 5 not writable.",
+      "every package file in DIR: an unsigned one is signed (its @name must match its file name); a signed one is verified as pkg_install would against --anchor (the signature, every block, the size, @name) and re-signed from the same bytes; one that fails is left untouched and reported. An old signer that expired at most --expired-grace-days (90) ago is judged as of its expiry, the rest of its path as of now. A package already signed by --cert with --chain is skipped unless --force. Each file is replaced atomically, then pkg_summary.gz/.bz2/.xz get the new FILE_SIZE (and FILE_CKSUM). --files LIST signs only the names in LIST (one machine's share); with --no-summary the summaries are left for 'repo summary'. Exit 0 when no package failed, else the highest status of the failures: 1 refused, 3 unreadable, 5 not writable.",
   },
   {
     name: "summary",

@@ -5,13 +5,14 @@ import { runSetup, type SetupRequest } from "../../bootstrap/setup.js";
 import { DEFAULT_ANCHOR } from "../../config/layout.js";
 import { TargetRoot } from "../../config/target-root.js";
 import { asPkgtrustError } from "../../errors.js";
-import { checkTestInstallOptions, dispatcherFor, bootstrapOptionSchema, pkgAddFor, targetPath } from "../bootstrap-options.js";
+import { checkTestInstallOptions, fetcherFor, bootstrapOptionSchema, pkgAddFor, targetPath } from "../bootstrap-options.js";
 import { reportOutcome } from "../bootstrap-output.js";
 import { withAnswers } from "../answers.js";
 import type { Command } from "../command.js";
 import { optionSpecOf, parseCommandLine, requirePositionals } from "../options.js";
 import { writeError } from "../output.js";
 import { checkRoot, refusedAnchor } from "../preflight.js";
+import { limitsHelp } from "../limit-options.js";
 import { plainReporter } from "../reporter.js";
 
 const schema = bootstrapOptionSchema.extend({
@@ -31,7 +32,10 @@ export const command: Command = {
   usage:
     "setup [--repo URL] [--anchor FILE] [--config FILE] [--root DIR] [--ca-file FILE]\n" +
     "      [--test-package NAME | --no-test-install] [--allow-weak] [--reset-state] [--non-interactive] [--json]\n" +
+    "      [--deadline SECONDS] [--timeout SECONDS] [--retries N] [--min-rate BYTES]\n" +
     "      [--answers FILE]   (options left out come from FILE, then PKGTRUST_REPO, PKGTRUST_ROOT ...)",
+  details: limitsHelp(),
+  stopsOnSignal: true,
   async run(context) {
     // Flags win over the answer file, which wins over PKGTRUST_* variables (unattended installs).
     const argv = await withAnswers(context.argv, optionSpecOf(schema), context.env, context.cwd, context.reportErrorsAsJson);
@@ -46,6 +50,8 @@ export const command: Command = {
       // Without a terminal nothing is asked, so the URL must be given; then, before any network, the target.
       repository = interactive ? options.repo : requireRepository(options.repo);
       await checkRoot(root);
+      // A signal before the wizard took over the signals (a scripted run's stops in runSetup).
+      if (interactive && context.signal.aborted) throw context.signal.reason;
     } catch (error) {
       // --json may have come from the answer file, which the top level does not see.
       writeError(context, asPkgtrustError(error), options.json);
@@ -70,33 +76,30 @@ export const command: Command = {
         repository: repository ?? fallback?.url ?? "",
         ...(fallback === undefined ? {} : { note: fallback.note }),
         env: context.env,
-        // A dispatcher per run. Cancelling destroys it, which breaks the downloads in flight,
-        // and refuses every later request with the abort reason (a PkgtrustError), which the
-        // fetcher does not retry: the run ends at once and rolls back.
+        // The wizard's Ctrl-C (and the signals it takes as one) aborts `signal`: the downloads in
+        // flight end with its reason, and the run rolls back what it wrote.
         runBootstrap: async (repository, emit, review, signal) => {
           const refused = await refusedAnchor(root, options.anchor, emit);
           if (refused) return refused;
-          const base = await dispatcherFor(options, context.env, context.cwd);
-          const dispatcher = base.compose((dispatch) => (opts, handler) => {
-            if (signal.aborted) throw signal.reason;
-            return dispatch(opts, handler);
-          });
-          const stop = () => void base.destroy().catch(() => undefined);
-          signal.addEventListener("abort", stop, { once: true });
+          const { fetcher, limits, dispatcher } = await fetcherFor(options, context.env, context.cwd);
           try {
-            return await runSetup(request(repository), { dispatcher, now: context.now, cwd: context.cwd, emit, review, ...(pkgAdd === undefined ? {} : { pkgAdd }) });
+            const stop = AbortSignal.any([signal, context.signal]);
+            return await runSetup(request(repository), { fetcher, limits, signal: stop, now: context.now, cwd: context.cwd, emit, review, ...(pkgAdd === undefined ? {} : { pkgAdd }) });
           } finally {
-            signal.removeEventListener("abort", stop);
-            await base.close().catch(() => undefined);
+            await dispatcher.close().catch(() => undefined);
           }
         },
       });
     }
-    const emit = options.json ? () => undefined : plainReporter(context, context.isTTY && !options["non-interactive"]);
+    // --non-interactive asks nothing, but on a terminal the progress line still moves.
+    const emit = options.json ? () => undefined : plainReporter(context, context.isTTY);
+    const { fetcher, limits } = await fetcherFor(options, context.env, context.cwd);
     const outcome =
       (await refusedAnchor(root, options.anchor, emit)) ??
       (await runSetup(request(requireRepository(repository)), {
-        dispatcher: await dispatcherFor(options, context.env, context.cwd),
+        fetcher,
+        limits,
+        signal: context.signal,
         now: context.now,
         cwd: context.cwd,
         emit,

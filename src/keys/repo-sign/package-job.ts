@@ -10,11 +10,11 @@ import { handleChunks } from "../../package/file-source.js";
 import { ContentsReader } from "../../package/inner-contents.js";
 import { ParallelBlockHasher, type BlockHashPool } from "../../package/parallel-block-hasher.js";
 import type { PackageCache } from "../../package/package-cache.js";
-import { readPkcs7Signature, verifySigners } from "../../package/pkcs7-signature.js";
+import { readPkcs7Signature, verifySigners, type Pkcs7Signature } from "../../package/pkcs7-signature.js";
 import { formatPkgHash, parsePkgHash, SIGNING_BLOCK_SIZE } from "../../package/pkg-hash.js";
 import type { PackageTrust } from "../../package/verdict.js";
 import { MAX_HASH_MEMBER, MAX_SIGNATURE_MEMBER, verifyPackage } from "../../package/verify-package.js";
-import { parseCertificate } from "../../pki/certificate.js";
+import { parseCertificate, type Certificate } from "../../pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../../pki/path.js";
 import { signedArchiveHead } from "../sign-package.js";
 import { RepoSignError } from "./errors.js";
@@ -44,6 +44,8 @@ export interface JobContext {
   readonly pool: BlockHashPool;
   readonly force: boolean;
   readonly dryRun: boolean;
+  /** How long ago an old signer may have expired and still have its packages re-signed (verificationTime). */
+  readonly expiredGraceDays: number;
   /** node:crypto algorithms of the whole-file digests pkg_summary's FILE_CKSUM needs. */
   readonly digests: readonly string[];
   /** Bytes read so far, for progress. */
@@ -60,6 +62,8 @@ export function failed(file: string, error: unknown): Outcome {
   const coded = asPkgtrustError(error);
   return { kind: "failed", file, code: coded.code, message: coded.message, exit: coded.exit };
 }
+
+const DAY = 86_400_000;
 
 /** Maps a file-system error of the new version to its code (the package is untouched). */
 function writeError(file: string, error: unknown): PkgtrustError {
@@ -120,8 +124,14 @@ async function requireUnchanged(handle: FileHandle, before: Stats, file: string)
   }
 }
 
-/** Whether the package's signature is already this signer's with this chain (its blocks are not read). */
-async function signedByUs(handle: FileHandle, identity: SigningIdentity, cache: PackageCache): Promise<string | undefined> {
+/** +PKG_HASH and +PKG_SIGNATURE of a signed package, read without its blocks; undefined when they are not where pkg_install looks. */
+interface SignatureHead {
+  readonly hashBytes: Uint8Array;
+  readonly signature: Pkcs7Signature;
+  readonly embedded: readonly Certificate[];
+}
+
+async function readSignatureHead(handle: FileHandle, cache: PackageCache): Promise<SignatureHead | undefined> {
   const reader = new ByteReader(handleChunks(handle, 0, 64 * 1024, 2));
   try {
     const ar = await ArReader.open(reader);
@@ -129,16 +139,60 @@ async function signedByUs(handle: FileHandle, identity: SigningIdentity, cache: 
     const hashBytes = await ar.readBody(MAX_HASH_MEMBER, "+PKG_HASH");
     if ((await ar.next())?.name !== "+PKG_SIGNATURE") return undefined;
     const signature = readPkcs7Signature(Buffer.from(await ar.readBody(MAX_SIGNATURE_MEMBER, "+PKG_SIGNATURE")).toString("latin1"), cache);
-    const signers = verifySigners(signature, hashBytes, [], cache);
-    const embedded = signature.embedded.map((der) => parseCertificate(der, "+PKG_SIGNATURE", undefined, cache));
-    const ours = signers.length === 1 && Buffer.from(signers[0]?.certificate ?? []).equals(Buffer.from(identity.signer.der)) && embedsExactly(identity, embedded);
-    return ours ? parsePkgHash(hashBytes).pkgname : undefined;
+    return { hashBytes, signature, embedded: signature.embedded.map((der) => parseCertificate(der, "+PKG_SIGNATURE", undefined, cache)) };
   } catch {
     // Anything odd goes through the full verification, which names the problem.
     return undefined;
   } finally {
     await reader.close();
   }
+}
+
+/** The one certificate whose key made the signature, or undefined (several signers, or a bad signature: the full verification names it). */
+function signerOf(head: SignatureHead, cache: PackageCache): Certificate | undefined {
+  try {
+    const signers = verifySigners(head.signature, head.hashBytes, [], cache);
+    const der = signers.length === 1 ? signers[0]?.certificate : undefined;
+    return der ? head.embedded.find((c) => Buffer.from(c.der).equals(Buffer.from(der))) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The package name when the package's signature is already this signer's with this chain (its blocks are not read). */
+function signedByUs(head: SignatureHead, identity: SigningIdentity, cache: PackageCache): string | undefined {
+  const signer = signerOf(head, cache);
+  if (!signer || signer.sha256 !== identity.signer.sha256 || !embedsExactly(identity, head.embedded)) return undefined;
+  try {
+    return parsePkgHash(head.hashBytes).pkgname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When the old signature is judged: now, except for an old signer whose certificate has
+ * expired, at most `graceDays` ago. Re-signing exists for that case: pkg_install checks
+ * expiry at install time, so once the build certificate expires its packages stop
+ * installing although nothing about them changed. Rule (pkgtrust's, stated in
+ * build-admins.md): the expiry check is relaxed for the old signer's certificate only, by
+ * judging the signature at that certificate's notAfter (RFC 5280 4.1.2.5: the bound is
+ * inclusive); every other check is kept, and the rest of the path (intermediates, the
+ * anchor) must also be valid now (checkPathValidNow). Beyond the grace a leaked key of a
+ * long-expired certificate could be made to launder packages: refused as CERT_EXPIRED.
+ */
+function verificationTime(head: SignatureHead | undefined, time: Date, graceDays: number, cache: PackageCache): { at: Date; expiredSigner?: Certificate } {
+  if (!head || !head.embedded.some((c) => c.notAfter < time)) return { at: time };
+  const signer = signerOf(head, cache);
+  if (!signer || signer.notAfter >= time || time.getTime() - signer.notAfter.getTime() > graceDays * DAY) return { at: time };
+  return { at: signer.notAfter, expiredSigner: signer };
+}
+
+/** With the old signer judged at its expiry, the rest of its path must be valid now. */
+function pathProblemNow(path: readonly Certificate[] | undefined, time: Date): string | undefined {
+  // RFC 5280 4.1.2.5, inclusive bounds; the leaf (path[0]) is the relaxed old signer.
+  const stale = (path ?? []).slice(1).find((c) => c.notBefore > time || c.notAfter < time);
+  return stale ? `${stale.subject} on the old signer's path is valid only from ${stale.notBefore.toISOString()} to ${stale.notAfter.toISOString()}` : undefined;
 }
 
 /** The FILE_CKSUM digests of a file as it is (none when no summary has FILE_CKSUM). */
@@ -173,14 +227,15 @@ async function createOutput(context: JobContext, file: string, head: Buffer): Pr
   }
 }
 
-async function resign(context: JobContext, file: string, handle: FileHandle, stat: Stats): Promise<Result> {
+async function resign(context: JobContext, file: string, handle: FileHandle, stat: Stats, head: SignatureHead | undefined): Promise<Result> {
+  const judged = verificationTime(head, context.time, context.expiredGraceDays, context.cache);
   let output: Replacement | undefined;
   let inner: ArMemberInfo | undefined;
   let pkgname = "";
   let size = 0;
   try {
     const verdict = await verifyPackage(counted(chunksOf(handle, stat.size), context.onRead), context.trust, {
-      time: context.time,
+      time: judged.at,
       policy: PKG_INSTALL_POLICY,
       hashPool: context.pool,
       cache: context.cache,
@@ -200,12 +255,18 @@ async function resign(context: JobContext, file: string, handle: FileHandle, sta
       },
     });
     // The old package does not verify as pkg_install would: it stays exactly as it is.
-    if (!verdict.trusted) return { refused: { code: verdict.code ?? "PKG_UNTRUSTED", message: `${file}: ${verdict.reason}` } };
+    if (!verdict.trusted) {
+      const beyond = verdict.code === "CERT_EXPIRED" && !judged.expiredSigner ? ` (an old signer expired more than --expired-grace-days ${context.expiredGraceDays} days ago is not relaxed)` : "";
+      return { refused: { code: verdict.code ?? "PKG_UNTRUSTED", message: `${file}: ${verdict.reason}${beyond}` } };
+    }
+    const stale = judged.expiredSigner ? pathProblemNow(verdict.path, context.time) : undefined;
+    if (stale) return { refused: { code: "CERT_EXPIRED", message: `${file}: ${stale}` } };
+    const warnings = judged.expiredSigner ? [`${file}: its old signer ${judged.expiredSigner.subject} expired on ${judged.expiredSigner.notAfter.toISOString()}; its signature was verified as of then`] : [];
     await requireUnchanged(handle, stat, file);
-    if (!output || !inner) return { pkgname, size };
+    if (!output || !inner) return { pkgname, size, warnings };
     const replaced = await commit(output, inner, stat, file);
     output = undefined;
-    return { pkgname, size: replaced.size, replaced };
+    return { pkgname, size: replaced.size, replaced, warnings };
   } finally {
     await output?.discard();
   }
@@ -266,14 +327,15 @@ export async function processPackage(context: JobContext, file: string): Promise
     const { handle, stat } = opened;
     const { buffer } = await handle.read(Buffer.alloc(AR_MAGIC.length), 0, AR_MAGIC.length, 0);
     const signed = buffer.toString("latin1") === AR_MAGIC;
-    if (signed && !context.force) {
-      const pkgname = await signedByUs(handle, context.identity, context.cache);
+    const head = signed ? await readSignatureHead(handle, context.cache) : undefined;
+    if (head && !context.force) {
+      const pkgname = signedByUs(head, context.identity, context.cache);
       if (pkgname !== undefined) {
         const digests = await wholeFileDigests(context, handle, stat);
         return { kind: "skipped", file, pkgname, reason: "already signed by this certificate with this chain", size: stat.size, digests };
       }
     }
-    const result = signed ? await resign(context, file, handle, stat) : await signUnsigned(context, file, handle, stat);
+    const result = signed ? await resign(context, file, handle, stat, head) : await signUnsigned(context, file, handle, stat);
     if ("refused" in result) return { kind: "failed", file, code: result.refused.code, message: result.refused.message, exit: EXIT.UNTRUSTED };
     return { kind: signed ? "resigned" : "signed", file, pkgname: result.pkgname, oldSize: stat.size, newSize: result.size, digests: result.replaced?.digests ?? {}, warnings: result.warnings ?? [] };
   } catch (error) {

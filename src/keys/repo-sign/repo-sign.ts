@@ -32,6 +32,8 @@ export interface RepoSignRequest {
   readonly jobs: number;
   readonly force: boolean;
   readonly dryRun: boolean;
+  /** --expired-grace-days: an old signer expired at most this long ago still has its packages re-signed. */
+  readonly expiredGraceDays: number;
   /** --files: the only package files this run owns (one machine's share). */
   readonly only?: ReadonlySet<string>;
   /** False for a shard (--no-summary): `repo summary` rewrites the summaries once every shard is done. */
@@ -92,6 +94,7 @@ async function runPackages(request: RepoSignRequest, packages: readonly { file: 
     pool,
     force: request.force,
     dryRun: request.dryRun,
+    expiredGraceDays: request.expiredGraceDays,
     digests,
     onRead: (bytes) => {
       read += bytes;
