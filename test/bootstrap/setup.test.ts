@@ -102,7 +102,8 @@ function newTarget(options: { pkgin?: boolean; config?: string } = {}): string {
   return dir;
 }
 
-const fetcher = () => testFetcher({ ca: server.caPem });
+// Short enough for the stalled server's four attempts, long enough for a loaded machine.
+const fetcher = () => testFetcher({ ca: server.caPem, limits: { timeouts: { connectMs: 2000, headersMs: 1500, bodyMs: 1500 } } });
 
 async function setup(repository: string, target: string, extra: Partial<SetupRequest> = {}): Promise<SetupOutcome & { events: BootstrapEvent[] }> {
   const events: BootstrapEvent[] = [];
