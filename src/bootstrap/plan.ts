@@ -5,7 +5,7 @@ import { readIfExists } from "../config/atomic-file.js";
 import { PKGIN_REPOSITORIES, pkginPresent, stateLayout } from "../config/layout.js";
 import { mergeSettings } from "../config/pkg-install-conf.js";
 import { setRepository } from "../config/pkgin-conf.js";
-import { serialiseState, type TrustState } from "../config/state.js";
+import { crlNumbersByIssuer, serialiseState, type TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 import type { FileChange } from "../config/transaction.js";
 import type { Anchor } from "./anchor.js";
@@ -20,6 +20,17 @@ export interface WritePlan {
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * Whether `state` accepts the same trust as `recorded`, apart from the time. A state read
+ * from version 1 is compared by its CRL numbers per issuer, as that version recorded them.
+ */
+function sameTrust(recorded: TrustState, state: TrustState): boolean {
+  if (recorded.legacyCrlNumbers === undefined) return isDeepStrictEqual({ ...recorded, acceptedAt: state.acceptedAt }, state);
+  const { legacyCrlNumbers: _legacy, crls: _recordedCrls, ...rest } = recorded;
+  const { crls: _crls, ...current } = state;
+  return isDeepStrictEqual({ ...rest, acceptedAt: state.acceptedAt }, current) && isDeepStrictEqual(crlNumbersByIssuer(recorded), crlNumbersByIssuer(state));
+}
 
 /**
  * Every file setup will write, computed before the first write: the repository's trust
@@ -62,7 +73,7 @@ export async function planWrite(
     changes.push({ targetPath: PKGIN_REPOSITORIES, content: Buffer.from(setRepository(await existing(PKGIN_REPOSITORIES), pkginUrl(repository))), backup: true });
   }
   const state: TrustState = {
-    version: 1,
+    version: 2,
     repository: repository.href,
     repositoryId: id,
     anchorFile: anchor.path,
@@ -75,7 +86,7 @@ export async function planWrite(
     ...trustRecord(verdict, request.previous),
   };
   // Accepting the same trust again is no new acceptance: an identical refresh touches nothing.
-  const unchanged = request.recorded !== undefined && isDeepStrictEqual({ ...request.recorded, acceptedAt: state.acceptedAt }, state);
+  const unchanged = request.recorded !== undefined && sameTrust(request.recorded, state);
   changes.push({ targetPath: layout.state, content: serialiseState(unchanged ? { ...state, acceptedAt: request.recorded.acceptedAt } : state) });
   return { configPath, lockPath: layout.lock, changes };
 }

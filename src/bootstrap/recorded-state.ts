@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { readIfExists } from "../config/atomic-file.js";
 import { ConfigError } from "../config/errors.js";
 import { stateLayout } from "../config/layout.js";
-import { parseState, type TrustState } from "../config/state.js";
+import { crlNumbersByIssuer, parseState, type TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 
 /** What a setup leaves behind of the state recorded before it, said out loud. */
@@ -64,7 +64,7 @@ export async function recordedState(
     repository: onDisk.repository,
     acceptedAt: onDisk.acceptedAt,
     reason: same ? "reset-state" : "other-repository",
-    crlNumbers: onDisk.crlNumbers,
+    crlNumbers: crlNumbersByIssuer(onDisk),
     certificates: onDisk.certificates.length,
   };
   return { bytes, onDisk, forgotten };

@@ -1,11 +1,27 @@
 import type { BundleVerdict } from "../bundle/verify.js";
-import type { TrustState } from "../config/state.js";
+import { crlIssuerKey, type TrustState } from "../config/state.js";
+import type { Crl } from "../pki/crl.js";
+import { InternalError } from "../errors.js";
 import { BootstrapError } from "./errors.js";
 
-type TrustRecord = Pick<TrustState, "certificates" | "crlNumbers">;
+type TrustRecord = Pick<TrustState, "certificates" | "crls">;
 
 function validCrls(verdict: BundleVerdict) {
   return verdict.crls.filter((entry) => entry.status === "valid").map((entry) => entry.crl);
+}
+
+const keyOf = (crl: Crl) => crlIssuerKey(crl.issuerName);
+
+/**
+ * Each recorded CRL number with the bundle's CRLs of that issuer: by the issuer's canonical
+ * Name, and for numbers read from a version 1 state by the display string it was keyed by.
+ */
+function recordedNumbers(previous: TrustState, crls: readonly Crl[]) {
+  return [...Object.entries(previous.crls).map(([key, { issuer, number }]) => ({ issuer, number, current: crls.filter((crl) => keyOf(crl) === key) })), ...legacyNumbers(previous, crls)];
+}
+
+function legacyNumbers(previous: TrustState, crls: readonly Crl[]) {
+  return Object.entries(previous.legacyCrlNumbers ?? {}).map(([issuer, number]) => ({ issuer, number, current: crls.filter((crl) => crl.issuer === issuer) }));
 }
 
 /**
@@ -16,8 +32,8 @@ function validCrls(verdict: BundleVerdict) {
  */
 export function checkNoRollback(previous: TrustState, verdict: BundleVerdict): void {
   const crls = validCrls(verdict);
-  for (const [issuer, recorded] of Object.entries(previous.crlNumbers)) {
-    const current = crls.filter((crl) => crl.issuer === issuer && crl.number !== undefined).map((crl) => crl.number as bigint);
+  for (const { issuer, number: recorded, current: ofIssuer } of recordedNumbers(previous, crls)) {
+    const current = ofIssuer.flatMap((crl) => (crl.number === undefined ? [] : [crl.number]));
     const highest = current.length === 0 ? undefined : current.reduce((a, b) => (a > b ? a : b));
     if (highest === undefined || highest < BigInt(recorded)) {
       throw new BootstrapError("BOOT_ROLLBACK", `the bundle's CRL of ${issuer} is ${highest === undefined ? "missing" : `number ${highest}`}, older than number ${recorded} accepted before`, {
@@ -39,14 +55,23 @@ export function checkNoRollback(previous: TrustState, verdict: BundleVerdict): v
   }
 }
 
-/** What to remember of an accepted bundle; CRL numbers only ever go up. */
+/**
+ * What to remember of an accepted bundle; CRL numbers only ever go up. A version 1 number
+ * moves to the key of the CRLs it bound (checkNoRollback found one for each).
+ */
 export function trustRecord(verdict: BundleVerdict, previous: TrustState | undefined): TrustRecord {
-  const crlNumbers: Record<string, string> = { ...previous?.crlNumbers };
-  for (const crl of validCrls(verdict)) {
-    if (crl.number === undefined) continue;
-    const known = crlNumbers[crl.issuer];
-    if (known === undefined || BigInt(known) < crl.number) crlNumbers[crl.issuer] = crl.number.toString();
+  const crls: Record<string, { issuer: string; number: string }> = { ...previous?.crls };
+  const raise = (key: string, issuer: string, number: bigint) => {
+    const known = crls[key];
+    if (known === undefined || BigInt(known.number) < number) crls[key] = { issuer, number: number.toString() };
+  };
+  const valid = validCrls(verdict);
+  for (const { issuer, number, current } of previous ? legacyNumbers(previous, valid) : []) {
+    // Fail closed: a number with no CRL to carry it would be forgotten (checkNoRollback refuses that bundle).
+    if (current.length === 0) throw new InternalError("INTERNAL", `the version 1 CRL number of ${issuer} has no CRL in the accepted bundle`);
+    for (const crl of current) raise(keyOf(crl), issuer, BigInt(number));
   }
+  for (const crl of valid) if (crl.number !== undefined) raise(keyOf(crl), crl.issuer, crl.number);
   const seen = new Set<string>();
   const certificates = verdict.certificates
     .filter((entry) => entry.status === "valid" && !seen.has(entry.certificate.sha256) && seen.add(entry.certificate.sha256))
@@ -59,5 +84,5 @@ export function trustRecord(verdict: BundleVerdict, previous: TrustState | undef
       notBefore: certificate.notBefore.toISOString(),
       notAfter: certificate.notAfter.toISOString(),
     }));
-  return { certificates, crlNumbers };
+  return { certificates, crls };
 }

@@ -19,7 +19,7 @@ import { forgottenNotice, recordedState, requireStateUnchanged, type ForgottenSt
 import { keyBundleUrl, normaliseRepository, parseRepositoryInput } from "./repository.js";
 import { checkNoRollback } from "./rollback-guard.js";
 import { checkpoint, runSignal, untilStopped } from "./run-signal.js";
-import { summarise } from "./summary.js";
+import { summarise } from "./certificate-summary.js";
 import { testInstall, type PkgAdd } from "./test-install.js";
 
 export interface SetupRequest {

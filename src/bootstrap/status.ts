@@ -7,7 +7,7 @@ import { recoveryNotice, settleInterruptedRun } from "../config/recovery.js";
 import { readState, type TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 import { readCertificateFile } from "../pki/certificate.js";
-import { daysUntil } from "./summary.js";
+import { daysUntil } from "./certificate-summary.js";
 import { ownedSettings } from "./trust-files.js";
 
 /** Certificates expiring within this many days are warned about. */

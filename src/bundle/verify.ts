@@ -8,6 +8,7 @@ import type { Crl } from "../pki/crl.js";
 import type { CertificateError } from "../pki/errors.js";
 import { PathSearch, SearchBudget, type PathSearchLimits, type Policy } from "../pki/path.js";
 import { packageSignerProblem } from "../pki/signer.js";
+import type { VerificationCache } from "../pki/verification-cache.js";
 import { checkCrl, issuerKey, type CrlVerdict } from "./crls.js";
 
 export type { CrlVerdict } from "./crls.js";
@@ -39,6 +40,8 @@ export interface VerifyOptions {
   readonly policy: Policy;
   /** The work allowed for the whole bundle (every path search and CRL issuer search); default PATH_SEARCH_LIMITS. */
   readonly limits?: PathSearchLimits;
+  /** The run's memos; default: a new one for this bundle. */
+  readonly cache?: VerificationCache;
 }
 
 export function roleOf(certificate: Certificate): Role {
@@ -89,7 +92,7 @@ export async function verifyBundle(bundle: { certificates: Certificate[]; crls: 
       return judged.verdict;
     });
   const budget = new SearchBudget(options.limits);
-  const search = PathSearch.over({ untrusted: certificates, trusted: anchors, time: options.time, policy: options.policy, purpose: "smime-sign", budget, untrustedSource: "the bundle" });
+  const search = PathSearch.over({ untrusted: certificates, trusted: anchors, time: options.time, policy: options.policy, purpose: "smime-sign", budget, untrustedSource: "the bundle", ...(options.cache ? { cache: options.cache } : {}) });
   let verdicts = run(search);
   if (bundle.crls.length === 0) return { certificates: verdicts, crls: [], valid: verdicts.every((v) => v.status === "valid"), explored };
 

@@ -9,12 +9,11 @@
  * `_` for `-` is accepted too. Booleans are yes/no, true/false or 1/0, in lines and JSON
  * strings alike (JSON true/false too).
  */
-import type { ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { EXIT, errorClass } from "../errors.js";
 import { readInputText } from "../input-file.js";
 import { configText, targetPath } from "./bootstrap-options.js";
-import { readOptions } from "./options.js";
+import { readOptions, type OptionSpec } from "./options.js";
 
 export const AnswersError = errorClass("AnswersError", {
   ANSWERS_UNREADABLE: { exit: EXIT.INPUT, next: "Check the path and permissions of the --answers file." },
@@ -145,8 +144,6 @@ export function environmentAnswers(env: NodeJS.ProcessEnv): Answers {
   }
   return answers;
 }
-
-type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
 /**
  * Returns `argv` without `--answers FILE` and with the options it lacks taken from the

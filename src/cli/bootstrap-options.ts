@@ -7,20 +7,7 @@ import { createDispatcher } from "../net/dispatcher.js";
 import { createFetcher } from "../net/fetcher.js";
 import { readInputText } from "../input-file.js";
 import { CliFileError, UsageError } from "./errors.js";
-import { limitOptionSchema, limitOptionSpec, limitsFrom } from "./limit-options.js";
-
-/** Options shared by setup and refresh. */
-export const bootstrapOptionSpec = {
-  "ca-file": { type: "string" },
-  root: { type: "string" },
-  config: { type: "string" },
-  json: { type: "boolean" },
-  "non-interactive": { type: "boolean" },
-  "allow-weak": { type: "boolean" },
-  "test-package": { type: "string" },
-  "no-test-install": { type: "boolean" },
-  ...limitOptionSpec,
-} as const;
+import { limitOptionSchema, limitsFrom } from "./limit-options.js";
 
 /** A value that ends up in a configuration file: no control character (config-value.ts), no ';' where asked. */
 export function configText(options: { separator?: boolean } = {}) {
@@ -33,6 +20,7 @@ export function configText(options: { separator?: boolean } = {}) {
 /** Target paths name pkg_install.conf and, through it, the trust files written into it. */
 export const targetPath = configText().pipe(z.string().startsWith("/", "give the path as the target system sees it, starting with '/'"));
 
+/** Options shared by setup and refresh. */
 export const bootstrapOptionSchema = z.object({
   "ca-file": z.string().min(1).optional(),
   root: z.string().min(1).default("/"),

@@ -2,17 +2,10 @@ import { z } from "zod";
 import { DEFAULT_LIMITS, downloadDeadlineMs, type Limits } from "../limits.js";
 import { formatBytes } from "./reporter.js";
 
-/** The limits a user of setup and refresh may change, as options (the others are fixed: src/limits.ts). */
-export const limitOptionSpec = {
-  deadline: { type: "string" },
-  timeout: { type: "string" },
-  retries: { type: "string" },
-  "min-rate": { type: "string" },
-} as const;
-
 const count = (max: number) => z.string().regex(/^\d+$/, "give a whole number").transform(Number).pipe(z.number().int().min(0).max(max));
 const positive = (max: number) => count(max).pipe(z.number().min(1, "give a number of at least 1"));
 
+/** The limits a user of setup and refresh may change, as options (the others are fixed: src/limits.ts). */
 export const limitOptionSchema = z.object({
   deadline: positive(7 * 24 * 3600).optional(),
   timeout: positive(3600).optional(),

@@ -3,7 +3,23 @@ import type { z } from "zod";
 import { UsageError } from "./errors.js";
 import { didYouMean } from "./suggest.js";
 
-type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+
+/** A command's options: one zod field per option, `--name` taking a value unless the field is a boolean. */
+export type OptionSchema = z.ZodObject;
+
+/** Whether a field is a boolean under its wrappers (optional, default, pipe): such an option is a flag. */
+function isFlag(field: z.core.$ZodType): boolean {
+  const def = field._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+  if (def.type === "boolean") return true;
+  const inner = def.type === "pipe" ? def.in : def.innerType;
+  return inner !== undefined && ["optional", "default", "pipe"].includes(def.type) && isFlag(inner);
+}
+
+/** The parseArgs spec of a command, derived from its schema so that the two cannot drift. */
+export function optionSpecOf(schema: OptionSchema): OptionSpec {
+  return Object.fromEntries(Object.entries(schema.shape).map(([name, field]) => [name, { type: isFlag(field) ? "boolean" : "string" }]));
+}
 
 export interface ParsedCommandLine<T> {
   readonly options: T;
@@ -49,8 +65,8 @@ export function readOptions(argv: readonly string[], spec: OptionSpec): { values
  * Parses a command's argv and validates the result with the command's zod schema (one
  * schema per input, architecture.md); the core only ever sees parsed values.
  */
-export function parseCommandLine<S extends z.ZodType>(argv: readonly string[], spec: OptionSpec, schema: S): ParsedCommandLine<z.infer<S>> {
-  const raw = readOptions(argv, spec);
+export function parseCommandLine<S extends OptionSchema>(argv: readonly string[], schema: S): ParsedCommandLine<z.infer<S>> {
+  const raw = readOptions(argv, optionSpecOf(schema));
   const parsed = schema.safeParse(raw.values);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -9,7 +9,7 @@ import type { LoadedCa } from "./ca.js";
 import { authorityKeyIdentifier, importSigningKey, signingAlgorithm } from "./issue.js";
 import { OperatorError } from "./operator-errors.js";
 import { pemBlock } from "./pem-block.js";
-import { normalizeSerial } from "../pki/serial.js";
+import { comparableSerial } from "../pki/serial.js";
 
 const DAY_MS = 86_400_000;
 
@@ -30,10 +30,10 @@ export function defaultNextUpdateDays(ca: LoadedCa): number {
  * A serial number as openssl prints it, with an optional 0x prefix and colons, as lowercase
  * hex without leading zeros (the form of Certificate.serialNumber and Crl.revokedSerials).
  */
-export function normaliseSerial(input: string): string {
+export function parseSerial(input: string): string {
   const hex = input.trim().replace(/^0x/i, "").replace(/:/g, "").toLowerCase();
   if (!/^[0-9a-f]+$/.test(hex)) throw new OperatorError("KEYS_BAD_SERIAL", `'${input}' is not a hexadecimal serial number`, { detail: { serial: input } });
-  const stripped = normalizeSerial(hex);
+  const stripped = comparableSerial(hex);
   // RFC 5280 4.1.2.2: at most 20 octets, positive.
   if (stripped.length > 40 || stripped === "0") throw new OperatorError("KEYS_BAD_SERIAL", `'${input}' is not a valid serial number (1 to 20 octets, positive)`, { detail: { serial: input } });
   return stripped;
@@ -93,9 +93,9 @@ export interface RevokeResult {
  */
 export async function signNextCrl(request: RevokeRequest): Promise<RevokeResult> {
   const { ca, previous, now } = request;
-  const serial = request.serial === undefined ? undefined : normaliseSerial(request.serial);
+  const serial = request.serial === undefined ? undefined : parseSerial(request.serial);
   const entries: x509.X509CrlEntryParams[] = (previous?.parsed.entries ?? []).map((entry) => ({
-    serialNumber: serialContentHex(normaliseSerial(entry.serialNumber)),
+    serialNumber: serialContentHex(parseSerial(entry.serialNumber)),
     revocationDate: entry.revocationDate,
     ...(entry.reason === undefined ? {} : { reason: entry.reason }),
   }));

@@ -1,9 +1,9 @@
-import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { createHash, verify as cryptoVerify } from "node:crypto";
 import { Attribute, id_data, id_signedData, SignerInfo } from "@peculiar/asn1-cms";
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Name } from "@peculiar/asn1-x509";
-import { BoundedMemo } from "../bounded-memo.js";
 import { PackageError } from "./errors.js";
+import { EmbeddedCertificate, type PackageCache } from "./package-cache.js";
 import { SignedContentInfo, type SignedDataRawCertificates } from "./pkcs7-raw-certificates.js";
 
 /**
@@ -84,15 +84,12 @@ function formatError(message: string, cause?: unknown): never {
   throw new PackageError("PKG_SIGNATURE_FORMAT", `+PKG_SIGNATURE: ${message}`, { cause });
 }
 
-/** The last few parses by text: repo sign reads a signature to decide whether to skip, then verifies it. */
-const parsedSignatures = new BoundedMemo<Pkcs7Signature>(16);
-
-/** Parses the PEM text (OpenSSL's PEM_read_bio_PKCS7 takes the first PKCS7 block). */
-export function readPkcs7Signature(text: string): Pkcs7Signature {
-  return parsedSignatures.get(text, () => parseSignature(text));
+/** Parses the PEM text (OpenSSL's PEM_read_bio_PKCS7 takes the first PKCS7 block); memoised by text in `cache`. */
+export function readPkcs7Signature(text: string, cache?: PackageCache): Pkcs7Signature {
+  return cache ? cache.pkcs7Signatures.get(text, () => parseSignature(text, cache)) : parseSignature(text, undefined);
 }
 
-function parseSignature(text: string): Pkcs7Signature {
+function parseSignature(text: string, cache: PackageCache | undefined): Pkcs7Signature {
   const match = PEM_BLOCK.exec(text);
   if (!match?.[1]) formatError("no '-----BEGIN PKCS7-----' block");
   const der = Buffer.from(match[1].replace(/\s+/g, ""), "base64");
@@ -116,7 +113,7 @@ function parseSignature(text: string): Pkcs7Signature {
   if (signed.signerInfos.some((info) => !info.sid.issuerAndSerialNumber)) formatError("a signer is named by subject key identifier, which pkg_install's PKCS#7 reader cannot parse");
   const embedded = [...(signed.certificates ?? [])].map((raw) => new Uint8Array(raw));
   // OpenSSL's PKCS7 reads this SET OF X509: an attribute or "other" certificate fails PEM_read_bio_PKCS7.
-  for (const der of embedded) parseCert(der);
+  for (const der of embedded) parseCert(der, cache);
   return { embedded, signerInfos: [...signed.signerInfos] };
 }
 
@@ -124,39 +121,20 @@ function hex(bytes: ArrayBuffer | Uint8Array): string {
   return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString("hex").replace(/^(00)+(?=.)/, "");
 }
 
-function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
-  return Buffer.from(a).equals(Buffer.from(b));
-}
-
-/** A certificate's issuer Name as DER, serialised once per parsed certificate. */
-const issuerDer = new WeakMap<AsnCertificate, ArrayBuffer>();
-
-function matches(info: SignerInfo, cert: AsnCertificate): boolean {
+function matches(info: SignerInfo, cert: EmbeddedCertificate): boolean {
   const ias = info.sid.issuerAndSerialNumber;
-  if (ias === undefined || hex(ias.serialNumber) !== hex(cert.tbsCertificate.serialNumber)) return false;
-  let issuer = issuerDer.get(cert);
-  if (!issuer) issuerDer.set(cert, (issuer = AsnConvert.serialize(cert.tbsCertificate.issuer)));
-  return sameBytes(AsnConvert.serialize(ias.issuer), issuer);
+  if (ias === undefined || hex(ias.serialNumber) !== hex(cert.asn.tbsCertificate.serialNumber)) return false;
+  return Buffer.from(AsnConvert.serialize(ias.issuer)).equals(cert.issuerDer);
 }
 
-const publicKeys = new WeakMap<AsnCertificate, KeyObject>();
-
-function publicKeyOf(cert: AsnCertificate): KeyObject {
-  let key = publicKeys.get(cert);
-  if (!key) publicKeys.set(cert, (key = createPublicKey({ key: Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)), format: "der", type: "spki" })));
-  return key;
+/** Parses a certificate for the signer look-up; memoised by DER in `cache`. */
+function parseCert(der: Uint8Array, cache: PackageCache | undefined): EmbeddedCertificate {
+  return cache ? cache.embeddedCertificates.get(Buffer.from(der).toString("base64"), () => parseCertUncached(der)) : parseCertUncached(der);
 }
 
-/** Parsed certificates by DER: the packages of one repository embed the same few. */
-const parsedCerts = new BoundedMemo<AsnCertificate>(64);
-
-function parseCert(der: Uint8Array): AsnCertificate {
-  return parsedCerts.get(Buffer.from(der).toString("base64"), () => parseCertUncached(der));
-}
-
-function parseCertUncached(der: Uint8Array): AsnCertificate {
+function parseCertUncached(der: Uint8Array): EmbeddedCertificate {
   try {
-    return AsnConvert.parse(der, AsnCertificate);
+    return new EmbeddedCertificate(AsnConvert.parse(der, AsnCertificate));
   } catch (error) {
     formatError("a certificate cannot be parsed", error);
   }
@@ -197,19 +175,19 @@ function signedBytes(info: SignerInfo, digest: string, content: Uint8Array): Buf
  * i.e. CERTIFICATE_CHAIN, first, then the embedded certificates) and checks its signature
  * over `content`. Every signer must verify, as in PKCS7_verify.
  */
-export function verifySigners(signature: Pkcs7Signature, content: Uint8Array, chain: readonly Uint8Array[]): VerifiedSigner[] {
+export function verifySigners(signature: Pkcs7Signature, content: Uint8Array, chain: readonly Uint8Array[], cache?: PackageCache): VerifiedSigner[] {
   const candidates = [
     ...chain.map((der) => ({ der, embedded: false })),
     ...signature.embedded.map((der) => ({ der, embedded: true })),
-  ].map((c) => ({ ...c, cert: parseCert(c.der) }));
+  ].map((c) => ({ ...c, cert: parseCert(c.der, cache) }));
   return signature.signerInfos.map((info) => {
     const digest = DIGESTS[info.digestAlgorithm.algorithm];
     if (!digest) throw new PackageError("PKG_UNSUPPORTED_ALGORITHM", `unsupported digest algorithm ${info.digestAlgorithm.algorithm}`);
     const found = candidates.find((c) => matches(info, c.cert));
     if (!found) throw new PackageError("PKG_SIGNER_NOT_FOUND", `the certificate of the signer (${signerName(info)}) is neither in the signature nor in the chain file`);
     // A signer whose certificate is in the chain file but also embedded counts as embedded for pkg_install.
-    const embedded = found.embedded || signature.embedded.some((der) => matches(info, parseCert(der)));
-    const key = publicKeyOf(found.cert);
+    const embedded = found.embedded || candidates.some((c) => c.embedded && matches(info, c.cert));
+    const key = found.cert.publicKey;
     const family = SIGNATURE_FAMILIES[info.signatureAlgorithm.algorithm];
     const keyFamily = key.asymmetricKeyType === "rsa" ? "rsa" : key.asymmetricKeyType === "ec" ? "ec" : undefined;
     if (!family || family !== keyFamily) {

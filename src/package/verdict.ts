@@ -1,6 +1,7 @@
 import type { Certificate } from "../pki/certificate.js";
 import { parseCertificate } from "../pki/certificate.js";
 import { findTrustedPath, STRICT_POLICY, type Policy } from "../pki/path.js";
+import { VerificationCache } from "../pki/verification-cache.js";
 import { packageSignerProblem, signerNotes } from "../pki/signer.js";
 import type { VerifiedSigner } from "./pkcs7-signature.js";
 import { WEAK_DIGESTS } from "./pkcs7-signature.js";
@@ -38,13 +39,14 @@ interface Context {
   readonly trust: PackageTrust;
   readonly time: Date;
   readonly policy: Policy;
+  readonly cache: VerificationCache;
 }
 
 function answer(signers: readonly { cert: Certificate; embedded: boolean }[], untrusted: readonly Certificate[], context: Context, policy: Policy): TrustAnswer {
   const paths: (readonly Certificate[])[] = [];
   // PKCS7_verify checks every signer's chain first (purpose smime_sign, flags 0: no CRLs).
   for (const { cert } of signers) {
-    const result = findTrustedPath({ leaf: cert, untrusted, trusted: context.trust.anchors, time: context.time, policy, purpose: "smime-sign", untrustedSource: "the signature or CERTIFICATE_CHAIN" });
+    const result = findTrustedPath({ leaf: cert, untrusted, trusted: context.trust.anchors, time: context.time, policy, purpose: "smime-sign", untrustedSource: "the signature or CERTIFICATE_CHAIN", cache: context.cache });
     if (!result.ok) return { trusted: false, code: result.error.code, reason: `${cert.subject}: ${result.error.message}`, signer: cert };
     paths.push(result.path);
   }
@@ -67,10 +69,11 @@ function answer(signers: readonly { cert: Certificate; embedded: boolean }[], un
  * certificates inside the signature: under OpenSSL 3.0 they and the anchors are all the
  * chain builder sees; CERTIFICATE_CHAIN only helps to find the signer (domain.md section 2).
  */
-export function decideTrust(verified: readonly VerifiedSigner[], embedded: readonly Uint8Array[], trust: PackageTrust, options: { time: Date; policy: Policy }): TrustDecision {
-  const context: Context = { trust, time: options.time, policy: options.policy };
-  const signers = verified.map((v) => ({ cert: parseCertificate(v.certificate, "+PKG_SIGNATURE"), embedded: v.embedded }));
-  const embeddedCerts = embedded.map((der) => parseCertificate(der, "+PKG_SIGNATURE"));
+export function decideTrust(verified: readonly VerifiedSigner[], embedded: readonly Uint8Array[], trust: PackageTrust, options: { time: Date; policy: Policy; cache?: VerificationCache }): TrustDecision {
+  const cache = options.cache ?? new VerificationCache();
+  const context: Context = { trust, time: options.time, policy: options.policy, cache };
+  const signers = verified.map((v) => ({ cert: parseCertificate(v.certificate, "+PKG_SIGNATURE", undefined, cache), embedded: v.embedded }));
+  const embeddedCerts = embedded.map((der) => parseCertificate(der, "+PKG_SIGNATURE", undefined, cache));
   const openssl30 = answer(signers, embeddedCerts, context, options.policy);
   const newer = answer(signers, [...embeddedCerts, ...trust.chain], context, options.policy);
   const warnings: string[] = [];
@@ -78,7 +81,8 @@ export function decideTrust(verified: readonly VerifiedSigner[], embedded: reado
     if (WEAK_DIGESTS.has(v.digest)) warnings.push(`the signature uses ${v.digest}, which pkg_install accepts but no longer resists collisions`);
   }
   if (openssl30.trusted) for (const signer of signers) warnings.push(...signerNotes(signer.cert));
-  if (openssl30.trusted && options.policy !== STRICT_POLICY) {
+  // A policy that lets weak algorithms through (pkg_install's) still says what the strict one would refuse.
+  if (openssl30.trusted && !options.policy.rejectWeakAlgorithms) {
     const strict = answer(signers, embeddedCerts, context, STRICT_POLICY);
     if (!strict.trusted) warnings.push(`accepted by pkg_install, but weak: ${strict.reason}`);
   }

@@ -1,11 +1,11 @@
-import { EXIT } from "../errors.js";
 import type { Certificate } from "../pki/certificate.js";
 import type { Policy } from "../pki/path.js";
 import { ArReader } from "./ar-reader.js";
 import { BlockHasher } from "./block-hasher.js";
 import { ByteReader } from "./byte-reader.js";
-import { PackageError } from "./errors.js";
+import { isRefusal, PackageError } from "./errors.js";
 import { ContentsReader } from "./inner-contents.js";
+import { PackageCache } from "./package-cache.js";
 import { BATCH_BYTES, hashInParallel, ParallelBlockHasher, type BlockHashPool } from "./parallel-block-hasher.js";
 import type { ArMember } from "./ar-reader.js";
 import { readPkcs7Signature, verifySigners } from "./pkcs7-signature.js";
@@ -51,6 +51,8 @@ export interface VerifyOptions {
   /** Hash on these shared threads instead of starting some per package. */
   readonly hashPool?: BlockHashPool;
   readonly tap?: VerifyTap;
+  /** The run's memos (repo sign shares one across its packages); default: a new one per package. */
+  readonly cache?: PackageCache;
 }
 
 const TAR_MAGIC = "ustar";
@@ -77,9 +79,10 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
   const hash = parsePkgHash(hashBytes);
   state.pkgname = hash.pkgname;
 
-  const signature = readPkcs7Signature(signatureText);
-  const verified = verifySigners(signature, hashBytes, trust.chain.map((c) => c.der));
-  const decision = decideTrust(verified, signature.embedded, trust, options);
+  const cache = options.cache ?? new PackageCache();
+  const signature = readPkcs7Signature(signatureText, cache);
+  const verified = verifySigners(signature, hashBytes, trust.chain.map((c) => c.der), cache);
+  const decision = decideTrust(verified, signature.embedded, trust, { time: options.time, policy: options.policy, cache });
 
   const inner = await ar.next();
   if (!inner) throw new PackageError("PKG_TRUNCATED", "the package ends before the inner package");
@@ -153,7 +156,7 @@ export async function verifyPackage(input: AsyncIterable<Uint8Array>, trust: Pac
   try {
     return await readSigned(reader, trust, options, state);
   } catch (error) {
-    if (error instanceof PackageError && error.exit === EXIT.UNTRUSTED) {
+    if (error instanceof PackageError && isRefusal(error)) {
       return { trusted: false, ...(state.pkgname ? { pkgname: state.pkgname } : {}), code: error.code, reason: error.message, warnings: [] };
     }
     throw error;

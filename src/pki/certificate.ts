@@ -2,11 +2,11 @@ import { X509Certificate as OpenSslCertificate, createHash } from "node:crypto";
 import { AsnConvert, BitString } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Version } from "@peculiar/asn1-x509";
 import { parseCrl, type Crl } from "./crl.js";
-import { normalizeSerial } from "./serial.js";
-import { BoundedMemo } from "../bounded-memo.js";
+import { comparableSerial } from "./serial.js";
 import { CertificateError } from "./errors.js";
 import { certificateNameKeys } from "./name.js";
 import { readPem } from "./pem.js";
+import type { VerificationCache } from "./verification-cache.js";
 import * as x509 from "./x509.js";
 
 export interface Certificate {
@@ -119,25 +119,10 @@ function signatureFitsOwnKey(signatureAlgorithm: string, publicKeyType: string):
   return family.toLowerCase() === publicKeyType.toLowerCase();
 }
 
-const signatureMemo = new WeakMap<Certificate, Map<Certificate, boolean>>();
-let signatureChecks = 0;
-
-/** Whether `issuer`'s key verifies `child`'s signature (memoised: path search asks repeatedly). */
-export function signedBy(child: Certificate, issuer: Certificate): boolean {
-  let memo = signatureMemo.get(child);
-  if (!memo) signatureMemo.set(child, (memo = new Map()));
-  let result = memo.get(issuer);
-  if (result === undefined) {
-    signatureChecks++;
-    result = verifiesWith(child.openssl, issuer.openssl);
-    memo.set(issuer, result);
-  }
-  return result;
-}
-
-/** Signature verifications done so far (for benchmarks). */
-export function signatureCheckCount(): number {
-  return signatureChecks;
+/** Whether `issuer`'s key verifies `child`'s signature (memoised in `cache`: path search asks repeatedly). */
+export function signedBy(child: Certificate, issuer: Certificate, cache?: VerificationCache): boolean {
+  const verify = () => verifiesWith(child.openssl, issuer.openssl);
+  return cache ? cache.signedBy(child, issuer, verify) : verify();
 }
 
 /**
@@ -169,17 +154,16 @@ function badDer(source: string, line: number | undefined, what: string, cause: u
 }
 
 /**
- * Parsed certificates by DER (and source): a repository's thousands of packages embed the
- * same few certificates, and an ASN.1 parse costs milliseconds. Certificates are frozen
- * values, so sharing one is safe; the memo is bounded.
+ * Parses a DER certificate. With a cache, by DER (and source): a repository's thousands of
+ * packages embed the same few certificates, and an ASN.1 parse costs milliseconds.
+ * Certificates are frozen values, so sharing one within a run is safe.
  */
-const parsedMemo = new BoundedMemo<Certificate>(256);
-
-export function parseCertificate(der: Uint8Array, source = "certificate", line?: number): Certificate {
-  return parsedMemo.get(`${source}\0${line ?? ""}\0${createHash("sha256").update(der).digest("hex")}`, () => parseUncached(der, source, line));
+export function parseCertificate(der: Uint8Array, source = "certificate", line?: number, cache?: VerificationCache): Certificate {
+  if (!cache) return parseUncached(der, source, line, undefined);
+  return cache.certificates.get(`${source}\0${line ?? ""}\0${createHash("sha256").update(der).digest("hex")}`, () => parseUncached(der, source, line, cache));
 }
 
-function parseUncached(der: Uint8Array, source: string, line: number | undefined): Certificate {
+function parseUncached(der: Uint8Array, source: string, line: number | undefined, cache: VerificationCache | undefined): Certificate {
   let asn: AsnCertificate;
   let cert: x509.X509Certificate;
   let openssl: OpenSslCertificate;
@@ -203,7 +187,7 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
     const keyUsage = kuExt ? KEY_USAGE_NAMES.filter(([, flag]) => (kuExt.usages & flag) !== 0).map(([name]) => name) : undefined;
     const extendedKeyUsage = ekuExt ? ekuExt.usages.map(String) : undefined;
     if (!asn.tbsCertificateRaw) throw new Error("no TBSCertificate");
-    const { subject: subjectName, issuer: issuerName } = certificateNameKeys(asn.tbsCertificateRaw);
+    const { subject: subjectName, issuer: issuerName } = certificateNameKeys(asn.tbsCertificateRaw, cache);
     // The getter builds a new KeyObject on every call, and key details are costly: ask once, and only RSA/DSA have a size to check.
     const publicKey = openssl.publicKey;
     const publicKeyType = publicKey.asymmetricKeyType ?? "unknown";
@@ -214,7 +198,7 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
       sha256: createHash("sha256").update(der).digest("hex"),
       subject: cert.subject,
       issuer: cert.issuer,
-      serialNumber: normalizeSerial(cert.serialNumber),
+      serialNumber: comparableSerial(cert.serialNumber),
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,
       basicConstraints,
@@ -225,7 +209,7 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
       selfIssued: subjectName === issuerName,
       subjectKeyId: skiExt?.keyId.toLowerCase(),
       authorityKeyId: akiExt
-        ? { keyId: akiExt.keyId?.toLowerCase(), serialNumber: akiExt.certId ? normalizeSerial(akiExt.certId.serialNumber) : undefined }
+        ? { keyId: akiExt.keyId?.toLowerCase(), serialNumber: akiExt.certId ? comparableSerial(akiExt.certId.serialNumber) : undefined }
         : undefined,
       signatureAlgorithm,
       signatureAlgorithmName: SIGNATURE_NAMES[signatureAlgorithm] ?? signatureAlgorithm,

@@ -3,7 +3,7 @@ import { CertificateList, CRLNumber, id_ce_cRLNumber } from "@peculiar/asn1-x509
 import type { Certificate } from "./certificate.js";
 import { CertificateError } from "./errors.js";
 import { crlIssuerKey } from "./name.js";
-import { normalizeSerial } from "./serial.js";
+import { comparableSerial } from "./serial.js";
 import * as x509 from "./x509.js";
 
 export interface Crl {
@@ -37,7 +37,7 @@ export function parseCrl(der: Uint8Array, source = "crl", line?: number): Crl {
       number: numberExt ? BigInt(AsnConvert.parse(numberExt.value, CRLNumber).value) : undefined,
       thisUpdate: parsed.thisUpdate,
       nextUpdate: parsed.nextUpdate,
-      revokedSerials: new Set(parsed.entries.map((e) => normalizeSerial(e.serialNumber))),
+      revokedSerials: new Set(parsed.entries.map((e) => comparableSerial(e.serialNumber))),
       authorityKeyId: aki?.keyId?.toLowerCase(),
       source,
       line,

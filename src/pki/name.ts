@@ -9,6 +9,7 @@
  */
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, type IAsnConverter } from "@peculiar/asn1-schema";
 import { DirectoryString } from "@peculiar/asn1-x509";
+import type { VerificationCache } from "./verification-cache.js";
 
 /** An attribute value's universal tag, whether it is constructed, and its content octets (asn1js's view of the value). */
 interface RawValue {
@@ -181,29 +182,19 @@ export function canonicalNameDer(name: ArrayBuffer | ArrayBufferView): Buffer {
   return Buffer.concat(AsnConvert.parse(name, RawName).filter((rdn) => rdn.length > 0).map(canonicalRdn));
 }
 
-// A bundle names a few issuers many times: canonical keys by DER, bounded (a pure function's memo).
-const keys = new Map<string, string>();
-const MAX_KEYS = 4096;
-
-/** Canonical names as hex: the keys by which certificates and CRLs are matched. */
-function canonicalKey(name: ArrayBuffer): string {
-  const der = Buffer.from(name).toString("hex");
-  let key = keys.get(der);
-  if (key === undefined) {
-    key = canonicalNameDer(name).toString("hex");
-    if (keys.size >= MAX_KEYS) keys.clear();
-    keys.set(der, key);
-  }
-  return key;
+/** Canonical names as hex: the keys by which certificates and CRLs are matched (memoised by DER in `cache`). */
+function canonicalKey(name: ArrayBuffer, cache: VerificationCache | undefined): string {
+  const compute = () => canonicalNameDer(name).toString("hex");
+  return cache ? cache.names.get(Buffer.from(name).toString("hex"), compute) : compute();
 }
 
 /** The canonical subject and issuer of a certificate, from its DER TBSCertificate. */
-export function certificateNameKeys(tbsCertificate: ArrayBuffer | ArrayBufferView): { subject: string; issuer: string } {
+export function certificateNameKeys(tbsCertificate: ArrayBuffer | ArrayBufferView, cache?: VerificationCache): { subject: string; issuer: string } {
   const names = AsnConvert.parse(tbsCertificate, CertificateNames);
-  return { subject: canonicalKey(names.subject), issuer: canonicalKey(names.issuer) };
+  return { subject: canonicalKey(names.subject, cache), issuer: canonicalKey(names.issuer, cache) };
 }
 
 /** The canonical issuer of a CRL, from its DER TBSCertList. */
 export function crlIssuerKey(tbsCertList: ArrayBuffer | ArrayBufferView): string {
-  return canonicalKey(AsnConvert.parse(tbsCertList, CrlNames).issuer);
+  return canonicalNameDer(AsnConvert.parse(tbsCertList, CrlNames).issuer).toString("hex");
 }

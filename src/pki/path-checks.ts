@@ -5,6 +5,7 @@
  * become (src/pki/path.ts) use the same rules.
  */
 import { NS_SMIME, NS_SMIME_CA, NS_SSL_CLIENT, signedBy, type Certificate } from "./certificate.js";
+import type { VerificationCache } from "./verification-cache.js";
 import { CertificateError, type CertificateErrorCode } from "./errors.js";
 import { weakness, type Policy } from "./policy.js";
 
@@ -17,6 +18,8 @@ export interface PathContext {
   readonly purpose: "smime-sign" | "any";
   /** Whether `certificate` is revoked by a verified CRL of `issuer` (see src/bundle). */
   readonly isRevoked?: (certificate: Certificate, issuer: Certificate) => boolean;
+  /** The run's memos (signature verdicts); a search without one makes its own. */
+  readonly cache?: VerificationCache;
 }
 
 /** Where a certificate stands on a path: index i (0 the leaf), whether it is the last (the anchor), and OpenSSL's plen. */
@@ -129,7 +132,7 @@ export function pathProblem(path: readonly Certificate[], context: PathContext):
   for (let i = last; i >= 0; i--) {
     const cert = path[i] as Certificate;
     const issuer = path[Math.min(i + 1, last)] as Certificate;
-    if (i < last && !signedBy(cert, issuer)) return fail("CERT_BAD_SIGNATURE", cert, `has a signature that does not verify with the key of "${issuer.subject}"`, i);
+    if (i < last && !signedBy(cert, issuer, context.cache)) return fail("CERT_BAD_SIGNATURE", cert, `has a signature that does not verify with the key of "${issuer.subject}"`, i);
     const problem = timeProblem(cert, context.time);
     if (problem) return fail(problem.code, cert, problem.message, i);
   }

@@ -15,6 +15,7 @@ import { keyIdentifiersMatch, signedBy, type Certificate } from "./certificate.j
 import { CertificateError } from "./errors.js";
 import { certificatePasses, fail, pathProblem, revoked, within, type PathContext } from "./path-checks.js";
 import { SearchBudget } from "./search-budget.js";
+import { VerificationCache } from "./verification-cache.js";
 
 export { MIN_RSA_BITS, PKG_INSTALL_POLICY, STRICT_POLICY, type Policy } from "./policy.js";
 export { PATH_SEARCH_LIMITS, SearchBudget, type PathSearchLimits } from "./search-budget.js";
@@ -72,9 +73,11 @@ class IssuerGraph {
   private readonly bySubject = new Map<string, Certificate[]>();
   readonly trusted: ReadonlySet<string>;
   private readonly links = new Map<Certificate, readonly Link[]>();
+  private readonly cache: VerificationCache | undefined;
 
   constructor(request: PathSearchRequest) {
     this.budget = request.budget ?? new SearchBudget();
+    this.cache = request.cache;
     this.time = request.time;
     const seen = new Set<string>();
     // OpenSSL looks in the trust store first, then the untrusted certificates.
@@ -103,7 +106,7 @@ class IssuerGraph {
     this.budget.spend("signatures", candidates.length);
     // Like OpenSSL's get_issuer, try issuers valid at the verification time first.
     candidates.sort((a, b) => Number(within(b, this.time)) - Number(within(a, this.time)));
-    links = candidates.map((issuer) => ({ issuer, signed: signedBy(child, issuer) }));
+    links = candidates.map((issuer) => ({ issuer, signed: signedBy(child, issuer, this.cache) }));
     this.links.set(child, links);
     return links;
   }
@@ -130,7 +133,8 @@ export class PathSearch {
   }
 
   static over(request: PathSearchRequest): PathSearch {
-    return new PathSearch(request, new IssuerGraph(request));
+    const withCache = request.cache ? request : { ...request, cache: new VerificationCache() };
+    return new PathSearch(withCache, new IssuerGraph(withCache));
   }
 
   /** The same search with revocation checked (the bundle's CRLs, once verified): same candidates and budget, new bounds. */

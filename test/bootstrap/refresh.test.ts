@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../fixtures/cli.js";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
+import { crlNumbersByIssuer } from "../../src/config/state.js";
 import { EXIT } from "../../src/errors.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
 import { startRepoServer, type RepoServer } from "../fixtures/repo-server.js";
@@ -64,7 +65,7 @@ describe("refresh", () => {
     expect(chain).toContain(rotated.certPem.trim().split("\n")[1]);
     expect(chain).not.toContain(trust.build.certPem.trim().split("\n")[1]);
     const state = JSON.parse(readFileSync(path.join(target, "etc/pkgtrust/state.json"), "utf8"));
-    expect(state.crlNumbers["CN=pkgsrc developer CA"]).toBe("2");
+    expect(crlNumbersByIssuer(state)["CN=pkgsrc developer CA"]).toBe("2");
   });
 
   it("refuses a bundle whose CRL number went down, and changes nothing", async () => {

@@ -3,6 +3,8 @@
  * suggestion from the command's own options and a next step naming the command run.
  */
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { optionSpecOf } from "../../src/cli/options.js";
 import { parseIsoTime } from "../../src/cli/time-option.js";
 import { closest, editDistance } from "../../src/cli/suggest.js";
 import { EXIT } from "../../src/errors.js";
@@ -52,6 +54,19 @@ describe("option errors", () => {
       expect(found.next, argv.join(" ")).not.toMatch(/COMMAND/);
       expect(found.next, argv.join(" ")).toMatch(/pkgtrust [a-z-]+/);
     }
+  });
+});
+
+describe("options declared once, by their zod schema", () => {
+  it("take a value unless the field is a boolean under its optional, default and pipe wrappers", () => {
+    const schema = z.object({
+      repo: z.string().min(1).optional(),
+      days: z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int()).default(30),
+      json: z.boolean().default(false),
+      force: z.boolean().optional(),
+      piped: z.boolean().pipe(z.boolean()),
+    });
+    expect(optionSpecOf(schema)).toEqual({ repo: { type: "string" }, days: { type: "string" }, json: { type: "boolean" }, force: { type: "boolean" }, piped: { type: "boolean" } });
   });
 });
 

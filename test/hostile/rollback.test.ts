@@ -4,10 +4,14 @@
  * some of these; setup, run again for the same repository, accepted them all and recorded
  * the lower state. --reset-state is the explicit way to start over.
  */
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import * as x509 from "../../src/pki/x509.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { crlNumbersByIssuer, parseState } from "../../src/config/state.js";
 import { EXIT } from "../../src/errors.js";
+import { canonicalNameDer } from "../../src/pki/name.js";
 import type { Issued } from "../fixtures/pki.js";
 import { snapshotTree, snapshotWithoutRefreshRecord } from "../fixtures/repository.js";
 import { makeWorld, type World } from "./support/world.js";
@@ -41,6 +45,8 @@ async function configured(bundle: string) {
 }
 
 const state = (target: string) => JSON.parse(readFileSync(path.join(target, "etc/pkgtrust/state.json"), "utf8"));
+/** The CRL numbers state.json records, by issuer as people read it. */
+const crlNumbers = (target: string) => crlNumbersByIssuer(parseState(readFileSync(path.join(target, "etc/pkgtrust/state.json")), "state.json"));
 
 describe("setup run again for the same repository applies refresh's rules", () => {
   it("refuses a lower CRL number and changes nothing", async () => {
@@ -74,7 +80,7 @@ describe("setup run again for the same repository applies refresh's rules", () =
     const reset = await world.cli(["setup", "--root", target, "--repo", url, "--reset-state", "--json"]);
     expect(reset.status, reset.stdout).toBe(EXIT.OK);
     expect(reset.json.forgottenState).toMatchObject({ repository: url, crlNumbers: { "CN=pkgsrc developer CA": "2" }, reason: "reset-state" });
-    expect(state(target).crlNumbers).toEqual({ "CN=pkgsrc developer CA": "1" });
+    expect(crlNumbers(target)).toEqual({ "CN=pkgsrc developer CA": "1" });
     const plain = await world.cli(["setup", "--root", target, "--repo", url, "--reset-state", "--non-interactive"]);
     expect(plain.status).toBe(EXIT.OK);
     expect(plain.stdout).toMatch(/forgets the state accepted .*CRL number 1 of CN=pkgsrc developer CA/);
@@ -87,7 +93,7 @@ describe("setup run again for the same repository applies refresh's rules", () =
     writeFileSync(answers, `repo=${url}\nreset-state=yes\njson=yes\n`);
     const reset = await world.cli(["setup", "--root", target, "--answers", answers]);
     expect(reset.status, reset.stdout).toBe(EXIT.OK);
-    expect(state(target).crlNumbers).toEqual({});
+    expect(crlNumbers(target)).toEqual({});
   });
 
   it("refuses to guess from an unreadable state.json, and replaces it with --reset-state", async () => {
@@ -97,7 +103,7 @@ describe("setup run again for the same repository applies refresh's rules", () =
     expect(refused.json.error.code).toBe("CONFIG_STATE_INVALID");
     const reset = await world.cli(["setup", "--root", target, "--repo", url, "--reset-state", "--json"]);
     expect(reset.status, reset.stdout).toBe(EXIT.OK);
-    expect(state(target).crlNumbers).toEqual({ "CN=pkgsrc developer CA": "2" });
+    expect(crlNumbers(target)).toEqual({ "CN=pkgsrc developer CA": "2" });
   });
 
   it("replaces the state of another repository and says so", async () => {
@@ -132,5 +138,65 @@ describe("an older certificate next to the current one", () => {
     world.publish(name, good + crl2);
     const refreshed = await world.cli(["refresh", "--root", target, "--json", "--no-test-install"]);
     expect(refreshed.status, refreshed.stdout).toBe(EXIT.OK);
+  });
+});
+
+describe("a version 1 state.json, which keyed CRL numbers by the issuer's display string", () => {
+  const statePath = (target: string) => path.join(target, "etc/pkgtrust/state.json");
+  /** The state as pkgtrust 0.1 wrote it: the setup's own facts in the old form, with `crlNumber` for the developer CA. */
+  function writeVersion1(target: string, crlNumber: string) {
+    const now = state(target);
+    writeFileSync(
+      statePath(target),
+      `{
+  "version": 1,
+  "repository": ${JSON.stringify(now.repository)},
+  "repositoryId": ${JSON.stringify(now.repositoryId)},
+  "anchorFile": ${JSON.stringify(now.anchorFile)},
+  "configFile": ${JSON.stringify(now.configFile)},
+  "acceptedAt": "2020-06-01T00:00:00.000Z",
+  "files": ${JSON.stringify(now.files)},
+  "certificates": ${JSON.stringify(now.certificates)},
+  "crlNumbers": {
+    "CN=pkgsrc developer CA": "${crlNumber}"
+  }
+}
+`,
+    );
+  }
+  /** SHA-256 of the canonical encoding (X509_NAME_cmp's form) of the developer CA's Name. */
+  const caKey = () => createHash("sha256").update(canonicalNameDer(new x509.X509Certificate(world.trust.ca.certPem).subjectName.toArrayBuffer())).digest("hex");
+
+  it("refuses a lower CRL number or a missing CRL as before, and leaves the old file as it is", async () => {
+    const { name, target } = await configured(good + crl2);
+    writeVersion1(target, "2");
+    world.publish(name, good + crl1);
+    const before = snapshotWithoutRefreshRecord(target);
+    const lower = await world.cli(["refresh", "--root", target, "--json"]);
+    expect(lower.json.error).toMatchObject({ code: "BOOT_ROLLBACK", detail: { issuer: "CN=pkgsrc developer CA", accepted: "2", offered: "1" } });
+    world.publish(name, good);
+    expect((await world.cli(["refresh", "--root", target, "--json"])).json.error.code).toBe("BOOT_ROLLBACK");
+    expect(snapshotWithoutRefreshRecord(target)).toEqual(before);
+  });
+
+  it("is rewritten in version 2, keyed by the issuer's canonical Name, on the next successful write; the refusals still fire", async () => {
+    const { name, target } = await configured(good + crl2);
+    writeVersion1(target, "1");
+    const refreshed = await world.cli(["refresh", "--root", target, "--json", "--no-test-install"]);
+    expect(refreshed.status, refreshed.stdout).toBe(EXIT.OK);
+    const migrated = state(target);
+    expect(migrated.version).toBe(2);
+    expect(migrated.crlNumbers).toBeUndefined();
+    expect(migrated.crls).toEqual({ [caKey()]: { issuer: "CN=pkgsrc developer CA", number: "2" } });
+    world.publish(name, good + crl1);
+    expect((await world.cli(["refresh", "--root", target, "--json"])).json.error.code).toBe("BOOT_ROLLBACK");
+    expect((await world.cli(["setup", "--root", target, "--repo", migrated.repository, "--json"])).json.error.code).toBe("BOOT_ROLLBACK");
+  });
+
+  it("counts an identical refresh after the migration as no new acceptance", async () => {
+    const { target } = await configured(good + crl2);
+    writeVersion1(target, "2");
+    expect((await world.cli(["refresh", "--root", target, "--json", "--no-test-install"])).status).toBe(EXIT.OK);
+    expect(state(target)).toMatchObject({ version: 2, acceptedAt: "2020-06-01T00:00:00.000Z" });
   });
 });

@@ -4,7 +4,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../src/errors.js";
-import { defaultCrlPath, normaliseSerial, serialContentHex } from "../../src/keys/revoke.js";
+import { defaultCrlPath, parseSerial, serialContentHex } from "../../src/keys/revoke.js";
 import { readCertificateFile } from "../../src/pki/certificate.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
 import { openssl, pkgtrust } from "./operator-cli.js";
@@ -48,7 +48,7 @@ describe("pkgtrust keys revoke", () => {
     const cwd = caDir();
     const result = await revoke(cwd, build.serial);
     expect(result.status, result.stdout).toBe(EXIT.OK);
-    expect(result.json).toMatchObject({ crl: "dev-ca.crl.pem", number: "1", alreadyRevoked: false, revoked: [normaliseSerial(build.serial)] });
+    expect(result.json).toMatchObject({ crl: "dev-ca.crl.pem", number: "1", alreadyRevoked: false, revoked: [parseSerial(build.serial)] });
     expect(Date.parse(result.json.nextUpdate) - NOW.getTime()).toBe(30 * 86_400_000);
     if (OPENSSL) {
       expect((await openssl(["crl", "-in", "dev-ca.crl.pem", "-CAfile", "dev-ca.pem", "-verify", "-noout"], cwd)).output).toContain("verify OK");
@@ -68,12 +68,12 @@ describe("pkgtrust keys revoke", () => {
     await revoke(cwd, "1234");
     const first = readFileSync(path.join(cwd, "dev-ca.crl.pem"), "utf8");
     const second = await pkgtrust(["keys", "revoke", "--ca-cert", "dev-ca.pem", "--ca-key", "dev-ca.key", "--serial", build.serial, "--json"], { cwd, now: new Date(NOW.getTime() + 86_400_000) });
-    expect(second.json).toMatchObject({ number: "2", revoked: ["1234", normaliseSerial(build.serial)] });
+    expect(second.json).toMatchObject({ number: "2", revoked: ["1234", parseSerial(build.serial)] });
     const [before] = readCertificateFile(first, "first").crls;
     const [after] = readCertificateFile(readFileSync(path.join(cwd, "dev-ca.crl.pem"), "utf8"), "second").crls;
-    const date = (crl: typeof before, serial: string) => crl?.parsed.entries.find((e) => normaliseSerial(e.serialNumber) === serial)?.revocationDate.getTime();
+    const date = (crl: typeof before, serial: string) => crl?.parsed.entries.find((e) => parseSerial(e.serialNumber) === serial)?.revocationDate.getTime();
     expect(date(after, "1234")).toBe(date(before, "1234"));
-    expect(date(after, normaliseSerial(build.serial))).toBe(NOW.getTime() + 86_400_000);
+    expect(date(after, parseSerial(build.serial))).toBe(NOW.getTime() + 86_400_000);
     if (OPENSSL) expect((await openssl(["crl", "-in", "dev-ca.crl.pem", "-CAfile", "dev-ca.pem", "-verify", "-noout"], cwd)).ok).toBe(true);
   });
 
@@ -139,7 +139,7 @@ describe("pkgtrust keys revoke", () => {
   it("encodes every serial as a minimal positive DER integer", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 1n, max: (1n << 159n) - 1n }), (value) => {
-        const content = serialContentHex(normaliseSerial(value.toString(16)));
+        const content = serialContentHex(parseSerial(value.toString(16)));
         expect(content.length % 2).toBe(0);
         expect(BigInt(`0x${content}`)).toBe(value);
         expect(parseInt(content.slice(0, 2), 16)).toBeLessThan(0x80);
@@ -160,7 +160,7 @@ describe("pkgtrust keys crl", () => {
     const [before] = readCertificateFile(readFileSync(path.join(cwd, "dev-ca.crl.pem"), "utf8"), "before").crls;
     const renewed = await renew(cwd, later);
     expect(renewed.status, renewed.stdout).toBe(EXIT.OK);
-    expect(renewed.json).toMatchObject({ action: "crl", crl: "dev-ca.crl.pem", number: "2", alreadyRevoked: false, revoked: [normaliseSerial(build.serial)], thisUpdate: later.toISOString() });
+    expect(renewed.json).toMatchObject({ action: "crl", crl: "dev-ca.crl.pem", number: "2", alreadyRevoked: false, revoked: [parseSerial(build.serial)], thisUpdate: later.toISOString() });
     expect(renewed.json.serialNumber).toBeUndefined();
     expect(Date.parse(renewed.json.nextUpdate) - later.getTime()).toBe(30 * 86_400_000);
     const [after] = readCertificateFile(readFileSync(path.join(cwd, "dev-ca.crl.pem"), "utf8"), "after").crls;

@@ -1,7 +1,9 @@
 import { createReadStream, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
+import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../../src/pki/path.js";
+import { EXIT } from "../../src/errors.js";
+import { isRefusal, PackageError } from "../../src/package/errors.js";
 import { readCertificateFile } from "../../src/pki/certificate.js";
 import { signPackage } from "../../src/keys/sign-package.js";
 import { fileChunks } from "../../src/package/file-source.js";
@@ -117,6 +119,25 @@ describe("verifyPackage on every package case", () => {
     } else {
       expect(verdict.newerOpenSSL?.trusted).toBe(expected.newerOpenSSL);
     }
+  });
+});
+
+describe("verdicts by what they say", () => {
+  it("tells a refusal from unreadable input by its code, and every refusal is the CLI's UNTRUSTED", () => {
+    expect(isRefusal(new PackageError("PKG_BLOCK_MISMATCH", "block 0"))).toBe(true);
+    expect(isRefusal(new PackageError("PKG_TRUNCATED", "ends early"))).toBe(false);
+    for (const [code, info] of Object.entries(PackageError.codes)) {
+      expect({ code, refusal: isRefusal(new PackageError(code as keyof typeof PackageError.codes, code)) }).toEqual({ code, refusal: info.exit === EXIT.UNTRUSTED });
+    }
+  });
+
+  it("judges a copy of a policy as the policy itself (by what it rejects, not by object identity)", async () => {
+    const c = fixtures.byName("intermediate signed with SHA-1 (accepted, with a warning)");
+    const lenient = await verifyPackage(fileChunks(c.file), trustOf(c), { time: NOW, policy: structuredClone(PKG_INSTALL_POLICY) });
+    expect(lenient).toMatchObject({ trusted: true });
+    expect(lenient.warnings.join("\n")).toMatch(/accepted by pkg_install, but weak/);
+    const strict = await verifyPackage(fileChunks(c.file), trustOf(c), { time: NOW, policy: structuredClone(STRICT_POLICY) });
+    expect(strict).toMatchObject({ trusted: false, code: "CERT_WEAK_ALGORITHM" });
   });
 });
 

@@ -37,11 +37,7 @@ export const command: Command = {
   summary: "Check that the installed base-system anchor files match the anchor catalogue.",
   usage: "anchors check [--root DIR] [--catalogue FILE] [--json]",
   async run(context) {
-    const { options, positionals } = parseCommandLine(
-      context.argv,
-      { root: { type: "string" }, catalogue: { type: "string" }, json: { type: "boolean" } },
-      schema,
-    );
+    const { options, positionals } = parseCommandLine(context.argv, schema);
     const [action] = requirePositionals(positionals, ["ACTION"]);
     if (action !== "check") throw new UsageError("USAGE_BAD_OPTION", `unknown action '${action}': the action is 'check'`);
     const catalogue = options.catalogue === undefined ? shippedCatalogue() : await readCatalogue(options.catalogue, context.cwd);

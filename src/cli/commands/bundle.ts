@@ -79,7 +79,7 @@ function builtText(built: BuiltBundle, output: string, written: boolean): string
 }
 
 async function build(context: CommandContext, argv: readonly string[]): Promise<number> {
-  const { options, positionals } = parseCommandLine(argv, { anchor: { type: "string" }, out: { type: "string" }, json: { type: "boolean" } }, buildOptions);
+  const { options, positionals } = parseCommandLine(argv, buildOptions);
   if (positionals.length === 0) throw new UsageError("USAGE_MISSING_ARGUMENT", "missing the certificate and CRL files to build the bundle from");
   const output = await requireOutputFile(options.out, context.cwd);
   const anchor = await readAnchorFile(options.anchor, context.cwd);
@@ -111,11 +111,7 @@ function lintText(report: LintReport, file: string): string[] {
 }
 
 async function lint(context: CommandContext, argv: readonly string[]): Promise<number> {
-  const { options, positionals } = parseCommandLine(
-    argv,
-    { anchor: { type: "string" }, "warn-days": { type: "string" }, "crl-warn-days": { type: "string" }, strict: { type: "boolean" }, json: { type: "boolean" } },
-    lintOptions,
-  );
+  const { options, positionals } = parseCommandLine(argv, lintOptions);
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "USAGE_MISSING_ARGUMENT" : "USAGE_BAD_OPTION", "give exactly one bundle file to lint");
   const file = positionals[0] as string;
   const anchor = await readAnchorFile(options.anchor, context.cwd);

@@ -151,7 +151,7 @@ export const command: Command = {
   usage: "demo [--keep] [--serve]",
   stopsOnSignal: true,
   async run(context) {
-    const { options, positionals } = parseCommandLine(context.argv, { keep: { type: "boolean" }, serve: { type: "boolean" } }, schema);
+    const { options, positionals } = parseCommandLine(context.argv, schema);
     requirePositionals(positionals, []);
     const demo = await startDemo(context);
     try {

@@ -5,13 +5,13 @@ import { readIfPresent, requireAbsent, writeKeyPair } from "../../keys/files.js"
 import { writeFileAtomic } from "../../config/atomic-file.js";
 import { createRootCa, issueIntermediate, issueSigning, KEY_ALGORITHMS, type KeyAndCertificate } from "../../keys/issue.js";
 import { OperatorError } from "../../keys/operator-errors.js";
-import { defaultCrlPath, defaultNextUpdateDays, NEXT_UPDATE_DAYS, normaliseSerial, readExistingCrl, signNextCrl } from "../../keys/revoke.js";
+import { defaultCrlPath, defaultNextUpdateDays, NEXT_UPDATE_DAYS, parseSerial, readExistingCrl, signNextCrl } from "../../keys/revoke.js";
 import { requireOutputFile } from "../../output-file.js";
 import { parseCertificate, type Certificate } from "../../pki/certificate.js";
 import { readPem } from "../../pki/pem.js";
 import type { Command, CommandContext, Subcommand } from "../command.js";
 import { groupSummary, groupUsage, runSubcommand } from "../group.js";
-import { parseCommandLine, requirePositionals } from "../options.js";
+import { parseCommandLine, requirePositionals, type OptionSchema } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
 
 /** Default lifetimes in days (see the summary below for the signing one). */
@@ -44,18 +44,6 @@ const schemas = {
 };
 type Action = keyof typeof schemas;
 
-const STRING = { type: "string" } as const;
-const BOOLEAN = { type: "boolean" } as const;
-const outputSpec = { cn: STRING, "out-cert": STRING, "out-key": STRING, "key-type": STRING, days: STRING, json: BOOLEAN };
-const issuerSpec = { "ca-cert": STRING, "ca-key": STRING };
-const specs = {
-  "init-ca": outputSpec,
-  "issue-intermediate": { ...outputSpec, ...issuerSpec, "path-length": STRING },
-  "issue-signing": { ...outputSpec, ...issuerSpec },
-  revoke: { ...issuerSpec, serial: STRING, crl: STRING, "next-update-days": STRING, json: BOOLEAN },
-  crl: { ...issuerSpec, crl: STRING, "next-update-days": STRING, json: BOOLEAN },
-};
-
 const certificateJson = z.object({
   path: z.string(),
   subject: z.string(),
@@ -84,8 +72,8 @@ const revokedSchema = z.object({
   revoked: z.array(z.string()),
 });
 
-function parse<S extends z.ZodType>(argv: readonly string[], spec: (typeof specs)[Action], schema: S): z.infer<S> {
-  const { options, positionals } = parseCommandLine(argv.slice(1), spec, schema);
+function parse<S extends OptionSchema>(argv: readonly string[], schema: S): z.infer<S> {
+  const { options, positionals } = parseCommandLine(argv.slice(1), schema);
   requirePositionals(positionals, []);
   return options;
 }
@@ -136,7 +124,7 @@ async function requireNewOutputs(options: { "out-cert": string; "out-key": strin
 }
 
 async function initCa(context: CommandContext): Promise<number> {
-  const options = parse(context.argv, specs["init-ca"], schemas["init-ca"]);
+  const options = parse(context.argv, schemas["init-ca"]);
   await requireNewOutputs(options, context.cwd);
   const issued = await createRootCa({ commonName: options.cn, days: options.days, algorithm: options["key-type"], now: context.now });
   await writeKeyPair({ cert: options["out-cert"], key: options["out-key"] }, context.cwd, issued);
@@ -146,8 +134,8 @@ async function initCa(context: CommandContext): Promise<number> {
 async function issueBelowCa(context: CommandContext, action: "issue-intermediate" | "issue-signing"): Promise<number> {
   const options =
     action === "issue-intermediate"
-      ? parse(context.argv, specs[action], schemas[action])
-      : { ...parse(context.argv, specs[action], schemas[action]), "path-length": undefined };
+      ? parse(context.argv, schemas[action])
+      : { ...parse(context.argv, schemas[action]), "path-length": undefined };
   await requireNewOutputs(options, context.cwd);
   const ca = await loadCa({ cert: options["ca-cert"], key: options["ca-key"] }, context.cwd, context.now);
   const request = { commonName: options.cn, days: options.days, algorithm: options["key-type"], now: context.now };
@@ -167,8 +155,8 @@ async function issueBelowCa(context: CommandContext, action: "issue-intermediate
 
 /** revoke and crl: the CA's next CRL, with `serial` added when given. */
 async function signCrl(context: CommandContext, action: "revoke" | "crl"): Promise<number> {
-  const options: z.infer<(typeof schemas)["crl"]> & { serial?: string } = parse(context.argv, specs[action], schemas[action]);
-  const serial = options.serial === undefined ? undefined : normaliseSerial(options.serial);
+  const options: z.infer<(typeof schemas)["crl"]> & { serial?: string } = parse(context.argv, schemas[action]);
+  const serial = options.serial === undefined ? undefined : parseSerial(options.serial);
   const crlPath = options.crl ?? defaultCrlPath(options["ca-cert"]);
   const crlFile = await requireOutputFile(crlPath, context.cwd);
   const ca = await loadCa({ cert: options["ca-cert"], key: options["ca-key"] }, context.cwd, context.now);

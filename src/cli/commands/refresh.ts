@@ -5,7 +5,7 @@ import { refreshRecordPath, writeRefreshRecord } from "../../config/refresh-reco
 import { stateLayout } from "../../config/layout.js";
 import { TargetRoot } from "../../config/target-root.js";
 import { asPkgtrustError, EXIT } from "../../errors.js";
-import { checkTestInstallOptions, fetcherFor, bootstrapOptionSchema, bootstrapOptionSpec, pkgAddFor } from "../bootstrap-options.js";
+import { checkTestInstallOptions, fetcherFor, bootstrapOptionSchema, pkgAddFor } from "../bootstrap-options.js";
 import { reportOutcome } from "../bootstrap-output.js";
 import type { Command, CommandContext } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
@@ -40,7 +40,7 @@ export const command: Command = {
   details: limitsHelp(),
   stopsOnSignal: true,
   async run(context) {
-    const { options, positionals } = parseCommandLine(context.argv, bootstrapOptionSpec, bootstrapOptionSchema);
+    const { options, positionals } = parseCommandLine(context.argv, bootstrapOptionSchema);
     requirePositionals(positionals, []);
     checkTestInstallOptions(options);
     const root = new TargetRoot(options.root);

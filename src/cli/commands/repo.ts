@@ -123,24 +123,7 @@ function signText(report: RepoSignReport, dir: string): string[] {
 }
 
 async function sign(context: CommandContext, argv: readonly string[]): Promise<number> {
-  const { options, positionals } = parseCommandLine(
-    argv,
-    {
-      key: { type: "string" },
-      cert: { type: "string" },
-      anchor: { type: "string" },
-      chain: { type: "string" },
-      jobs: { type: "string" },
-      "min-days": { type: "string" },
-      "expired-grace-days": { type: "string" },
-      files: { type: "string" },
-      "no-summary": { type: "boolean" },
-      "dry-run": { type: "boolean" },
-      force: { type: "boolean" },
-      json: { type: "boolean" },
-    },
-    signOptions,
-  );
+  const { options, positionals } = parseCommandLine(argv, signOptions);
   const [dir] = requirePositionals(positionals, ["DIR"]) as [string];
   // Everything the signer needs is read and judged before the repository is looked at.
   const anchor = await readAnchorFile(options.anchor, context.cwd);
@@ -197,7 +180,7 @@ async function sign(context: CommandContext, argv: readonly string[]): Promise<n
 }
 
 async function summary(context: CommandContext, argv: readonly string[]): Promise<number> {
-  const { options, positionals } = parseCommandLine(argv, { "dry-run": { type: "boolean" }, json: { type: "boolean" } }, summaryOptions);
+  const { options, positionals } = parseCommandLine(argv, summaryOptions);
   const [dir] = requirePositionals(positionals, ["DIR"]) as [string];
   const report = await repoSummary({ dir: resolve(context.cwd, dir), dryRun: options["dry-run"] });
   if (options.json) {

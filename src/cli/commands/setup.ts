@@ -5,17 +5,16 @@ import { runSetup, type SetupOutcome, type SetupRequest } from "../../bootstrap/
 import { DEFAULT_ANCHOR } from "../../config/layout.js";
 import { TargetRoot } from "../../config/target-root.js";
 import { asPkgtrustError } from "../../errors.js";
-import { checkTestInstallOptions, fetcherFor, bootstrapOptionSchema, bootstrapOptionSpec, pkgAddFor, targetPath } from "../bootstrap-options.js";
+import { checkTestInstallOptions, fetcherFor, bootstrapOptionSchema, pkgAddFor, targetPath } from "../bootstrap-options.js";
 import { reportOutcome, reportWizardExit } from "../bootstrap-output.js";
 import { withAnswers } from "../answers.js";
 import type { Command } from "../command.js";
-import { parseCommandLine, requirePositionals } from "../options.js";
+import { optionSpecOf, parseCommandLine, requirePositionals } from "../options.js";
 import { writeError } from "../output.js";
 import { checkRoot, refusedAnchor } from "../preflight.js";
 import { limitsHelp } from "../limit-options.js";
 import { plainReporter } from "../reporter.js";
 
-const optionSpec = { ...bootstrapOptionSpec, repo: { type: "string" }, anchor: { type: "string" }, "reset-state": { type: "boolean" } } as const;
 const schema = bootstrapOptionSchema.extend({
   repo: z.string().min(1).optional(),
   anchor: targetPath.default(DEFAULT_ANCHOR),
@@ -39,9 +38,9 @@ export const command: Command = {
   stopsOnSignal: true,
   async run(context) {
     // Flags win over the answer file, which wins over PKGTRUST_* variables (unattended installs).
-    const argv = await withAnswers(context.argv, optionSpec, context.env, context.cwd, context.reportErrorsAsJson);
+    const argv = await withAnswers(context.argv, optionSpecOf(schema), context.env, context.cwd, context.reportErrorsAsJson);
     context.reportErrorsAsJson?.(argv.includes("--json"));
-    const { options, positionals } = parseCommandLine(argv, optionSpec, schema);
+    const { options, positionals } = parseCommandLine(argv, schema);
     requirePositionals(positionals, []);
     checkTestInstallOptions(options);
     const root = new TargetRoot(options.root);

@@ -34,11 +34,7 @@ export const command: Command = {
   summary: "Sign a binary package in pkg_install's format (refusing signers pkg_install would refuse).",
   usage: "sign-package IN OUT --key FILE --cert FILE [--chain FILE] [--json]",
   async run(context) {
-    const { options, positionals } = parseCommandLine(
-      context.argv,
-      { key: { type: "string" }, cert: { type: "string" }, chain: { type: "string" }, json: { type: "boolean" } },
-      schema,
-    );
+    const { options, positionals } = parseCommandLine(context.argv, schema);
     const [input, output] = requirePositionals(positionals, ["IN", "OUT"]) as [string, string];
     const signed = await signPackage({
       input: await requireInputFile(input, context.cwd, unreadable),

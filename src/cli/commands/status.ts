@@ -43,11 +43,7 @@ export const command: Command = {
   summary: "Show the configured repository and trust files, days to expiry, and drift from what pkgtrust wrote.",
   usage: "status [--config FILE] [--root DIR] [--json]",
   async run(context) {
-    const { options, positionals } = parseCommandLine(
-      context.argv,
-      { root: { type: "string" }, config: { type: "string" }, json: { type: "boolean" } },
-      schema,
-    );
+    const { options, positionals } = parseCommandLine(context.argv, schema);
     requirePositionals(positionals, []);
     const root = new TargetRoot(options.root);
     const report = await readStatus(root, options.config, context.now);

@@ -103,11 +103,7 @@ export const command: Command = {
   summary: "Verify every certificate of a repository key bundle against an anchor file, with the reason for each.",
   usage: "verify-bundle BUNDLE --anchor FILE [--at ISO-TIME] [--allow-weak] [--json]",
   async run(context) {
-    const { options, positionals } = parseCommandLine(
-      context.argv,
-      { anchor: { type: "string" }, at: { type: "string" }, "allow-weak": { type: "boolean" }, json: { type: "boolean" } },
-      schema,
-    );
+    const { options, positionals } = parseCommandLine(context.argv, schema);
     const [bundlePath] = requirePositionals(positionals, ["BUNDLE"]) as [string];
     const bundle = readBundle(await readInput(bundlePath, context.cwd), bundlePath);
     const anchors = readBundle(await readInput(options.anchor, context.cwd), options.anchor).certificates;

@@ -103,11 +103,7 @@ export const command: Command = {
   summary: "Verify a signed binary package as pkg_install on NetBSD 10 would, and check its @name.",
   usage: "verify-package FILE --anchor FILE [--chain FILE] [--at ISO-TIME] [--json]\nverify-package FILE --config pkg_install.conf [--at ISO-TIME] [--json]",
   async run(context) {
-    const { options, positionals } = parseCommandLine(
-      context.argv,
-      { anchor: { type: "string" }, chain: { type: "string" }, config: { type: "string" }, at: { type: "string" }, json: { type: "boolean" } },
-      schema,
-    );
+    const { options, positionals } = parseCommandLine(context.argv, schema);
     const [file] = requirePositionals(positionals, ["FILE"]) as [string];
     const packagePath = await requireInputFile(file, context.cwd, unreadable);
     const files = await trustFiles(options, context.cwd);

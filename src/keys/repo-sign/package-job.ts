@@ -9,6 +9,7 @@ import { ByteReader } from "../../package/byte-reader.js";
 import { handleChunks } from "../../package/file-source.js";
 import { ContentsReader } from "../../package/inner-contents.js";
 import { ParallelBlockHasher, type BlockHashPool } from "../../package/parallel-block-hasher.js";
+import type { PackageCache } from "../../package/package-cache.js";
 import { readPkcs7Signature, verifySigners, type Pkcs7Signature } from "../../package/pkcs7-signature.js";
 import { formatPkgHash, parsePkgHash, SIGNING_BLOCK_SIZE } from "../../package/pkg-hash.js";
 import type { PackageTrust } from "../../package/verdict.js";
@@ -37,6 +38,8 @@ export interface JobContext {
   readonly dir: string;
   readonly identity: SigningIdentity;
   readonly trust: PackageTrust;
+  /** The run's memos: its packages embed the same few certificates. */
+  readonly cache: PackageCache;
   readonly time: Date;
   readonly pool: BlockHashPool;
   readonly force: boolean;
@@ -128,15 +131,15 @@ interface SignatureHead {
   readonly embedded: readonly Certificate[];
 }
 
-async function readSignatureHead(handle: FileHandle): Promise<SignatureHead | undefined> {
+async function readSignatureHead(handle: FileHandle, cache: PackageCache): Promise<SignatureHead | undefined> {
   const reader = new ByteReader(handleChunks(handle, 0, 64 * 1024, 2));
   try {
     const ar = await ArReader.open(reader);
     if ((await ar.next())?.name !== "+PKG_HASH") return undefined;
     const hashBytes = await ar.readBody(MAX_HASH_MEMBER, "+PKG_HASH");
     if ((await ar.next())?.name !== "+PKG_SIGNATURE") return undefined;
-    const signature = readPkcs7Signature(Buffer.from(await ar.readBody(MAX_SIGNATURE_MEMBER, "+PKG_SIGNATURE")).toString("latin1"));
-    return { hashBytes, signature, embedded: signature.embedded.map((der) => parseCertificate(der, "+PKG_SIGNATURE")) };
+    const signature = readPkcs7Signature(Buffer.from(await ar.readBody(MAX_SIGNATURE_MEMBER, "+PKG_SIGNATURE")).toString("latin1"), cache);
+    return { hashBytes, signature, embedded: signature.embedded.map((der) => parseCertificate(der, "+PKG_SIGNATURE", undefined, cache)) };
   } catch {
     // Anything odd goes through the full verification, which names the problem.
     return undefined;
@@ -146,9 +149,9 @@ async function readSignatureHead(handle: FileHandle): Promise<SignatureHead | un
 }
 
 /** The one certificate whose key made the signature, or undefined (several signers, or a bad signature: the full verification names it). */
-function signerOf(head: SignatureHead): Certificate | undefined {
+function signerOf(head: SignatureHead, cache: PackageCache): Certificate | undefined {
   try {
-    const signers = verifySigners(head.signature, head.hashBytes, []);
+    const signers = verifySigners(head.signature, head.hashBytes, [], cache);
     const der = signers.length === 1 ? signers[0]?.certificate : undefined;
     return der ? head.embedded.find((c) => Buffer.from(c.der).equals(Buffer.from(der))) : undefined;
   } catch {
@@ -157,8 +160,8 @@ function signerOf(head: SignatureHead): Certificate | undefined {
 }
 
 /** The package name when the package's signature is already this signer's with this chain (its blocks are not read). */
-function signedByUs(head: SignatureHead, identity: SigningIdentity): string | undefined {
-  const signer = signerOf(head);
+function signedByUs(head: SignatureHead, identity: SigningIdentity, cache: PackageCache): string | undefined {
+  const signer = signerOf(head, cache);
   if (!signer || signer.sha256 !== identity.signer.sha256 || !embedsExactly(identity, head.embedded)) return undefined;
   try {
     return parsePkgHash(head.hashBytes).pkgname;
@@ -178,9 +181,9 @@ function signedByUs(head: SignatureHead, identity: SigningIdentity): string | un
  * anchor) must also be valid now (checkPathValidNow). Beyond the grace a leaked key of a
  * long-expired certificate could be made to launder packages: refused as CERT_EXPIRED.
  */
-function verificationTime(head: SignatureHead | undefined, time: Date, graceDays: number): { at: Date; expiredSigner?: Certificate } {
+function verificationTime(head: SignatureHead | undefined, time: Date, graceDays: number, cache: PackageCache): { at: Date; expiredSigner?: Certificate } {
   if (!head || !head.embedded.some((c) => c.notAfter < time)) return { at: time };
-  const signer = signerOf(head);
+  const signer = signerOf(head, cache);
   if (!signer || signer.notAfter >= time || time.getTime() - signer.notAfter.getTime() > graceDays * DAY) return { at: time };
   return { at: signer.notAfter, expiredSigner: signer };
 }
@@ -225,7 +228,7 @@ async function createOutput(context: JobContext, file: string, head: Buffer): Pr
 }
 
 async function resign(context: JobContext, file: string, handle: FileHandle, stat: Stats, head: SignatureHead | undefined): Promise<Result> {
-  const judged = verificationTime(head, context.time, context.expiredGraceDays);
+  const judged = verificationTime(head, context.time, context.expiredGraceDays, context.cache);
   let output: Replacement | undefined;
   let inner: ArMemberInfo | undefined;
   let pkgname = "";
@@ -235,6 +238,7 @@ async function resign(context: JobContext, file: string, handle: FileHandle, sta
       time: judged.at,
       policy: PKG_INSTALL_POLICY,
       hashPool: context.pool,
+      cache: context.cache,
       tap: {
         async signed(hashBytes: Uint8Array, member: ArMember) {
           pkgname = parsePkgHash(hashBytes).pkgname;
@@ -323,9 +327,9 @@ export async function processPackage(context: JobContext, file: string): Promise
     const { handle, stat } = opened;
     const { buffer } = await handle.read(Buffer.alloc(AR_MAGIC.length), 0, AR_MAGIC.length, 0);
     const signed = buffer.toString("latin1") === AR_MAGIC;
-    const head = signed ? await readSignatureHead(handle) : undefined;
+    const head = signed ? await readSignatureHead(handle, context.cache) : undefined;
     if (head && !context.force) {
-      const pkgname = signedByUs(head, context.identity);
+      const pkgname = signedByUs(head, context.identity, context.cache);
       if (pkgname !== undefined) {
         const digests = await wholeFileDigests(context, handle, stat);
         return { kind: "skipped", file, pkgname, reason: "already signed by this certificate with this chain", size: stat.size, digests };

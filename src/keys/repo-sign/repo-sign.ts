@@ -5,6 +5,7 @@ import { summaryBlocks, summaryFileName } from "../../bootstrap/pkg-summary.js";
 import { acquireLock, type Lock } from "../../config/lock.js";
 import { asPkgtrustError, EXIT } from "../../errors.js";
 import { BlockHashPool } from "../../package/parallel-block-hasher.js";
+import { PackageCache } from "../../package/package-cache.js";
 import { bundleWarning } from "./bundle-check.js";
 import { RepoSignError } from "./errors.js";
 import type { SigningIdentity } from "./identity.js";
@@ -88,6 +89,7 @@ async function runPackages(request: RepoSignRequest, packages: readonly { file: 
     dir: request.dir,
     identity: request.identity,
     trust: { anchors: request.identity.anchors, chain: request.identity.chain },
+    cache: new PackageCache(),
     time: request.time,
     pool,
     force: request.force,
