@@ -180,7 +180,7 @@ describe("dist/pkgtrust.mjs alone in an empty directory", () => {
       await terminal.send("Enter");
       expect(await terminal.waitFor("3/4 Key review")).toMatch(/Certificate 1 of 2: intermediate\s+VALID/);
       await terminal.send("Enter");
-      expect(await terminal.waitFor("4/4 Done")).toMatch(/Test-install: digest-20220214 TRUSTED/);
+      expect(await terminal.waitFor("4/4 Done")).toMatch(/Signature check: digest-20220214 TRUSTED/);
       await terminal.send("Enter");
       expect(await terminal.exitStatus()).toBe(EXIT.OK);
       expect(readFileSync(blessedOut, "utf8")).toBe("true");

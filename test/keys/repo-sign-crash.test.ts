@@ -66,7 +66,9 @@ describe.runIf(requireTool("xz", "repo sign's crash trials with pkg_summary.xz")
     expect(existsSync(built), "run 'npm run build' first (npm test does)").toBe(true);
     const calibrate = mkdtempSync(join(keys.pki.dir, "calibrate-"));
     cpSync(pristine, calibrate, { recursive: true });
-    const full = await runProcess(calibrate);
+    // The run's length under the current load: kills at a fixed share of one calibration miss the
+    // writing phase when the other test worker's load changes, so each trial's outcome corrects it.
+    let full = await runProcess(calibrate);
     await expectWholeFiles(calibrate);
     const seen = { none: 0, some: 0, all: 0 };
     for (let trial = 0; trial < TRIALS; trial++) {
@@ -77,6 +79,8 @@ describe.runIf(requireTool("xz", "repo sign's crash trials with pkg_summary.xz")
       await runProcess(dir, Math.floor((from + Math.random() * (1.05 - from)) * full));
       const resigned = await expectWholeFiles(dir);
       seen[resigned === 0 ? "none" : resigned === specs.length ? "all" : "some"]++;
+      if (from > 0 && resigned === 0) full *= 1.15;
+      else if (resigned === specs.length) full *= 0.9;
       // Only our own recognisable temporary names may be left behind.
       for (const name of readdirSync(dir).filter((n) => n.startsWith("."))) {
         expect(name, `trial ${trial}`).toMatch(/^\..+\.pkgtrust-repo-sign$|^\.pkg_summary\.(gz|xz)\.pkgtrust-tmp-\d+-[0-9a-f]{8}$|^\.pkgtrust-repo-sign\.lock$|^\.\.pkgtrust-repo-sign\.lock\.pkgtrust-tmp-\d+-[0-9a-f]{8}$/);
