@@ -84,7 +84,7 @@ describe("SIGINT, SIGTERM and SIGHUP during setup", () => {
     const duration = Date.now() - started;
     const newSet = normalised(finished);
 
-    const ended = { old: 0, new: 0, beforeHandlers: 0, rolledBack: 0 };
+    const ended = { old: 0, new: 0, beforeHandlers: 0, diedAfterCommit: 0, rolledBack: 0 };
     const steps: Record<string, number> = {};
     for (let trial = 0; trial < TRIALS; trial++) {
       const target = path.join(work, `t${trial}`);
@@ -95,10 +95,14 @@ describe("SIGINT, SIGTERM and SIGHUP during setup", () => {
       const where = `trial ${trial} (${signal} at ${at.toFixed(0)} of ${duration} ms)`;
       const after = normalised(target);
       if (run.signal !== null) {
-        // Node had not yet run pkgtrust's code: nothing was read or written.
+        // Node had not yet run pkgtrust's code (nothing was read or written), or, rarely (1 of 102
+        // once), the process died of the signal after the commit: the old set or the whole new one.
         expect(run.signal, where).toBe(signal);
-        expect(after, where).toEqual(oldSet);
-        ended.beforeHandlers++;
+        if (JSON.stringify(after) === JSON.stringify(newSet)) ended.diedAfterCommit++;
+        else {
+          expect(after, where).toEqual(oldSet);
+          ended.beforeHandlers++;
+        }
       } else if (run.code === 0) {
         expect(JSON.parse(run.stdout), where).toMatchObject({ ok: true });
         expect(after, where).toEqual(newSet);
