@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config/pkg-install-conf.js";
 import { runProcess } from "../fixtures/process.js";
-import { snapshotTree } from "../fixtures/repository.js";
+import { normalisedTree, rotationTrees } from "./support/rotation.js";
 import { makeWorld, type World } from "./support/world.js";
 
 // The single file an install medium carries (and the fastest to start, so more kills fit in the time).
@@ -30,30 +30,14 @@ let newRepo: string;
 beforeAll(async () => {
   expect(existsSync(BIN), "run 'npm run build' first (npm test does)").toBe(true);
   world = await makeWorld("kill");
-  const { pki, trust } = world;
-  const crl = (await pki.crl(trust.ca, [], { number: 2, nextUpdate: new Date("2039-01-01") })).pem;
-  oldRepo = await world.tree("old", trust.ca.certPem + trust.build.certPem + crl);
-  const rotated = await pki.signer(trust.ca, "build machine 2");
-  newRepo = await world.tree("new", trust.ca.certPem + rotated.certPem + trust.build.certPem + crl, [{ pkgname: "digest-20220214", signer: rotated, chain: [trust.ca] }]);
   // A slower test package download widens the window in which a kill hits the test-install.
-  world.server.routes.set("/new/All/digest-20220214.tgz", (_request, _response, context) => new Promise((resolve) => setTimeout(() => resolve(context.serveFile()), 40)));
+  ({ oldRepo, newRepo } = await rotationTrees(world, 40));
   work = mkdtempSync(path.join(tmpdir(), "pkgtrust-kill-"));
 });
 afterAll(async () => {
   await world?.close();
   rmSync(work, { recursive: true, force: true });
 });
-
-/** The tree as a comparable value; state.json's acceptedAt is the time of the run, so it is left out. */
-function normalised(dir: string): Record<string, string> {
-  const tree = snapshotTree(dir);
-  const statePath = path.join(dir, "etc/pkgtrust/state.json");
-  if (existsSync(statePath)) {
-    const state = JSON.parse(readFileSync(statePath, "utf8"));
-    tree["etc/pkgtrust/state.json"] = JSON.stringify({ ...state, acceptedAt: "(time)" });
-  }
-  return tree;
-}
 
 function setup(target: string, repo: string) {
   return runProcess(process.execPath, [BIN, "setup", "--repo", repo, "--root", target, "--non-interactive"], { env });
@@ -86,13 +70,13 @@ describe("SIGKILL during setup", () => {
       const template = path.join(work, start === "a fresh system" ? "fresh" : "configured");
       cpSync(world.target({ config: "# admin\nPKG_PATH=/mine\n", pkgin: true }), template, { recursive: true });
       if (start === "a system configured before") expect((await setup(template, oldRepo)).status).toBe(0);
-      const oldSet = normalised(template);
+      const oldSet = normalisedTree(template);
       const finished = path.join(work, `${path.basename(template)}-finished`);
       cpSync(template, finished, { recursive: true });
       const started = Date.now();
       expect((await setup(finished, newRepo)).status).toBe(0);
       const duration = Date.now() - started;
-      const newSet = normalised(finished);
+      const newSet = normalisedTree(finished);
       const oldConfig = readFileSync(path.join(template, "etc/pkg_install.conf"), "utf8");
       const newConfig = readFileSync(path.join(finished, "etc/pkg_install.conf"), "utf8");
 
@@ -109,7 +93,7 @@ describe("SIGKILL during setup", () => {
         if (existsSync(path.join(target, "etc/pkgtrust/journal.json"))) ended.midWrite++;
         // The next run finishes what the killed one left (here pkgtrust status, in this process).
         const status = await world.cli(["status", "--root", target, "--json"]);
-        const after = normalised(target);
+        const after = normalisedTree(target);
         const which = JSON.stringify(after) === JSON.stringify(oldSet) ? "old" : JSON.stringify(after) === JSON.stringify(newSet) ? "new" : undefined;
         if (which === undefined) expect(after, `trial ${trial} (${marker ?? "start"} + ${at.toFixed(1)} ms): neither the old nor the new set; status said ${status.stdout}`).toEqual(newSet);
         else ended[which]++;

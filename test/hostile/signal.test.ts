@@ -10,13 +10,14 @@
  * test-install left the new configuration, printed no JSON and left the lock file.
  */
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProcess } from "../fixtures/process.js";
-import { snapshotTree } from "../fixtures/repository.js";
+import { normalisedTree, rotationTrees } from "./support/rotation.js";
 import { makeWorld, type World } from "./support/world.js";
 
 const BIN = fileURLToPath(new URL("../../dist/pkgtrust.mjs", import.meta.url));
@@ -32,27 +33,14 @@ let newRepo: string;
 beforeAll(async () => {
   expect(existsSync(BIN), "run 'npm run build' first (npm test does)").toBe(true);
   world = await makeWorld("signal");
-  const { pki, trust } = world;
-  const crl = (await pki.crl(trust.ca, [], { number: 2, nextUpdate: new Date("2039-01-01") })).pem;
-  oldRepo = await world.tree("old", trust.ca.certPem + trust.build.certPem + crl);
-  const rotated = await pki.signer(trust.ca, "build machine 2");
-  newRepo = await world.tree("new", trust.ca.certPem + rotated.certPem + trust.build.certPem + crl, [{ pkgname: "digest-20220214", signer: rotated, chain: [trust.ca] }]);
   // A slower test package widens the window in which a signal hits the test-install, after the write.
-  world.server.routes.set("/new/All/digest-20220214.tgz", (_request, _response, context) => new Promise((resolve) => setTimeout(() => resolve(context.serveFile()), 150)));
+  ({ oldRepo, newRepo } = await rotationTrees(world, 150));
   work = mkdtempSync(path.join(tmpdir(), "pkgtrust-signal-"));
 });
 afterAll(async () => {
   await world?.close();
   rmSync(work, { recursive: true, force: true });
 });
-
-/** The tree as a comparable value; state.json's acceptedAt is the time of the run, so it is left out. */
-function normalised(dir: string): Record<string, string> {
-  const tree = snapshotTree(dir);
-  const statePath = path.join(dir, "etc/pkgtrust/state.json");
-  if (existsSync(statePath)) tree["etc/pkgtrust/state.json"] = JSON.stringify({ ...JSON.parse(readFileSync(statePath, "utf8")), acceptedAt: "(time)" });
-  return tree;
-}
 
 const args = (target: string, repo: string) => [BIN, "setup", "--repo", repo, "--root", target, "--non-interactive", "--json"];
 
@@ -76,13 +64,13 @@ describe("SIGINT, SIGTERM and SIGHUP during setup", () => {
     const template = path.join(work, "configured");
     cpSync(world.target({ config: "# admin\nPKG_PATH=/mine\n", pkgin: true }), template, { recursive: true });
     expect((await runProcess(process.execPath, args(template, oldRepo), { env })).status).toBe(0);
-    const oldSet = normalised(template);
+    const oldSet = normalisedTree(template);
     const finished = path.join(work, "finished");
     cpSync(template, finished, { recursive: true });
     const started = Date.now();
     expect((await runProcess(process.execPath, args(finished, newRepo), { env })).status).toBe(0);
     const duration = Date.now() - started;
-    const newSet = normalised(finished);
+    const newSet = normalisedTree(finished);
 
     const ended = { old: 0, new: 0, beforeHandlers: 0, diedAfterCommit: 0, rolledBack: 0 };
     const steps: Record<string, number> = {};
@@ -93,12 +81,12 @@ describe("SIGINT, SIGTERM and SIGHUP during setup", () => {
       const at = Math.random() * duration * 1.1;
       const run = await signalledSetup(target, newRepo, signal, at);
       const where = `trial ${trial} (${signal} at ${at.toFixed(0)} of ${duration} ms)`;
-      const after = normalised(target);
+      const after = normalisedTree(target);
       if (run.signal !== null) {
         // Node had not yet run pkgtrust's code (nothing was read or written), or, rarely (1 of 102
         // once), the process died of the signal after the commit: the old set or the whole new one.
         expect(run.signal, where).toBe(signal);
-        if (JSON.stringify(after) === JSON.stringify(newSet)) ended.diedAfterCommit++;
+        if (isDeepStrictEqual(after, newSet)) ended.diedAfterCommit++;
         else {
           expect(after, where).toEqual(oldSet);
           ended.beforeHandlers++;
