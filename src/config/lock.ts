@@ -37,6 +37,12 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Whether `name` is a temporary file (atomic-file.ts) whose writer is dead: a killed run's, never a live one's. */
+export function isDeadTemporary(name: string): boolean {
+  const pid = TEMPORARY_NAME.exec(name)?.[1];
+  return pid !== undefined && !processAlive(Number(pid));
+}
+
 /** The file at `hostPath` now; undefined when there is none. Read between two stats, so the content belongs to the identity. */
 async function look(hostPath: string): Promise<Seen | undefined> {
   for (let tries = 0; ; tries++) {
@@ -161,9 +167,8 @@ async function removeDeadLeftovers(hostPath: string): Promise<void> {
     if (name.startsWith(`${base}.takeover-`)) {
       const seen = await look(file);
       if (seen !== undefined && isStale(seen)) await unlink(file).catch(() => undefined);
-    } else if (name.startsWith(`.${base}.`)) {
-      const pid = TEMPORARY_NAME.exec(name)?.[1];
-      if (pid !== undefined && !processAlive(Number(pid))) await unlink(file).catch(() => undefined);
+    } else if (name.startsWith(`.${base}.`) && isDeadTemporary(name)) {
+      await unlink(file).catch(() => undefined);
     }
   }
 }

@@ -1,9 +1,9 @@
 import { lstat, readdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
-import { TEMPORARY_NAME, fileSystemError, missingDirectories, removeFile } from "./atomic-file.js";
+import { fileSystemError, missingDirectories, removeFile } from "./atomic-file.js";
 import { ConfigError } from "./errors.js";
 import { PKGIN_REPOSITORIES, stateLayout } from "./layout.js";
-import { acquireLock, inspectLock, processAlive } from "./lock.js";
+import { acquireLock, inspectLock, isDeadTemporary } from "./lock.js";
 import type { TargetRoot } from "./target-root.js";
 import { FileTransaction, type RollbackReport } from "./transaction.js";
 
@@ -30,13 +30,12 @@ async function writtenDirectories(root: TargetRoot, configPath: string): Promise
   return [path.posix.dirname(configPath), layout.dir, ...ids.map((id) => path.posix.join(repositories, id)), path.posix.dirname(PKGIN_REPOSITORIES), ...builtIn];
 }
 
-/** Temporary files (atomic-file.ts) whose writer is dead: a killed run's, never a live one's. */
+/** Temporary files whose writer is dead (isDeadTemporary). */
 async function deadTemporaries(root: TargetRoot, configPath: string): Promise<string[]> {
   const found: string[] = [];
   for (const dir of new Set(await writtenDirectories(root, configPath))) {
     for (const name of await readdir(root.hostPath(dir)).catch(() => [] as string[])) {
-      const pid = TEMPORARY_NAME.exec(name)?.[1];
-      if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) found.push(path.posix.join(dir, name));
+      if (isDeadTemporary(name)) found.push(path.posix.join(dir, name));
     }
   }
   return found;
