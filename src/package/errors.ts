@@ -12,6 +12,7 @@ const MALFORMED = {
   PKG_UNSUPPORTED_ALGORITHM: { exit: EXIT.INPUT, next: "Sign the package with an RSA or ECDSA key and SHA-256 or stronger." },
   PKG_INNER_FORMAT: { exit: EXIT.INPUT, next: "The inner package is not a tar (plain, or gzip, bzip2, xz or zstd compressed) starting with +CONTENTS: rebuild it with pkg_create." },
   PKG_CONTENTS_TOO_LARGE: { exit: EXIT.INPUT, next: "The package's +CONTENTS is implausibly large or buried under megabytes of data (a decompression bomb): do not install it." },
+  PKG_INNER_TOO_LARGE: { exit: EXIT.INPUT, next: "The inner package unpacks to implausibly many bytes (a decompression bomb): do not install it." },
   PKG_INNER_COMPRESSION: { exit: EXIT.INPUT, next: "The inner package uses a compression pkgsrc does not make (pkgtrust reads gzip, bzip2, xz, zstd and none): rebuild it with PKG_COMPRESSION=gzip, bzip2 or xz." },
   PKG_CONFIG_MISSING: { exit: EXIT.INPUT, next: "Set CERTIFICATE_ANCHOR_PKGS in pkg_install.conf, or pass --anchor." },
 } as const satisfies CodeTable;

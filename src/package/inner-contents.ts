@@ -2,6 +2,7 @@ import type { Duplex } from "node:stream";
 import { extract } from "tar-stream";
 import { decompressor, detectCompression, MAGIC_BYTES } from "./compression.js";
 import { PackageError } from "./errors.js";
+import { TarWalker } from "./tar-walk.js";
 
 /**
  * Reads `@name` from the inner package's first entry, +CONTENTS, while the package flows
@@ -9,6 +10,10 @@ import { PackageError } from "./errors.js";
  * that first entry. pkg_install does not compare this name with +PKG_HASH (an XXX in
  * pkg_signature.c); pkgtrust does. The compression is told by its magic bytes
  * (compression.ts): gzip, bzip2, xz, zstd or none, as libarchive reads them for pkg_install.
+ *
+ * A verifier reads on to the end of the archive (`toEnd`), as pkg_install's signature check
+ * does through libarchive (tar-walk.ts): a validly signed package whose tar is damaged or cut
+ * short after +CONTENTS is refused as pkg_add refuses it. A signer needs only the name.
  */
 
 /** A packing list larger than this is refused rather than buffered. */
@@ -17,6 +22,13 @@ export const MAX_CONTENTS = 4 * 1024 * 1024;
 const MAX_TAR_PREFIX = MAX_CONTENTS + 1024 * 1024;
 /** Input given to the decompressor at a time (below bzip2's smallest block, 100 kB). */
 const FEED_SLICE = 64 * 1024;
+
+/**
+ * Decompressed bytes a whole inner package of `size` bytes may unpack to (4 GiB plus 256
+ * times its size): beyond that it is a decompression bomb, whose walk would take hours. Not
+ * a pkg_install rule (libarchive has no limit): pkgtrust refuses such a package.
+ */
+export const unpackedLimit = (size: number) => 4 * 1024 ** 3 + 256 * size;
 
 /** `@name` of a packing list: the first one, as pkg_install's find_plist returns. */
 export function packingListName(contents: string): string | undefined {
@@ -29,6 +41,7 @@ export function packingListName(contents: string): string | undefined {
 
 export class ContentsReader {
   private sink: Duplex | undefined;
+  private tar: ReturnType<typeof extract> | undefined;
   private started = false;
   /** The first bytes, held until there are enough to tell the compression. */
   private head: Buffer[] = [];
@@ -39,8 +52,17 @@ export class ContentsReader {
   private readonly result: Promise<string>;
   private resolve!: (name: string) => void;
   private reject!: (error: unknown) => void;
+  /** With toEnd: the walk to the end of the archive, and @name once +CONTENTS is read. */
+  private readonly walker: TarWalker | undefined;
+  private readonly maxUnpacked: number;
+  private name: string | undefined;
+  /** With toEnd: the walk reached the archive's end (its end-of-archive block, or the data's end between entries). */
+  private walked = false;
 
-  constructor() {
+  /** `toEnd`: read the whole archive, as a verifier must; `innerSize` bounds what it may unpack to (or `maxUnpacked`). */
+  constructor(options: { toEnd?: { innerSize: number; maxUnpacked?: number } } = {}) {
+    this.walker = options.toEnd ? new TarWalker() : undefined;
+    this.maxUnpacked = options.toEnd ? (options.toEnd.maxUnpacked ?? unpackedLimit(options.toEnd.innerSize)) : MAX_TAR_PREFIX;
     this.result = new Promise<string>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -103,18 +125,61 @@ export class ContentsReader {
     return head;
   }
 
-  private fail(code: "PKG_INNER_FORMAT" | "PKG_INNER_COMPRESSION" | "PKG_CONTENTS_TOO_LARGE", message: string, cause?: unknown): void {
+  private fail(code: "PKG_INNER_FORMAT" | "PKG_INNER_COMPRESSION" | "PKG_CONTENTS_TOO_LARGE" | "PKG_INNER_TOO_LARGE", message: string, cause?: unknown): void {
     if (this.settled) return;
     this.settled = true;
     this.reject(new PackageError(code, message, { cause }));
     this.sink?.destroy();
   }
 
+  /** @name is known; with toEnd, the walk must also reach the end of the archive. */
   private succeed(name: string): void {
     if (this.settled) return;
+    this.name = name;
+    if (this.walker && !this.walked) {
+      this.tar?.destroy();
+      return;
+    }
     this.settled = true;
     this.resolve(name);
     this.sink?.destroy();
+  }
+
+  /** Walks decompressed bytes (toEnd); the archive's end settles the reader once @name is known. */
+  private walk(data: Buffer): void {
+    const walker = this.walker;
+    if (!walker || walker.ended || this.settled) return;
+    try {
+      walker.write(data);
+    } catch (error) {
+      this.fail("PKG_INNER_FORMAT", `the inner package is not a whole tar archive: ${(error as Error).message}`, error);
+      return;
+    }
+    if (walker.ended) this.walkedToEnd();
+  }
+
+  private walkedToEnd(): void {
+    this.walked = true;
+    if (this.name !== undefined) this.succeed(this.name);
+  }
+
+  /** The decompressed data ended, cleanly or with `error`: libarchive's ARCHIVE_EOF needs a block boundary and no error. */
+  private walkEnded(error?: Error): void {
+    const walker = this.walker;
+    if (!walker || this.walked || this.settled) return;
+    if (error) this.fail("PKG_INNER_FORMAT", `the inner package cannot be decompressed to its end: ${error.message}`, error);
+    else if (!walker.atBoundary) {
+      try {
+        walker.end();
+      } catch (failure) {
+        this.fail("PKG_INNER_FORMAT", `the inner package is cut short: ${(failure as Error).message}`, failure);
+      }
+    } else this.walkedToEnd();
+  }
+
+  /** Whether +CONTENTS has yet to go past, and tar-stream still needs the bytes: the walker knows at once, tar-stream tells the name a little later. */
+  private beforeContentsEnd(): boolean {
+    return this.walker ? !this.walker.pastFirstEntry : this.name === undefined;
   }
 
   private start(head: Uint8Array): void {
@@ -126,19 +191,33 @@ export class ContentsReader {
     }
     const { compression } = detected;
     const tar = extract();
-    const input = decompressor(compression, MAX_TAR_PREFIX);
+    this.tar = tar;
+    const input = decompressor(compression, this.maxUnpacked);
     // libarchive ends a compressed stream quietly where the data stops making sense (trailing
     // bytes after a gzip member): end the tar there, and report the error only if +CONTENTS
     // is not complete by then.
     input.on("error", (error) => {
       this.decompressError ??= error;
-      tar.end(Buffer.alloc(0));
+      if (this.beforeContentsEnd()) tar.end(Buffer.alloc(0));
+      this.walkEnded(error);
     });
-    // A compression bomb or a huge pax header before +CONTENTS must not fill memory.
+    input.on("end", () => {
+      if (this.beforeContentsEnd()) tar.end(Buffer.alloc(0));
+      this.walkEnded();
+    });
+    // A compression bomb or a huge pax header before +CONTENTS must not fill memory; the
+    // whole walk is bounded too. The input is never paused (tar-stream is fed, not piped, and
+    // holds at most the capped prefix), so a push decoder's output is walked as it comes, never held.
     let decompressed = 0;
     input.on("data", (data: Buffer) => {
       decompressed += data.length;
-      if (decompressed > MAX_TAR_PREFIX) this.fail("PKG_CONTENTS_TOO_LARGE", `+CONTENTS does not end within the first ${MAX_TAR_PREFIX} bytes of the inner package`);
+      const prefix = this.beforeContentsEnd();
+      if (prefix && decompressed > MAX_TAR_PREFIX) this.fail("PKG_CONTENTS_TOO_LARGE", `+CONTENTS does not end within the first ${MAX_TAR_PREFIX} bytes of the inner package`);
+      else if (decompressed > this.maxUnpacked) this.fail("PKG_INNER_TOO_LARGE", `the inner package unpacks to more than ${this.maxUnpacked} bytes`);
+      else {
+        if (prefix && !tar.destroyed) tar.write(data);
+        this.walk(data);
+      }
     });
     const broken = (what: string, error?: Error) => {
       const cause = this.decompressError ?? error;
@@ -166,7 +245,6 @@ export class ContentsReader {
         else this.succeed(name);
       });
     });
-    input.pipe(tar);
     this.sink = input;
   }
 }

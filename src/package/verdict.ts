@@ -1,5 +1,6 @@
 import type { Certificate } from "../pki/certificate.js";
 import { parseCertificate } from "../pki/certificate.js";
+import { pkgInstallPath } from "../pki/openssl-chain.js";
 import { findTrustedPath, STRICT_POLICY, type Policy } from "../pki/path.js";
 import { VerificationCache } from "../pki/verification-cache.js";
 import { packageSignerProblem, signerNotes } from "../pki/signer.js";
@@ -46,9 +47,9 @@ function answer(signers: readonly { cert: Certificate; embedded: boolean }[], un
   const paths: (readonly Certificate[])[] = [];
   // PKCS7_verify checks every signer's chain first (purpose smime_sign, flags 0: no CRLs).
   for (const { cert } of signers) {
-    const result = findTrustedPath({ leaf: cert, untrusted, trusted: context.trust.anchors, time: context.time, policy, purpose: "smime-sign", untrustedSource: "the signature or CERTIFICATE_CHAIN", cache: context.cache });
-    if (!result.ok) return { trusted: false, code: result.error.code, reason: `${cert.subject}: ${result.error.message}`, signer: cert };
-    paths.push(result.path);
+    const refused = chainRefusal(cert, untrusted, context, policy);
+    if ("code" in refused) return { trusted: false, code: refused.code, reason: `${cert.subject}: ${refused.reason}`, signer: cert };
+    paths.push(refused.path);
   }
   for (const { cert, embedded } of signers) {
     // pkg_install then calls PKCS7_get0_signers(p7, NULL, 0): without CERTIFICATE_CHAIN, so a
@@ -63,6 +64,22 @@ function answer(signers: readonly { cert: Certificate; embedded: boolean }[], un
   const first = signers[0];
   return { trusted: true, reason: `signed by ${signers.map((s) => s.cert.subject).join("; ")}, chaining to ${paths[0]?.at(-1)?.subject ?? "?"}`, signer: first?.cert, path: paths[0] };
 }
+
+/**
+ * PKCS7_verify's X509_verify_cert: OpenSSL 3.0 builds one chain, without backtracking
+ * (src/pki/openssl-chain.ts), and then checks it. When that chain fails but a search over
+ * every candidate would have found a trusted path, the reason says so.
+ */
+function chainRefusal(leaf: Certificate, untrusted: readonly Certificate[], context: Context, policy: Policy): { path: readonly Certificate[] } | { code: string; reason: string } {
+  const request = { leaf, untrusted, trusted: context.trust.anchors, time: context.time, policy };
+  const result = pkgInstallPath(request);
+  if (result.ok) return { path: result.path };
+  const searched = findTrustedPath({ ...request, purpose: "smime-sign", untrustedSource: "the signature or CERTIFICATE_CHAIN", cache: context.cache });
+  const other = searched.ok ? ` (pkg_install's OpenSSL 3.0 takes one issuer per step, here ${issuerNames(result.path ?? [])}; another path, ${issuerNames(searched.path)}, would verify)` : "";
+  return { code: result.error.code, reason: `${result.error.message}${other}` };
+}
+
+const issuerNames = (path: readonly Certificate[]) => path.map((c) => `"${c.subject}" (${c.sha256.slice(0, 12)})`).join(" issued by ");
 
 /**
  * Decides trust for signers whose signatures already verified. `embedded` are the

@@ -100,7 +100,7 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
       : hashInParallel(hash.blockSize, hash.fileSize)
         ? new ParallelBlockHasher(hash.blockSize, check)
         : new BlockHasher(hash.blockSize, check);
-  const contents = new ContentsReader();
+  const contents = new ContentsReader({ toEnd: { innerSize: hash.fileSize } });
   const tap = decision.trusted ? options.tap : undefined;
   try {
     await tap?.signed(hashBytes, inner);

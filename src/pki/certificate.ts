@@ -110,8 +110,8 @@ function netscapeCertTypeOf(extension: x509.Extension | undefined): number | und
   return new Uint8Array(AsnConvert.parse(extension.value, BitString).value)[0] ?? 0;
 }
 
-/** OpenSSL 3.0's check_sig_alg_match: the signature algorithm is one for the certificate's own key type. */
-function signatureFitsOwnKey(signatureAlgorithm: string, publicKeyType: string): boolean {
+/** OpenSSL 3.0's check_sig_alg_match: the signature algorithm is one for a key of this type (the issuer's, or its own for EXFLAG_SS). */
+export function signatureFitsKey(signatureAlgorithm: string, publicKeyType: string): boolean {
   const family = SIGNATURE_NAMES[signatureAlgorithm] ?? "";
   if (publicKeyType === "rsa" || publicKeyType === "rsa-pss") return /RSA/i.test(family);
   if (publicKeyType === "ec") return family.startsWith("ecdsa");
@@ -225,7 +225,7 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
     // ends a chain and makes an anchor trusted (trust_compat), and internal_verify skips the
     // self-signature without X509_V_FLAG_CHECK_SS_SIGNATURE, so an anchor is trusted as a whole.
     const self = partial as unknown as Certificate;
-    const selfSigned = partial.selfIssued && keyIdentifiersMatch(self, self) && signatureFitsOwnKey(signatureAlgorithm, publicKeyType);
+    const selfSigned = partial.selfIssued && keyIdentifiersMatch(self, self) && signatureFitsKey(signatureAlgorithm, publicKeyType);
     const netscapeCertType = netscapeCertTypeOf(extensions.find((e) => e.type === NETSCAPE_CERT_TYPE));
     const caLevel = checkCa(basicConstraints, keyUsage, selfSigned && tbs.version === Version.v1, netscapeCertType);
     return Object.freeze({ ...partial, selfSigned, caLevel, isCA: caLevel !== 0, ...(netscapeCertType === undefined ? {} : { netscapeCertType }) });

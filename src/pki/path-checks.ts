@@ -20,6 +20,8 @@ export interface PathContext {
   readonly isRevoked?: (certificate: Certificate, issuer: Certificate) => boolean;
   /** The run's memos (signature verdicts); a search without one makes its own. */
   readonly cache?: VerificationCache;
+  /** Validity bounds: both inclusive (RFC 5280, the default), or as OpenSSL 3.0 compares them for pkg_install's verdict. */
+  readonly validity?: "rfc5280" | "openssl";
 }
 
 /** Where a certificate stands on a path: index i (0 the leaf), whether it is the last (the anchor), and OpenSSL's plen. */
@@ -94,10 +96,14 @@ export function extensionProblem(cert: Certificate, at: Position, context: PathC
   return undefined;
 }
 
-/** RFC 5280 4.1.2.5: the validity period includes both bounds. */
-export function timeProblem(cert: Certificate, time: Date): Problem | undefined {
+/**
+ * RFC 5280 4.1.2.5: the validity period includes both bounds. OpenSSL 3.0's
+ * ossl_x509_check_cert_time (X509_cmp_time counts "equal" as "earlier") refuses the second of notAfter.
+ */
+export function timeProblem(cert: Certificate, time: Date, validity: PathContext["validity"] = "rfc5280"): Problem | undefined {
   if (time.getTime() < cert.notBefore.getTime()) return { code: "CERT_NOT_YET_VALID", message: `is not valid before ${cert.notBefore.toISOString()}` };
-  if (time.getTime() > cert.notAfter.getTime()) return { code: "CERT_EXPIRED", message: `expired at ${cert.notAfter.toISOString()}` };
+  const late = validity === "openssl" ? time.getTime() >= cert.notAfter.getTime() : time.getTime() > cert.notAfter.getTime();
+  if (late) return { code: "CERT_EXPIRED", message: `expired at ${cert.notAfter.toISOString()}` };
   return undefined;
 }
 
@@ -108,7 +114,7 @@ function weakProblem(cert: Certificate, last: boolean, policy: Policy): Problem 
 
 /** Whether the certificate passes every check of its own at this position (its issuer link aside). */
 export function certificatePasses(cert: Certificate, at: Position, context: PathContext): boolean {
-  return !extensionProblem(cert, at, context) && !timeProblem(cert, context.time) && !weakProblem(cert, at.last, context.policy);
+  return !extensionProblem(cert, at, context) && !timeProblem(cert, context.time, context.validity) && !weakProblem(cert, at.last, context.policy);
 }
 
 /** Whether the link child <- issuer is revoked (RFC 5280 6.3.3, by the bundle's verified CRLs). */
@@ -133,7 +139,7 @@ export function pathProblem(path: readonly Certificate[], context: PathContext):
     const cert = path[i] as Certificate;
     const issuer = path[Math.min(i + 1, last)] as Certificate;
     if (i < last && !signedBy(cert, issuer, context.cache)) return fail("CERT_BAD_SIGNATURE", cert, `has a signature that does not verify with the key of "${issuer.subject}"`, i);
-    const problem = timeProblem(cert, context.time);
+    const problem = timeProblem(cert, context.time, context.validity);
     if (problem) return fail(problem.code, cert, problem.message, i);
   }
   for (let i = last - 1; i >= 0; i--) {

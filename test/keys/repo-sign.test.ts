@@ -187,7 +187,8 @@ describe("repo sign with an old signer that has expired or is about to", () => {
     const result = await sign(dir);
     expect(result.status, result.stdout).toBe(0);
     expect(result.json.counts).toMatchObject({ resigned: 2, failed: 0 });
-    expect(result.json.warnings).toEqual(specs.map((spec) => expect.stringMatching(new RegExp(`^${fileName(spec)}: its old signer CN=Build Lapsed expired on `))));
+    // Packages finish in any order: compare the warnings sorted, as the specs are.
+    expect([...result.json.warnings].sort()).toEqual(specs.map((spec) => expect.stringMatching(new RegExp(`^${fileName(spec)}: its old signer CN=Build Lapsed expired on `))));
     for (const spec of specs) {
       const file = join(dir, fileName(spec));
       await expectPkgInstallAccepts(file, keys.anchorPath);
@@ -288,5 +289,10 @@ describe("repo sign refuses before anything is written", () => {
     expect(allowed.json).toMatchObject({ dryRun: true, exit: 0, expires: "2026-06-10T00:00:00.000Z" });
   });
   it("a signer that does not chain to the anchor through --chain", () => refused(["--key", keys.next.keyPath, "--cert", keys.next.certPath], "REPO_SIGNER_NOT_CHAINED", 3));
+  it("a --chain whose first same-key CA lacks keyCertSign: OpenSSL 3.0 takes it and fails, with no second try", async () => {
+    const decoy = await keys.pki.intermediate(keys.root, "Repo Dev CA", { reuseKeyOf: keys.ca, keyUsage: ["digitalSignature"] });
+    const chain = keys.pki.writePem("decoy-first-chain.pem", decoy.certPem, keys.ca.certPem);
+    await refused(["--key", keys.next.keyPath, "--cert", keys.next.certPath, "--chain", chain], "REPO_SIGNER_NOT_CHAINED", 3);
+  });
   it("bad option values", () => refused(["--key", keys.next.keyPath, "--cert", keys.next.certPath, "--jobs", "0"], "USAGE_BAD_VALUE", 2));
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -123,5 +123,65 @@ describe("reading @name from the inner package", () => {
   it("takes the first @name line of the packing list", () => {
     expect(packingListName("@comment x\n@name  foo-1.0 \n@name bar-2\n")).toBe("foo-1.0");
     expect(packingListName("@comment @name nope\n@namex y\n")).toBeUndefined();
+  });
+});
+
+describe("reading the inner package to its end, as libarchive does for pkg_install", () => {
+  async function readToEnd(bytes: Uint8Array, chunk = 4096, maxUnpacked?: number): Promise<string> {
+    const reader = new ContentsReader({ toEnd: { innerSize: bytes.length, ...(maxUnpacked === undefined ? {} : { maxUnpacked }) } });
+    for (let i = 0; i < bytes.length && !reader.done; i += chunk) await reader.write(bytes.subarray(i, i + chunk));
+    return reader.end();
+  }
+  async function tarOf(entries: { name: string; data?: Buffer; size?: number; type?: "file" | "symlink" }[]): Promise<Buffer> {
+    const tar = pack();
+    for (const e of entries) tar.entry({ name: e.name, type: e.type ?? "file", ...(e.type === "symlink" ? { linkname: "x" } : {}) }, e.data ?? Buffer.alloc(0));
+    tar.finalize();
+    const parts: Buffer[] = [];
+    for await (const part of tar) parts.push(part as Buffer);
+    return Buffer.concat(parts);
+  }
+  const contents = { name: "+CONTENTS", data: Buffer.from("@name whole-1.0\n") };
+
+  it("reads every entry and stops at the end-of-archive block, whatever follows", async () => {
+    const tar = await tarOf([contents, { name: "a", data: Buffer.alloc(5000, 1) }, { name: "l", type: "symlink" }]);
+    expect(await readToEnd(Buffer.concat([tar, Buffer.from("junk that is no tar header at all".repeat(40))]), 7)).toBe("whole-1.0");
+    expect(await readToEnd(gzipSync(tar))).toBe("whole-1.0");
+  });
+
+  it("refuses a header damaged or cut short after +CONTENTS, accepts a body cut short", async () => {
+    const tar = await tarOf([contents, { name: "a", data: Buffer.alloc(5000, 1) }, { name: "b", data: Buffer.alloc(10, 2) }]);
+    const second = 1024; // +CONTENTS takes a header and one block
+    const damaged = Buffer.from(tar);
+    damaged[second + 3] = (damaged[second + 3] ?? 0) ^ 0x20;
+    await expect(readToEnd(damaged)).rejects.toThrowWithCode("PKG_INNER_FORMAT");
+    await expect(readToEnd(tar.subarray(0, second + 200))).rejects.toThrowWithCode("PKG_INNER_FORMAT");
+    expect(await readToEnd(tar.subarray(0, second + 512 + 3000))).toBe("whole-1.0");
+    expect(await readToEnd(tar.subarray(0, second))).toBe("whole-1.0");
+  });
+
+  it("still stops at the first entry for a signer", async () => {
+    const tar = await tarOf([contents, { name: "a", data: Buffer.alloc(5000, 1) }]);
+    const damaged = Buffer.from(tar);
+    damaged[1024 + 3] = (damaged[1024 + 3] ?? 0) ^ 0x20;
+    expect(await nameOf(damaged)).toBe("whole-1.0");
+  });
+
+  it.each(requireTools(["sh", "install"], "a bomb inside a package made by the shell") ? makeableCompressions(["bzip2", "zstd", "gzip"] as const, "bombs read to the end") : [])("walks a %s package of 128 MiB of zeros without holding it, and stops at the unpacked limit", async (compression) => {
+    const head = await tarOf([contents]);
+    const header = (await tarOf([{ name: "zeros", data: Buffer.alloc(0) }])).subarray(0, 512);
+    // The README header of a 128 MiB entry: size field and checksum rewritten.
+    const big = Buffer.from(header);
+    big.write((128 * 1024 * 1024).toString(8).padStart(11, "0"), 124, "latin1");
+    big.fill(0x20, 148, 156);
+    big.write(`${big.reduce((sum, byte) => sum + byte, 0).toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    const prefix = join(dir, `bomb-${compression}.tar`);
+    writeFileSync(prefix, Buffer.concat([head.subarray(0, 1024), big]));
+    const compressor = compression === "zstd" ? "zstd -q -c" : `${compression} -c -1`;
+    const bomb = execFileSync("sh", ["-c", `(cat '${prefix}'; head -c 134218752 /dev/zero) | ${compressor}`], { maxBuffer: 1 << 26 });
+    const before = process.memoryUsage().rss;
+    expect(await readToEnd(bomb, 65536)).toBe("whole-1.0");
+    await expect(readToEnd(bomb, 65536, 32 * 1024 * 1024)).rejects.toThrowWithCode("PKG_INNER_TOO_LARGE");
+    // A generous bound: holding the output would take 128 MiB.
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
   });
 });

@@ -93,6 +93,34 @@ const CASES = [
   "signer with a Netscape SSL client type only (OpenSSL's workaround)",
   "signer keyUsage keyEncipherment only",
   "anchor with EKU serverAuth only",
+  "same-name decoy CA with another key before the real one",
+  "same-name decoy CA with another key after the real one",
+  "expired CA before its valid renewal (same key)",
+  "valid CA before its expired predecessor (same key)",
+  "expired real CA before a valid same-name decoy",
+  "authority key identifier matching no embedded CA",
+  "authority key identifier matching only a decoy that did not sign",
+  "same-key candidate without keyCertSign before the real CA",
+  "same-key candidate without keyCertSign after the real CA",
+  "trust store decoy CA picked before the signature's real one",
+  "trust store real CA picked before the signature's decoy",
+  "expired CA in the trust store, its renewal in the signature",
+  "anchor also embedded after the intermediate",
+  "anchor also embedded before the intermediate",
+  "look-alike root embedded, real root in the anchor file",
+  "ten intermediates (within OpenSSL's verify depth of 100)",
+  "signer valid from this very second",
+  "signer valid until this very second",
+  "tar header damaged after +CONTENTS",
+  "tar cut short inside its last entry",
+  "tar cut short inside a header",
+  "tar cut short inside its last entry, uncompressed",
+  "tar without its end-of-archive blocks",
+  "bytes after the tar's end-of-archive block",
+  "bytes after the tar's end-of-archive block, uncompressed",
+  "bytes after the gzip member",
+  "gzip stream cut short before the tar ends",
+  "pax header giving the last entry a size beyond the data",
 ].filter((name) => !name.startsWith("inner package compressed with ") || canCompress(name.slice("inner package compressed with ".length) as InnerCompression)); // cases.ts makes only these
 /** The cases the openssl command judges as pkg_install does (its rule reading knows no private OIDs, Netscape types or v1 roots). */
 const OPENSSL_AGREES = CASES.slice(0, CASES.indexOf("made by sign-package") + 1).concat(CASES.filter((n) => n.startsWith("inner package") || ["RSA 4096 signer, SHA-512 signature", "ECDSA P-384 signer, SHA-384 signature", "extra ar members after the inner package", "signer keyCertSign with CA:FALSE (not a CA)"].includes(n)));
@@ -258,5 +286,18 @@ describe.skipIf(!REFERENCE)("the verdict of pkg_install's own calls (test/refere
     expect(good.blocksRead).toBe(good.blocks);
     const even = fixtures.byName("package size an exact multiple of 65536");
     expect(referenceVerify({ file: even.file, anchor: even.anchor, time: NOW })).toMatchObject({ trusted: false, class: "block" });
+  });
+});
+
+describe("OpenSSL 3.0's one chain, where a search over every candidate would differ", () => {
+  it("refuses as pkg_install does and names the path that would verify", async () => {
+    const verdict = await verify(fixtures.byName("same-name decoy CA with another key before the real one"));
+    expect(verdict).toMatchObject({ trusted: false, code: "CERT_BAD_SIGNATURE" });
+    expect(verdict.reason).toMatch(/one issuer per step.*another path.*would verify/);
+  });
+
+  it("says nothing of other paths when none would verify", async () => {
+    const verdict = await verify(fixtures.byName("chain to a look-alike root with the same name"));
+    expect(verdict.reason).not.toMatch(/another path/);
   });
 });

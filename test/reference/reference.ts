@@ -109,6 +109,7 @@ export function referenceVerify(request: ReferenceRequest): ReferenceVerdict {
  */
 export function referenceClassesOf(code: string): readonly ReferenceClass[] | "pkgtrust-only" {
   if (code === "PKG_NAME_MISMATCH") return "pkgtrust-only"; // pkg_install never compares @name (the XXX in pkg_signature.c)
+  if (code === "PKG_INNER_TOO_LARGE") return "pkgtrust-only"; // libarchive unpacks a decompression bomb for as long as it takes
   if (["PKG_UNSIGNED", "PKG_NOT_AR", "PKG_AR_FORMAT", "PKG_MEMBER_TOO_LARGE"].includes(code)) return ["unsigned"];
   if (code === "PKG_GPG_SIGNED") return ["gpg"];
   if (code === "PKG_HASH_FORMAT") return ["hash-format"];

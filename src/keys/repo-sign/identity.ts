@@ -1,7 +1,8 @@
 import type { KeyObject } from "node:crypto";
 import type { Certificate } from "../../pki/certificate.js";
 import { readCertificateFile } from "../../pki/certificate.js";
-import { findTrustedPath, PKG_INSTALL_POLICY } from "../../pki/path.js";
+import { pkgInstallPath } from "../../pki/openssl-chain.js";
+import { PKG_INSTALL_POLICY } from "../../pki/path.js";
 import { detachedSigner } from "../pkcs7-sign.js";
 import { checkSigner, readKey } from "../sign-package.js";
 import { RepoSignError } from "./errors.js";
@@ -56,8 +57,9 @@ export function prepareIdentity(input: IdentityInput, options: { time: Date; min
   const chain = input.chainPem ? readCertificateFile(input.chainPem, "--chain").certificates : [];
   for (const certificate of [signer, ...chain]) checkValidity(certificate, options.time, options.minDays);
   // OpenSSL 3.0 (NetBSD 10) builds the chain from the signature's certificates and the anchors
-  // only (domain.md section 2): the path must exist with --chain as the embedded set.
-  const found = findTrustedPath({ leaf: signer, untrusted: chain, trusted: input.anchors, time: options.time, policy: PKG_INSTALL_POLICY, purpose: "smime-sign" });
+  // only (domain.md section 2), one issuer per step: the chain it builds with the signer and
+  // --chain embedded (as the signature will hold them) must verify.
+  const found = pkgInstallPath({ leaf: signer, untrusted: [signer, ...chain], trusted: input.anchors, time: options.time, policy: PKG_INSTALL_POLICY });
   if (!found.ok) {
     throw new RepoSignError("REPO_SIGNER_NOT_CHAINED", `${signer.subject} does not chain to the anchor with --chain: ${found.error.message} [${found.error.code}]`, { cause: found.error, detail: { subject: signer.subject, code: found.error.code } });
   }

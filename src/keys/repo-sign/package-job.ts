@@ -185,7 +185,8 @@ function verificationTime(head: SignatureHead | undefined, time: Date, graceDays
   if (!head || !head.embedded.some((c) => c.notAfter < time)) return { at: time };
   const signer = signerOf(head, cache);
   if (!signer || signer.notAfter >= time || time.getTime() - signer.notAfter.getTime() > graceDays * DAY) return { at: time };
-  return { at: signer.notAfter, expiredSigner: signer };
+  // The package verdict uses OpenSSL 3.0's bounds (expired from the second of notAfter): its last valid second.
+  return { at: new Date(signer.notAfter.getTime() - 1000), expiredSigner: signer };
 }
 
 /** With the old signer judged at its expiry, the rest of its path must be valid now. */
