@@ -112,10 +112,13 @@ function gzipHeaderLength(bytes: Buffer): number | undefined {
  * member taken as an error. (node:zlib's gunzip refuses both.) Further members are not
  * read: +CONTENTS, the first entry, is in the first one.
  */
+const INFLATE_CHUNK = 256 * 1024;
+
 function gzipStream(): Duplex {
   let header: Buffer | undefined = Buffer.alloc(0);
   let inflated = false;
-  const inflate = zlib.createInflateRaw();
+  // Large output chunks: with zlib's 16 KiB default, a 256 MiB package makes 16,000 callbacks.
+  const inflate = zlib.createInflateRaw({ chunkSize: INFLATE_CHUNK });
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       if (inflated) return callback();
@@ -132,8 +135,8 @@ function gzipStream(): Duplex {
         data = header.subarray(length);
         header = undefined;
       }
-      if (inflate.write(data)) callback();
-      else inflate.once("drain", () => callback());
+      // Called back once zlib has used the chunk: the caller may then reuse its buffer (ContentsReader does).
+      inflate.write(data, () => callback());
     },
     flush(callback) {
       if (header && header.length > 0) return callback(new Error("the gzip header is cut short"));

@@ -8,7 +8,22 @@ import { PackageError } from "./errors.js";
  * ByteReader copies what it keeps and uses a chunk only until it asks for the next one;
  * with one read ahead in flight, `ring` >= 2 buffers are safe to reuse.
  */
-export async function* fileChunks(path: string, chunkSize = 1024 * 1024, ring = 3): AsyncGenerator<Uint8Array> {
+export function fileChunks(path: string, chunkSize = 1024 * 1024, ring = 3): FileChunks {
+  return Object.assign(readFile(path, chunkSize, ring), { [FILE_PATH]: path });
+}
+
+/** Marks a chunk stream that is a whole file from its first byte: verifyPackage then lets its hashing threads read the file themselves. */
+export const FILE_PATH = Symbol("pkgtrust.file-path");
+
+export type FileChunks = AsyncGenerator<Uint8Array> & { readonly [FILE_PATH]: string };
+
+/** The file a chunk stream reads from its start, if fileChunks made it. */
+export function filePathOf(input: AsyncIterable<Uint8Array>): string | undefined {
+  const path = (input as Partial<FileChunks>)[FILE_PATH];
+  return typeof path === "string" ? path : undefined;
+}
+
+async function* readFile(path: string, chunkSize: number, ring: number): AsyncGenerator<Uint8Array> {
   let handle;
   try {
     handle = await open(path, "r");

@@ -22,6 +22,8 @@ export const MAX_CONTENTS = 4 * 1024 * 1024;
 const MAX_TAR_PREFIX = MAX_CONTENTS + 1024 * 1024;
 /** Input given to the decompressor at a time (below bzip2's smallest block, 100 kB). */
 const FEED_SLICE = 64 * 1024;
+/** The same for zlib's gzip, which works off the main thread and honours backpressure: whole read chunks. */
+const ASYNC_FEED_SLICE = 1024 * 1024;
 
 /**
  * Decompressed bytes a whole inner package of `size` bytes may unpack to (4 GiB plus 256
@@ -56,6 +58,8 @@ export class ContentsReader {
   private readonly walker: TarWalker | undefined;
   private readonly maxUnpacked: number;
   private name: string | undefined;
+  /** Bytes fed at a time: small for the JavaScript decoders (see write), whole chunks for zlib. */
+  private slice = FEED_SLICE;
   /** With toEnd: the walk reached the archive's end (its end-of-archive block, or the data's end between entries). */
   private walked = false;
 
@@ -82,32 +86,44 @@ export class ContentsReader {
    * (bzip2 in JavaScript) would otherwise decode a whole read chunk of blocks past +CONTENTS.
    */
   async write(chunk: Uint8Array): Promise<void> {
-    for (let offset = 0; offset < chunk.length && !this.settled; offset += FEED_SLICE) await this.writeSlice(chunk.subarray(offset, offset + FEED_SLICE));
+    for (let offset = 0; offset < chunk.length && !this.settled; ) {
+      // The size is read before the slice is fed: the first one tells the compression, which may change it.
+      const end = offset + this.slice;
+      await this.writeSlice(chunk.subarray(offset, end));
+      offset = end;
+    }
   }
 
   private async writeSlice(chunk: Uint8Array): Promise<void> {
-    // The decompressor keeps the chunk until it gets to it: give it a copy (the source may reuse buffers).
-    let data: Buffer = Buffer.from(chunk);
+    let data: Uint8Array;
     if (!this.started) {
-      this.head.push(data);
-      this.headLength += data.length;
+      // Held across pulls: a copy (the source may reuse its buffers).
+      const copy = Buffer.from(chunk);
+      this.head.push(copy);
+      this.headLength += copy.length;
       if (this.headLength < MAGIC_BYTES) return;
       data = this.startWithHead();
+    } else {
+      // A decoder that has used its input when the write's callback comes needs no copy;
+      // the others keep the chunk until they get to it: give them a copy.
+      data = this.slice === ASYNC_FEED_SLICE ? chunk : Buffer.from(chunk);
     }
     const sink = this.sink;
     if (!sink || this.settled) return;
-    if (!sink.write(data)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          sink.off("drain", done);
-          sink.off("close", done);
-          resolve();
-        };
-        sink.on("drain", done);
-        sink.on("close", done);
-        void this.result.then(done, done);
-      });
-    }
+    await new Promise<void>((resolve) => {
+      let waiting = 1;
+      const done = () => {
+        if (--waiting > 0) return;
+        sink.off("drain", done);
+        sink.off("close", done);
+        resolve();
+      };
+      sink.on("close", done);
+      void this.result.then(done, done);
+      if (this.slice === ASYNC_FEED_SLICE) sink.write(data, () => done());
+      else if (sink.write(data)) done();
+      else sink.on("drain", done);
+    });
   }
 
   /** Ends the input and returns @name. */
@@ -190,6 +206,7 @@ export class ContentsReader {
       return;
     }
     const { compression } = detected;
+    if (compression === "gzip" || compression === "none") this.slice = ASYNC_FEED_SLICE;
     const tar = extract();
     this.tar = tar;
     const input = decompressor(compression, this.maxUnpacked);

@@ -6,6 +6,8 @@ import { ByteReader } from "./byte-reader.js";
 import { isRefusal, PackageError } from "./errors.js";
 import { ContentsReader } from "./inner-contents.js";
 import { PackageCache } from "./package-cache.js";
+import { filePathOf } from "./file-source.js";
+import { RangeHasher } from "./range-hasher.js";
 import { BATCH_BYTES, hashInParallel, ParallelBlockHasher, type BlockHashPool } from "./parallel-block-hasher.js";
 import type { ArMember } from "./ar-reader.js";
 import { readPkcs7Signature, verifySigners } from "./pkcs7-signature.js";
@@ -57,6 +59,61 @@ export interface VerifyOptions {
 
 const TAR_MAGIC = "ustar";
 
+type BlockCheck = (index: number, hex: string) => void;
+
+/** Hashes the inner package as it streams past (here or on worker threads fed from here) and walks it. */
+async function hashAndWalk(ar: ArReader, inner: ArMember, hashBytes: Uint8Array, hash: PkgHash, contents: ContentsReader, tap: VerifyTap | undefined, pool: BlockHashPool | undefined, check: BlockCheck): Promise<void> {
+  // Large packages are hashed on worker threads, a batch of blocks at a time.
+  const hasher =
+    pool && hash.blockSize <= BATCH_BYTES
+      ? new ParallelBlockHasher(hash.blockSize, check, pool, hash.fileSize)
+      : hashInParallel(hash.blockSize, hash.fileSize)
+        ? new ParallelBlockHasher(hash.blockSize, check)
+        : new BlockHasher(hash.blockSize, check);
+  try {
+    await tap?.signed(hashBytes, inner);
+    for await (const chunk of ar.body(inner.name)) {
+      await hasher.update(chunk);
+      if (!contents.done) await contents.write(chunk);
+      await tap?.inner(chunk);
+    }
+    await hasher.finish();
+  } finally {
+    if (hasher instanceof ParallelBlockHasher) await hasher.close();
+  }
+}
+
+/**
+ * The inner package of a file: the hashing threads read and hash it themselves (RangeHasher)
+ * while this thread streams it once through the archive walk. The verdict is the streaming
+ * one's: a mismatching block that the file holds whole comes before the stream's own error
+ * (a file cut short) and before what the walk finds.
+ */
+async function walkWhileThreadsHash(ar: ArReader, inner: ArMember, start: number, hash: PkgHash, contents: ContentsReader, ranged: { hasher: RangeHasher; file: string }, check: BlockCheck): Promise<void> {
+  ranged.hasher.start(ranged.file, start, hash.fileSize, hash.blockSize);
+  let streamed = 0;
+  let streamError: unknown;
+  try {
+    for await (const chunk of ar.body(inner.name)) {
+      streamed += chunk.length;
+      if (!contents.done) await contents.write(chunk);
+    }
+  } catch (error) {
+    streamError = error;
+  }
+  let digests: readonly string[];
+  try {
+    digests = await ranged.hasher.digests();
+  } catch (error) {
+    throw streamError ?? new PackageError("PKG_UNREADABLE", `cannot read the inner package: ${(error as Error).message}`, { cause: error });
+  }
+  const whole = streamError === undefined ? hash.blocks.length : Math.floor(streamed / hash.blockSize);
+  for (let index = 0; index < Math.min(whole, digests.length); index++) check(index, digests[index] as string);
+  if (streamError !== undefined) throw streamError;
+  // The file changed under the threads (it is shorter than the stream found it).
+  if (digests.length !== hash.blocks.length) throw new PackageError("PKG_TRUNCATED", `the package file changed while it was read (${digests.length} of ${hash.blocks.length} blocks hashed)`);
+}
+
 /** Tells an unsigned package (a plain tgz or tar) from something that is no package at all. */
 function notArError(head: Uint8Array): PackageError {
   const gzip = head[0] === 0x1f && head[1] === 0x8b;
@@ -65,7 +122,7 @@ function notArError(head: Uint8Array): PackageError {
   return new PackageError("PKG_NOT_AR", "the file is neither a signed package (ar archive) nor an unsigned one (tgz)");
 }
 
-async function readSigned(reader: ByteReader, trust: PackageTrust, options: VerifyOptions, state: { pkgname?: string }): Promise<PackageVerdict> {
+async function readSigned(reader: ByteReader, trust: PackageTrust, options: VerifyOptions, state: { pkgname?: string }, file: string | undefined): Promise<PackageVerdict> {
   if (Buffer.from(await reader.peek(8)).toString("latin1") !== "!<arch>\n") throw notArError(await reader.peek(512));
   const ar = await ArReader.open(reader);
   // pkg_install (read_file_from_archive): +PKG_HASH first, then +PKG_SIGNATURE, else no valid signature.
@@ -78,7 +135,26 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
   const signatureText = Buffer.from(await ar.readBody(MAX_SIGNATURE_MEMBER, "+PKG_SIGNATURE")).toString("latin1");
   const hash = parsePkgHash(hashBytes);
   state.pkgname = hash.pkgname;
+  // A big package in a file: threads that read and hash the inner package themselves start
+  // now, so that they boot while the signature is checked.
+  const ranged = file !== undefined && !options.tap && !options.hashPool && hashInParallel(hash.blockSize, hash.fileSize) ? new RangeHasher() : undefined;
+  try {
+    return await checkSigned(ar, reader, hashBytes, hash, trust, options, signatureText, ranged && file !== undefined ? { hasher: ranged, file } : undefined);
+  } finally {
+    await ranged?.close();
+  }
+}
 
+async function checkSigned(
+  ar: ArReader,
+  reader: ByteReader,
+  hashBytes: Uint8Array,
+  hash: PkgHash,
+  trust: PackageTrust,
+  options: VerifyOptions,
+  signatureText: string,
+  ranged: { hasher: RangeHasher; file: string } | undefined,
+): Promise<PackageVerdict> {
   const cache = options.cache ?? new PackageCache();
   const signature = readPkcs7Signature(signatureText, cache);
   const verified = verifySigners(signature, hashBytes, trust.chain.map((c) => c.der), cache);
@@ -93,26 +169,9 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
   const check = (index: number, hex: string) => {
     if (hex !== hash.blocks[index]) throw new PackageError("PKG_BLOCK_MISMATCH", `block ${index} of the inner package does not match +PKG_HASH`, { detail: { block: index } });
   };
-  // Large packages are hashed on worker threads, a batch of blocks at a time.
-  const hasher =
-    options.hashPool && hash.blockSize <= BATCH_BYTES
-      ? new ParallelBlockHasher(hash.blockSize, check, options.hashPool, hash.fileSize)
-      : hashInParallel(hash.blockSize, hash.fileSize)
-        ? new ParallelBlockHasher(hash.blockSize, check)
-        : new BlockHasher(hash.blockSize, check);
   const contents = new ContentsReader({ toEnd: { innerSize: hash.fileSize } });
-  const tap = decision.trusted ? options.tap : undefined;
-  try {
-    await tap?.signed(hashBytes, inner);
-    for await (const chunk of ar.body(inner.name)) {
-      await hasher.update(chunk);
-      if (!contents.done) await contents.write(chunk);
-      await tap?.inner(chunk);
-    }
-    await hasher.finish();
-  } finally {
-    if (hasher instanceof ParallelBlockHasher) await hasher.close();
-  }
+  if (ranged) await walkWhileThreadsHash(ar, inner, reader.offset, hash, contents, ranged, check);
+  else await hashAndWalk(ar, inner, hashBytes, hash, contents, decision.trusted ? options.tap : undefined, options.hashPool, check);
   const name = await contents.end();
   if (name !== hash.pkgname) {
     // pkg_install never compares them (the XXX in pkg_signature.c): pkgtrust's one deliberate refusal beyond pkg_install.
@@ -154,7 +213,7 @@ export async function verifyPackage(input: AsyncIterable<Uint8Array>, trust: Pac
   const reader = new ByteReader(input);
   const state: { pkgname?: string } = {};
   try {
-    return await readSigned(reader, trust, options, state);
+    return await readSigned(reader, trust, options, state, filePathOf(input));
   } catch (error) {
     if (error instanceof PackageError && isRefusal(error)) {
       return { trusted: false, ...(state.pkgname ? { pkgname: state.pkgname } : {}), code: error.code, reason: error.message, warnings: [] };

@@ -232,6 +232,22 @@ describe("a package large enough for the worker threads", () => {
     const tampered = join(fixtures.dir, "big-tampered.tgz");
     writeFileSync(tampered, bytes);
     expect(await run(tampered)).toMatchObject({ trusted: false, code: "PKG_BLOCK_MISMATCH" });
+    // The threads read the file themselves: the same verdicts as a plain stream of its bytes.
+    const streamed = (file: string) => verifyPackage(createReadStream(file), trustOf(c), { time: NOW, policy: PKG_INSTALL_POLICY });
+    const cut = join(fixtures.dir, "big-cut.tgz");
+    writeFileSync(cut, readFileSync(output).subarray(0, bytes.length - 3 * 65536 - 10));
+    const tamperedEarly = join(fixtures.dir, "big-tampered-early.tgz");
+    const early = readFileSync(output);
+    early[early.length - 2 * 1024 * 1024] = (early[early.length - 2 * 1024 * 1024] ?? 0) ^ 0xff;
+    writeFileSync(tamperedEarly, early.subarray(0, early.length - 65536));
+    const outcome = (verdict: Promise<PackageVerdict>) =>
+      verdict.then(
+        (v) => ({ trusted: v.trusted, code: v.code, pkgname: v.pkgname, reason: v.reason }),
+        (error: PackageError) => ({ thrown: error.code, reason: error.message }),
+      );
+    for (const file of [output, tampered, cut, tamperedEarly]) expect(await outcome(run(file)), file).toEqual(await outcome(streamed(file)));
+    expect(await outcome(run(cut))).toMatchObject({ thrown: "PKG_TRUNCATED" });
+    expect(await outcome(run(tamperedEarly))).toMatchObject({ code: "PKG_BLOCK_MISMATCH" });
   });
 });
 

@@ -1,0 +1,120 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+
+/**
+ * The per-block SHA-512 of +PKG_HASH for an inner package that lies in a file: each hashing
+ * thread opens the file itself and reads and hashes its own batches of whole blocks (batch
+ * k goes to thread k mod N), so no byte is copied from the main thread to a worker and the
+ * main thread is free to walk the inner archive meanwhile. Same digests as BlockHasher: the
+ * SHA-512 of each `blockSize` bytes from `start`, the last block possibly short.
+ *
+ * Memory is bounded: each thread holds one batch buffer and the digests of its batches.
+ * The threads start before the range is known (they boot while the signature is checked).
+ */
+
+/** Bytes a thread reads and hashes at a time: a whole number of blocks, sized for the page cache. */
+export const RANGE_BATCH_BYTES = 2 * 1024 * 1024;
+
+// Evaluated source (CommonJS) so that it runs the same from TypeScript sources, the build and the single file.
+const WORKER_SOURCE = `
+const { parentPort } = require("node:worker_threads");
+const { createHash } = require("node:crypto");
+const { openSync, readSync, closeSync } = require("node:fs");
+parentPort.once("message", ({ path, start, size, blockSize, batchBytes, thread, threads }) => {
+  let fd;
+  try {
+    fd = openSync(path, "r");
+    const buffer = Buffer.allocUnsafeSlow(batchBytes);
+    const batches = Math.ceil(size / batchBytes);
+    for (let batch = thread; batch < batches; batch += threads) {
+      const offset = batch * batchBytes;
+      const want = Math.min(batchBytes, size - offset);
+      let got = 0;
+      while (got < want) {
+        const n = readSync(fd, buffer, got, want - got, start + offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      // Only whole blocks that the file holds (a file cut short ends in a partial block, not hashed).
+      const digests = [];
+      for (let at = 0; at < got; at += blockSize) {
+        const end = Math.min(at + blockSize, want);
+        if (end > got) break;
+        digests.push(createHash("sha512").update(buffer.subarray(at, end)).digest("hex"));
+      }
+      parentPort.postMessage({ batch, digests });
+    }
+    parentPort.postMessage({ done: true });
+  } catch (error) {
+    parentPort.postMessage({ error: String(error && error.message || error) });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+});
+`;
+
+export interface RangeHashResult {
+  /** Hex digests of the blocks, in order, as far as the file held whole blocks. */
+  readonly digests: readonly string[];
+}
+
+/** Hashing threads for one file range; `start()` gives them the range once it is known. */
+export class RangeHasher {
+  private readonly workers: Worker[];
+  private result: Promise<string[]> | undefined;
+
+  /**
+   * One thread per core but one: this thread walks (inflates) the inner package meanwhile, so
+   * on two cores one hashing thread keeps both busy; each further thread costs ~10 MiB.
+   */
+  constructor(threads = Math.max(1, Math.min(4, availableParallelism() - 1))) {
+    // Small heaps: a worker holds one batch (outside the heap) and a few digests at a time.
+    this.workers = Array.from({ length: threads }, () => new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } }));
+    // A worker that is never given work must not keep the process alive.
+    for (const worker of this.workers) worker.unref();
+  }
+
+  /** Starts hashing `size` bytes of `path` from byte `start` in `blockSize` blocks. */
+  start(path: string, start: number, size: number, blockSize: number): void {
+    const batchBytes = Math.max(1, Math.floor(RANGE_BATCH_BYTES / blockSize)) * blockSize;
+    const batches = Math.ceil(size / batchBytes);
+    const perBatch: (string[] | undefined)[] = new Array<string[] | undefined>(batches);
+    const threads = this.workers.length;
+    this.result = Promise.all(
+      this.workers.map(
+        (worker, thread) =>
+          new Promise<void>((resolve, reject) => {
+            worker.ref();
+            worker.on("message", (message: { batch?: number; digests?: string[]; done?: true; error?: string }) => {
+              if (message.error !== undefined) reject(new Error(message.error));
+              else if (message.done) resolve();
+              else perBatch[message.batch as number] = message.digests;
+            });
+            worker.on("error", reject);
+            worker.on("exit", () => reject(new Error("a hashing thread stopped")));
+            worker.postMessage({ path, start, size, blockSize, batchBytes, thread, threads });
+          }),
+      ),
+    ).then(() => {
+      const digests: string[] = [];
+      for (const batch of perBatch) {
+        if (batch === undefined) break;
+        digests.push(...batch);
+        // A short batch means the file ended there: nothing after it was hashed.
+        if (batch.length * blockSize < batchBytes) break;
+      }
+      return digests;
+    });
+    this.result.catch(() => undefined);
+  }
+
+  /** The digests of the range; rejects if a thread failed (the file could not be read). */
+  async digests(): Promise<string[]> {
+    if (!this.result) throw new Error("RangeHasher: not started");
+    return this.result;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
