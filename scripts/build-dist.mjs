@@ -4,7 +4,8 @@
  * from any directory, no node_modules, TUI included.
  *
  * Layout of the file, chosen for start-up time (README "Single-file build"):
- *   1. a small launcher (scripts/dist-launcher.mjs) that answers `--version` at once;
+ *   1. a small launcher (scripts/dist-launcher.mjs) that answers `--version` and the --help
+ *      of pkgtrust and of each command at once (texts made by the program at build time);
  *   2. the whole program (src/cli/main.ts with zod, undici, @peculiar/x509, blessed ...)
  *      bundled by esbuild as CommonJS and stored base64 in a trailing comment. V8 skips a
  *      comment far faster than it pre-parses 1.8 MB of code, so `--version` pays almost
@@ -123,6 +124,41 @@ function codeCache(program) {
   }
 }
 
+/**
+ * What `pkgtrust --help` and `pkgtrust COMMAND --help` print, made by the program itself (one
+ * child node per command), so that the launcher answers them at once, as it does --version:
+ * the text is the program's by construction, and a help request costs no program load.
+ */
+function helpTexts(program) {
+  const dir = mkdtempSync(join(tmpdir(), "pkgtrust-help-"));
+  try {
+    const source = join(dir, "program.js");
+    writeFileSync(source, program);
+    const runner = [
+      'const { readFileSync } = require("node:fs");',
+      'const { Script } = require("node:vm");',
+      "const source = process.argv[1];",
+      "process.argv.splice(1, 1, source);",
+      'const m = { exports: {} };',
+      'new Script(readFileSync(source, "utf8")).runInThisContext()(m.exports, require, m, source, require("node:path").dirname(source));',
+    ].join("\n");
+    const help = (args) => {
+      const run = spawnSync(process.execPath, ["-e", runner, source, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      if (run.status !== 0 || run.stderr !== "") throw new Error(`pkgtrust ${args.join(" ")} failed while building: ${run.stderr}`);
+      return run.stdout;
+    };
+    const texts = { "": help(["--help"]) };
+    const listed = texts[""].slice(texts[""].indexOf("commands:\n") + "commands:\n".length).split("\n\n")[0].split("\n");
+    for (const line of listed) {
+      const name = /^ {2}(\S+)/.exec(line)?.[1];
+      if (name) texts[name] = help([name, "--help"]);
+    }
+    return texts;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function bundle(options) {
   const result = await build({
     bundle: true,
@@ -146,14 +182,14 @@ async function main() {
     external: ["term.js", "pty.js"],
     plugins: [blessedPlugin],
   });
+  // The launcher compiles exactly this text; the code cache below is only valid for it.
+  const program = `(function (exports, require, module, __filename, __dirname) {${core}\n})`;
   const launcher = await bundle({
     entryPoints: [join(ROOT, "scripts", "dist-launcher.mjs")],
     format: "esm",
-    define: { PKGTRUST_VERSION: JSON.stringify(version), PKGTRUST_CORE_MARKER: JSON.stringify(CORE_MARKER), PKGTRUST_CACHE_MARKER: JSON.stringify(CACHE_MARKER), PKGTRUST_PROGRAM_NAME: JSON.stringify(PROGRAM_NAME) },
+    define: { PKGTRUST_HELP: JSON.stringify(helpTexts(program)), PKGTRUST_VERSION: JSON.stringify(version), PKGTRUST_CORE_MARKER: JSON.stringify(CORE_MARKER), PKGTRUST_CACHE_MARKER: JSON.stringify(CACHE_MARKER), PKGTRUST_PROGRAM_NAME: JSON.stringify(PROGRAM_NAME) },
     banner: { js: "#!/usr/bin/env node" },
   });
-  // The launcher compiles exactly this text; the code cache below is only valid for it.
-  const program = `(function (exports, require, module, __filename, __dirname) {${core}\n})`;
   const cache = codeCache(program);
   const text = `${launcher}${CORE_MARKER}${Buffer.from(program).toString("base64")}*/\n${CACHE_MARKER}${cache.toString("base64")}*/\n`;
   mkdirSync(dirname(OUT), { recursive: true });
