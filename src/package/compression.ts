@@ -119,7 +119,9 @@ function gzipStream(): Duplex {
   let inflated = false;
   // Large output chunks: with zlib's 16 KiB default, a 256 MiB package makes 16,000 callbacks.
   const inflate = zlib.createInflateRaw({ chunkSize: INFLATE_CHUNK });
+  // Room for a download's small chunks to queue while zlib's thread works on one.
   const stream = new Transform({
+    writableHighWaterMark: INFLATE_CHUNK,
     transform(chunk: Buffer, _encoding, callback) {
       if (inflated) return callback();
       let data = chunk;

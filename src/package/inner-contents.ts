@@ -24,6 +24,8 @@ const MAX_TAR_PREFIX = MAX_CONTENTS + 1024 * 1024;
 const FEED_SLICE = 64 * 1024;
 /** The same for zlib's gzip, which works off the main thread and honours backpressure: whole read chunks. */
 const ASYNC_FEED_SLICE = 1024 * 1024;
+/** Chunks from this size on go to zlib without a copy (see writeSlice). */
+const ZERO_COPY_MIN = 256 * 1024;
 
 /**
  * Decompressed bytes a whole inner package of `size` bytes may unpack to (4 GiB plus 256
@@ -60,6 +62,8 @@ export class ContentsReader {
   private name: string | undefined;
   /** Bytes fed at a time: small for the JavaScript decoders (see write), whole chunks for zlib. */
   private slice = FEED_SLICE;
+  /** Wakes the write that waits, once the reader settles. */
+  private wake: (() => void) | undefined;
   /** With toEnd: the walk reached the archive's end (its end-of-archive block, or the data's end between entries). */
   private walked = false;
 
@@ -96,6 +100,7 @@ export class ContentsReader {
 
   private async writeSlice(chunk: Uint8Array): Promise<void> {
     let data: Uint8Array;
+    const zeroCopy = this.slice === ASYNC_FEED_SLICE && chunk.length >= ZERO_COPY_MIN;
     if (!this.started) {
       // Held across pulls: a copy (the source may reuse its buffers).
       const copy = Buffer.from(chunk);
@@ -104,23 +109,26 @@ export class ContentsReader {
       if (this.headLength < MAGIC_BYTES) return;
       data = this.startWithHead();
     } else {
-      // A decoder that has used its input when the write's callback comes needs no copy;
-      // the others keep the chunk until they get to it: give them a copy.
-      data = this.slice === ASYNC_FEED_SLICE ? chunk : Buffer.from(chunk);
+      // zlib has used a chunk when the write's callback comes: a big one (a file's read
+      // chunk) is fed as it is and waited for. Smaller ones (a download's) are copied and
+      // queued, so that zlib's thread is not waited for at every one; the JavaScript
+      // decoders keep the chunk until they get to it: a copy too.
+      data = zeroCopy ? chunk : Buffer.from(chunk);
     }
     const sink = this.sink;
     if (!sink || this.settled) return;
+    // One waiter at a time, in a field that the next write replaces: a reaction registered on
+    // `result` per write would keep every written chunk alive until the end (a whole download).
     await new Promise<void>((resolve) => {
-      let waiting = 1;
       const done = () => {
-        if (--waiting > 0) return;
         sink.off("drain", done);
         sink.off("close", done);
+        if (this.wake === done) this.wake = undefined;
         resolve();
       };
+      this.wake = done;
       sink.on("close", done);
-      void this.result.then(done, done);
-      if (this.slice === ASYNC_FEED_SLICE) sink.write(data, () => done());
+      if (zeroCopy) sink.write(data, () => done());
       else if (sink.write(data)) done();
       else sink.on("drain", done);
     });
@@ -145,6 +153,7 @@ export class ContentsReader {
     if (this.settled) return;
     this.settled = true;
     this.reject(new PackageError(code, message, { cause }));
+    this.wake?.();
     this.sink?.destroy();
   }
 
@@ -158,6 +167,7 @@ export class ContentsReader {
     }
     this.settled = true;
     this.resolve(name);
+    this.wake?.();
     this.sink?.destroy();
   }
 
