@@ -135,3 +135,14 @@ describe("files read after setup", () => {
     expect(result.status, result.stdout).toBe(EXIT.OK);
   });
 });
+
+describe("files setup writes", () => {
+  it("never writes the backup through a pkg_install.conf.pkgtrust-old that links to a host file", async () => {
+    const target = world.target({ config: "# admin\n" });
+    const host = path.join(world.www, "..", `host-backup-${Date.now()}`);
+    writeFileSync(host, "host file\n");
+    symlinkSync(host, path.join(target, "etc/pkg_install.conf.pkgtrust-old"));
+    await expectRefused(target, setup(target, new URL("good/All/", world.server.httpUrl).href));
+    expect(readFileSync(host, "utf8")).toBe("host file\n");
+  });
+});
