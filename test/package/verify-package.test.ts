@@ -60,6 +60,10 @@ const CASES = [
   "signature by another key",
   "pkgname differing from @name",
   "malformed +PKG_HASH (upper-case hex), validly signed",
+  "+PKG_HASH with a NUL and more bytes after its trailer, validly signed",
+  "+PKG_HASH numbers with leading zeros, validly signed",
+  "+PKG_HASH with a 4096-byte block size, validly signed",
+  "+PKG_HASH with an empty pkgname, validly signed",
   "unsigned",
   "GPG-signed",
   "truncated",
@@ -182,7 +186,7 @@ describe.runIf(requireTool("openssl", "openssl smime -verify's verdict on every 
       expect(verdict.trusted).toBe(false);
       return;
     }
-    if (name === "pkgname differing from @name") {
+    if (name === "pkgname differing from @name" || name === "+PKG_HASH with an empty pkgname, validly signed") {
       // pkg_install never compares pkgname with @name (the XXX in pkg_signature.c): pkgtrust does.
       expect(oracle.trusted).toBe(true);
       expect(verdict.trusted).toBe(false);
