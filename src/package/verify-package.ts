@@ -54,6 +54,13 @@ export interface VerifyOptions {
   readonly tap?: VerifyTap;
   /** The run's memos (repo sign shares one across its packages); default: a new one per package. */
   readonly cache?: PackageCache;
+  /**
+   * false: read the inner package only up to @name (every block is still hashed), not on to
+   * the end of its tar as pkg_install does. For repo sign, whose new signature covers exactly
+   * the verified hashes: a tar that pkg_install refuses stays refused after re-signing, and
+   * decoding every byte of a bzip2 or xz package would dominate the run.
+   */
+  readonly readToEnd?: boolean;
 }
 
 const TAR_MAGIC = "ustar";
@@ -106,7 +113,7 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
       : hashInParallel(hash.blockSize, hash.fileSize)
         ? new ParallelBlockHasher(hash.blockSize, check)
         : new BlockHasher(hash.blockSize, check);
-  const contents = new ContentsReader({ toEnd: { innerSize: hash.fileSize } });
+  const contents = new ContentsReader(options.readToEnd === false ? {} : { toEnd: { innerSize: hash.fileSize } });
   const tap = decision.trusted ? options.tap : undefined;
   try {
     await tap?.signed(hashBytes, inner);
