@@ -80,12 +80,15 @@ const SIGNATURE_NAMES: Record<string, string> = {
 };
 
 /**
- * Extensions that are understood when critical. pkgtrust processes basicConstraints, keyUsage
- * and extKeyUsage; SAN, key identifiers and certificatePolicies need no processing without an
- * explicit policy (OpenSSL's default). nameConstraints and policy constraints are not enforced,
- * so a critical one is refused (fail closed; OpenSSL would process them) - RFC 5280 4.2.
+ * Extensions that may be critical: OpenSSL 3.0's X509_supported_extension list (v3_purp.c),
+ * so that a critical one outside it is refused as OpenSSL refuses it (RFC 5280 4.2), the key
+ * identifiers included. pkgtrust processes basicConstraints, keyUsage, extKeyUsage and the
+ * Netscape cert type; SAN, certificatePolicies, cRLDistributionPoints and OCSP no-check need
+ * no processing here (no explicit policy, no CRLs in pkg_install). Of OpenSSL's list,
+ * nameConstraints, the policy constraints and mappings, RFC 3779 resources and proxyCertInfo
+ * are not enforced by pkgtrust, so a critical one is still refused (fail closed).
  */
-const KNOWN_CRITICAL = new Set(["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.32", "2.5.29.35", "2.5.29.37", NETSCAPE_CERT_TYPE]);
+const KNOWN_CRITICAL = new Set(["2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.31", "2.5.29.32", "2.5.29.37", "1.3.6.1.5.5.7.48.1.5", NETSCAPE_CERT_TYPE]);
 
 const KEY_USAGE_NAMES = Object.entries(x509.KeyUsageFlags).filter((e): e is [string, number] => typeof e[1] === "number");
 
