@@ -46,6 +46,8 @@ export interface Certificate {
   readonly publicKeyBits?: number;
   /** OIDs of critical extensions that neither pkgtrust nor OpenSSL's verifier process here. */
   readonly unknownCriticalExtensions: readonly string[];
+  /** OIDs of extensions present more than once that OpenSSL decodes, which makes it an invalid certificate (EXFLAG_INVALID). */
+  readonly duplicatedExtensions: readonly string[];
   /** The same certificate in node:crypto (OpenSSL) form, used for signature checks. */
   readonly openssl: OpenSslCertificate;
   readonly source?: string;
@@ -89,6 +91,18 @@ const SIGNATURE_NAMES: Record<string, string> = {
  * are not enforced by pkgtrust, so a critical one is still refused (fail closed).
  */
 const KNOWN_CRITICAL = new Set(["2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.31", "2.5.29.32", "2.5.29.37", "1.3.6.1.5.5.7.48.1.5", NETSCAPE_CERT_TYPE]);
+
+/**
+ * The extensions ossl_x509v3_cache_extensions (OpenSSL 3.0 v3_purp.c) decodes with
+ * X509_get_ext_d2i(x, nid, &i, NULL): found twice, it sets EXFLAG_INVALID, and such a
+ * certificate can neither issue nor be issued (ossl_x509_likely_issued fails), so no chain
+ * through it verifies. RFC 5280 4.2: a certificate must not include an extension twice.
+ */
+const DECODED_ONCE = new Set(["2.5.29.19", "1.3.6.1.5.5.7.1.14", "2.5.29.15", "2.5.29.37", NETSCAPE_CERT_TYPE, "2.5.29.14", "2.5.29.35", "2.5.29.17", "2.5.29.30", "2.5.29.31", "1.3.6.1.5.5.7.1.7", "1.3.6.1.5.5.7.1.8"]);
+
+function duplicatesOf(types: readonly string[]): string[] {
+  return [...new Set(types.filter((type, i) => DECODED_ONCE.has(type) && types.indexOf(type) !== i))];
+}
 
 const KEY_USAGE_NAMES = Object.entries(x509.KeyUsageFlags).filter((e): e is [string, number] => typeof e[1] === "number");
 
@@ -219,6 +233,7 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
       publicKeyType,
       publicKeyBits,
       unknownCriticalExtensions: extensions.filter((e) => e.critical && !KNOWN_CRITICAL.has(e.type)).map((e) => e.type),
+      duplicatedExtensions: duplicatesOf(extensions.map((e) => e.type)),
       openssl,
       source,
       line,
