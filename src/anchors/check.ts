@@ -3,7 +3,6 @@
  * catalogued certificates? pkg_install trusts every certificate in its anchor file
  * (CERTIFICATE_ANCHOR_PKGS), so an extra certificate widens trust as much as a swapped one.
  */
-import { readIfExists } from "../config/atomic-file.js";
 import type { TargetRoot } from "../config/target-root.js";
 import { PkgtrustError } from "../errors.js";
 import { readCertificateFile } from "../pki/certificate.js";
@@ -32,7 +31,7 @@ function byPath(catalogue: Catalogue): Map<string, CatalogueEntry[]> {
 async function checkFile(root: TargetRoot, path: string, entries: readonly CatalogueEntry[]): Promise<AnchorFileCheck> {
   const expected = entries.map(({ name, sha256 }) => ({ name, sha256 }));
   const fail = (code: AnchorsErrorCode, reason: string, found: AnchorFileCheck["found"] = []): AnchorFileCheck => ({ path, ok: false, code, reason, expected, found });
-  const bytes = await readIfExists(root.hostPath(path));
+  const bytes = await root.readIfExists(path);
   if (bytes === undefined) return fail("ANCHOR_FILE_MISSING", "the file does not exist");
   let certificates;
   try {

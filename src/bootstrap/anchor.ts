@@ -1,4 +1,3 @@
-import { readIfExists } from "../config/atomic-file.js";
 import type { TargetRoot } from "../config/target-root.js";
 import type { Certificate } from "../pki/certificate.js";
 import { readCertificateFile } from "../pki/certificate.js";
@@ -14,7 +13,7 @@ export interface Anchor {
 
 /** Reads the base-system anchor file (a target path) without ever changing it. */
 export async function loadAnchor(root: TargetRoot, anchorPath: string): Promise<Anchor> {
-  const bytes = await readIfExists(root.hostPath(anchorPath));
+  const bytes = await root.readIfExists(anchorPath);
   if (bytes === undefined) {
     throw new BootstrapError("BOOT_ANCHOR_MISSING", `the anchor file ${anchorPath} does not exist`, { detail: { path: anchorPath } });
   }

@@ -11,7 +11,6 @@
  * Anything else (another OS, an unknown port, no /etc/release) falls back to amd64 10.0 and
  * says so in `note`: the user sees the URL and can change it.
  */
-import { readFile } from "node:fs/promises";
 import os from "node:os";
 import type { TargetRoot } from "../config/target-root.js";
 
@@ -97,6 +96,6 @@ export function parseRelease(text: string): SystemInfo | undefined {
 /** The default repository of the system being configured: the running one, or the target at --root. */
 export async function defaultRepository(root: TargetRoot, running: SystemInfo = { type: os.type(), release: os.release(), machine: os.machine(), nodeArch: process.arch }): Promise<DefaultRepository> {
   if (root.dir === "/") return defaultFor(running, "this system");
-  const text = await readFile(root.hostPath("/etc/release"), "utf8").catch(() => "");
+  const text = (await root.readIfExists("/etc/release").catch(() => undefined))?.toString("utf8") ?? "";
   return defaultFor(parseRelease(text) ?? { type: "", release: "", machine: "" }, "the target");
 }

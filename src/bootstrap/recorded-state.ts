@@ -1,5 +1,4 @@
 import { isDeepStrictEqual } from "node:util";
-import { readIfExists } from "../config/atomic-file.js";
 import { ConfigError } from "../config/errors.js";
 import { stateLayout } from "../config/layout.js";
 import { crlNumbersByIssuer, parseState, type TrustState } from "../config/state.js";
@@ -42,7 +41,7 @@ export async function recordedState(
   request: { readonly repositories: readonly URL[]; readonly resetState: boolean; readonly previous?: TrustState },
 ): Promise<RecordedState> {
   const statePath = stateLayout(configPath).state;
-  const bytes = await readIfExists(root.hostPath(statePath));
+  const bytes = await root.readIfExists(statePath);
   if (bytes === undefined) {
     if (request.previous) throw changedMeanwhile(statePath);
     return {};
@@ -73,7 +72,7 @@ export async function recordedState(
 /** Under the lock: the rules were checked against the state read before it, which another run may have replaced since. */
 export async function requireStateUnchanged(root: TargetRoot, configPath: string, recorded: RecordedState): Promise<void> {
   const statePath = stateLayout(configPath).state;
-  const now = await readIfExists(root.hostPath(statePath));
+  const now = await root.readIfExists(statePath);
   const same = now === undefined || recorded.bytes === undefined ? now === recorded.bytes : now.equals(recorded.bytes);
   if (!same) throw changedMeanwhile(statePath);
 }

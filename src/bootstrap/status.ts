@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { readIfExists } from "../config/atomic-file.js";
 import { ConfigError } from "../config/errors.js";
 import { defaultConfigPath, stateLayout } from "../config/layout.js";
 import { OWNED_VARIABLES, readSettings } from "../config/pkg-install-conf.js";
@@ -63,7 +62,7 @@ export async function readStatus(root: TargetRoot, configPath: string | undefine
   const state = await loadState(root, configPath, (notice) => warnings.push(notice));
   const paths = stateLayout(state.configFile).repository(state.repositoryId);
   const expected = ownedSettings(new URL(state.repository), paths);
-  const configBytes = await readIfExists(root.hostPath(state.configFile));
+  const configBytes = await root.readIfExists(state.configFile);
   const settings = readSettings(configBytes?.toString("utf8") ?? "");
   for (const name of OWNED_VARIABLES) {
     const value = settings.get(name);
@@ -72,7 +71,7 @@ export async function readStatus(root: TargetRoot, configPath: string | undefine
   const files: StatusFile[] = [];
   const certificates: StatusCertificate[] = [];
   for (const record of state.files) {
-    const bytes = await readIfExists(root.hostPath(record.path));
+    const bytes = await root.readIfExists(record.path);
     const digest = bytes === undefined ? null : sha256(bytes);
     files.push({ path: record.path, sha256: digest, matches: digest === record.sha256 });
     if (bytes === undefined) warnings.push(`${record.path} is missing`);

@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { finished } from "node:stream/promises";
 import { promisify } from "node:util";
-import { readIfExists } from "../config/atomic-file.js";
 import { readSettings } from "../config/pkg-install-conf.js";
 import type { TargetRoot } from "../config/target-root.js";
 import type { FetchCall, Fetcher } from "../net/fetcher.js";
@@ -51,14 +50,14 @@ export const NO_PKG_ADD = "checked by pkgtrust's pkg_install-exact verifier; pkg
 
 async function loadPem(root: TargetRoot, targetPath: string | undefined): Promise<Certificate[]> {
   if (targetPath === undefined || targetPath === "") return [];
-  const bytes = await readIfExists(root.hostPath(targetPath));
+  const bytes = await root.readIfExists(targetPath);
   if (bytes === undefined) throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${targetPath}, named in the configuration, is missing`);
   return readCertificateFile(bytes.toString("utf8"), targetPath).certificates;
 }
 
 /** The trust pkg_install will use, read back from the configuration just written. */
 async function writtenTrust(root: TargetRoot, configPath: string) {
-  const text = (await readIfExists(root.hostPath(configPath)))?.toString("utf8") ?? "";
+  const text = (await root.readIfExists(configPath))?.toString("utf8") ?? "";
   const settings = readSettings(text);
   if (settings.get("VERIFIED_INSTALLATION") !== "always") {
     throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${configPath} does not say VERIFIED_INSTALLATION=always`);

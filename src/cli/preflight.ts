@@ -5,7 +5,6 @@ import type { SetupOutcome } from "../bootstrap/setup.js";
 import { ConfigError } from "../config/errors.js";
 import type { TargetRoot } from "../config/target-root.js";
 import { asPkgtrustError } from "../errors.js";
-import { InputFileError, MAX_INPUT_BYTES } from "../input-file.js";
 
 /** setup and refresh, before any network: the target root is a directory (a mistyped --root fails at once). */
 export async function checkRoot(root: TargetRoot): Promise<void> {
@@ -16,27 +15,16 @@ export async function checkRoot(root: TargetRoot): Promise<void> {
 }
 
 /**
- * setup and refresh, before any network: the anchor is a PEM file (capped as every file
- * named on the command line) holding a self-signed CA certificate, so that a missing or
- * wrong anchor is reported before a download that could only end in the same error.
- */
-async function checkAnchor(root: TargetRoot, anchorPath: string): Promise<void> {
-  const stats = await stat(root.hostPath(anchorPath)).catch(() => undefined);
-  if (stats?.isDirectory()) throw new ConfigError("CONFIG_NOT_A_FILE", `the anchor ${anchorPath} is a directory, not a file`, { detail: { path: anchorPath } });
-  if (stats && stats.size > MAX_INPUT_BYTES) {
-    throw new InputFileError("INPUT_TOO_LARGE", `the anchor ${anchorPath} is ${stats.size} bytes, more than ${MAX_INPUT_BYTES}`, { detail: { file: anchorPath, limit: MAX_INPUT_BYTES } });
-  }
-  await loadAnchor(root, anchorPath);
-}
-
-/**
- * checkAnchor as setup's outcome: undefined when the anchor is usable, else the failure of
- * the "verify" step, emitted as runSetup would emit it, so that the plain report, the JSON
+ * setup and refresh, before any network: the anchor is a PEM file inside the root (capped as
+ * every file pkgtrust reads whole, TargetRoot.readIfExists) holding a self-signed CA
+ * certificate, so that a missing or wrong anchor is reported before a download that could
+ * only end in the same error. Undefined when the anchor is usable, else the failure of the
+ * "verify" step, emitted as runSetup would emit it, so that the plain report, the JSON
  * and the wizard's Failure screen show it as they show any other; nothing was fetched.
  */
 export async function refusedAnchor(root: TargetRoot, anchorPath: string, emit: EmitEvent): Promise<SetupOutcome | undefined> {
   try {
-    await checkAnchor(root, anchorPath);
+    await loadAnchor(root, anchorPath);
     return undefined;
   } catch (thrown) {
     const error = asPkgtrustError(thrown);

@@ -1,4 +1,3 @@
-import { access } from "node:fs/promises";
 import path from "node:path";
 import type { TargetRoot } from "./target-root.js";
 
@@ -11,12 +10,7 @@ const PKGIN_BINARY = "/usr/pkg/bin/pkgin";
 const BASE_PKG_ADD = "/usr/sbin/pkg_add";
 const PKGSRC_PKG_ADD = "/usr/pkg/sbin/pkg_add";
 
-async function exists(root: TargetRoot, targetPath: string): Promise<boolean> {
-  return access(root.hostPath(targetPath)).then(
-    () => true,
-    () => false,
-  );
-}
+const exists = (root: TargetRoot, targetPath: string) => root.exists(targetPath);
 
 /**
  * The pkg_install.conf that the pkg_install in use reads: pkgsrc's own

@@ -1,4 +1,4 @@
-import { lstat, readdir, rm, rmdir } from "node:fs/promises";
+import { lstat, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { fileSystemError, missingDirectories, removeFile } from "./atomic-file.js";
 import { ConfigError } from "./errors.js";
@@ -24,7 +24,7 @@ export interface Recovery {
 async function writtenDirectories(root: TargetRoot, configPath: string): Promise<string[]> {
   const layout = stateLayout(configPath);
   const repositories = path.posix.join(layout.dir, "repositories");
-  const ids = await readdir(root.hostPath(repositories)).catch(() => [] as string[]);
+  const ids = await root.list(repositories);
   const top = (await missingDirectories(root.hostPath(layout.dir)))[0];
   const builtIn = top === undefined ? [] : [root.targetPathOf(path.dirname(top))];
   return [path.posix.dirname(configPath), layout.dir, ...ids.map((id) => path.posix.join(repositories, id)), path.posix.dirname(PKGIN_REPOSITORIES), ...builtIn];
@@ -34,7 +34,7 @@ async function writtenDirectories(root: TargetRoot, configPath: string): Promise
 async function deadTemporaries(root: TargetRoot, configPath: string): Promise<string[]> {
   const found: string[] = [];
   for (const dir of new Set(await writtenDirectories(root, configPath))) {
-    for (const name of await readdir(root.hostPath(dir)).catch(() => [] as string[])) {
+    for (const name of await root.list(dir)) {
       if (isDeadTemporary(name)) found.push(path.posix.join(dir, name));
     }
   }
@@ -57,7 +57,7 @@ async function removeTemporary(hostPath: string): Promise<void> {
 export async function interruptedRunLeftovers(root: TargetRoot, configPath: string): Promise<"journal" | "debris" | undefined> {
   const layout = stateLayout(configPath);
   if ((await FileTransaction.interrupted(root, layout.journal)) !== undefined) return "journal";
-  if ((await inspectLock(root.hostPath(layout.lock))) === "stale") return "debris";
+  if ((await inspectLock(await root.writablePath(layout.lock))) === "stale") return "debris";
   return (await deadTemporaries(root, configPath)).length > 0 ? "debris" : undefined;
 }
 
@@ -80,7 +80,8 @@ export async function recoverInterrupted(root: TargetRoot, configPath: string): 
     rolledBack = { pid: transaction.origin.pid, startedAt: transaction.origin.startedAt, report };
   }
   const removed = await deadTemporaries(root, configPath);
-  for (const file of removed) await removeTemporary(root.hostPath(file));
+  // Resolved inside the root: a directory linked elsewhere never has its files removed.
+  for (const file of removed) await removeTemporary((await root.resolve(file)).hostPath);
   return { ...(rolledBack ? { rolledBack } : {}), removed, directories: transaction?.origin?.directories ?? [] };
 }
 
@@ -93,9 +94,9 @@ export async function removeEmptyDirectories(root: TargetRoot, configPath: strin
   if (recovery === undefined) return;
   const layout = stateLayout(configPath);
   const repositories = path.posix.join(layout.dir, "repositories");
-  const ids = await readdir(root.hostPath(repositories)).catch(() => [] as string[]);
+  const ids = await root.list(repositories);
   const candidates = new Set([...recovery.directories, ...ids.map((id) => path.posix.join(repositories, id)), repositories, layout.dir]);
-  for (const dir of [...candidates].sort((a, b) => b.split("/").length - a.split("/").length)) await rmdir(root.hostPath(dir)).catch(() => undefined);
+  for (const dir of [...candidates].sort((a, b) => b.split("/").length - a.split("/").length)) await rmdir((await root.resolve(dir)).hostPath).catch(() => undefined);
 }
 
 /**

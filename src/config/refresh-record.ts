@@ -1,6 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
-import { readIfExists, writeFileAtomic } from "./atomic-file.js";
+import { writeFileAtomic } from "./atomic-file.js";
 import { stateLayout } from "./layout.js";
 import type { TargetRoot } from "./target-root.js";
 
@@ -29,7 +29,7 @@ export function refreshRecordPath(configPath: string): string {
 }
 
 export async function readRefreshRecord(root: TargetRoot, configPath: string): Promise<RefreshRecord | undefined> {
-  const bytes = await readIfExists(root.hostPath(refreshRecordPath(configPath))).catch(() => undefined);
+  const bytes = await root.readIfExists(refreshRecordPath(configPath)).catch(() => undefined);
   if (bytes === undefined) return undefined;
   try {
     const parsed = refreshRecordSchema.safeParse(JSON.parse(bytes.toString("utf8")));

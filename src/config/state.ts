@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { readIfExists } from "./atomic-file.js";
 import { ConfigError } from "./errors.js";
 import type { TargetRoot } from "./target-root.js";
 
@@ -69,7 +68,7 @@ export function crlNumbersByIssuer(state: TrustState): Record<string, string> {
 }
 
 export async function readState(root: TargetRoot, statePath: string): Promise<TrustState | undefined> {
-  const bytes = await readIfExists(root.hostPath(statePath));
+  const bytes = await root.readIfExists(statePath);
   return bytes === undefined ? undefined : parseState(bytes, statePath);
 }
 

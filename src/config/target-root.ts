@@ -1,5 +1,7 @@
-import { lstat, readlink, realpath } from "node:fs/promises";
+import { constants, realpathSync, type Stats } from "node:fs";
+import { lstat, open, readdir, readlink, realpath, type FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { InputFileError, MAX_INPUT_BYTES } from "../input-file.js";
 import { ConfigError } from "./errors.js";
 
 const MAX_LINKS = 32;
@@ -13,7 +15,14 @@ export class TargetRoot {
   readonly dir: string;
 
   constructor(dir: string) {
-    this.dir = path.resolve(dir);
+    // The root's own real path (a --root that is itself a symlink, as a mount point may be), so
+    // that the links inside it are judged against where they really lead.
+    const resolved = path.resolve(dir);
+    try {
+      this.dir = realpathSync(resolved);
+    } catch {
+      this.dir = resolved;
+    }
   }
 
   /** The host path of a target path, without following symlinks. */
@@ -41,6 +50,66 @@ export class TargetRoot {
    * configuring /targetroot can never modify the installer's own files.
    */
   async writablePath(targetPath: string): Promise<string> {
+    const { hostPath, stats } = await this.resolve(targetPath);
+    if (stats !== undefined && !stats.isFile()) throw new ConfigError("CONFIG_NOT_A_FILE", `${targetPath} is not a regular file`, { detail: { path: targetPath } });
+    return hostPath;
+  }
+
+  /**
+   * The bytes of the file at `targetPath`, or undefined when there is none: read through the
+   * same resolution as a write, so that a symlink (of the file or of a directory above it)
+   * leading out of the root can never make a host file the anchor, the state or a backup
+   * (issue 11: the foreign anchor). O_NOFOLLOW keeps a link swapped in after the check from
+   * being followed; O_NONBLOCK keeps a FIFO planted there from hanging the run. Capped as
+   * every file pkgtrust reads whole.
+   */
+  async readIfExists(targetPath: string): Promise<Buffer | undefined> {
+    const { hostPath, stats } = await this.resolve(targetPath);
+    if (stats === undefined) return undefined;
+    if (!stats.isFile()) throw new ConfigError("CONFIG_NOT_A_FILE", `${targetPath} is not a regular file`, { detail: { path: targetPath } });
+    let handle: FileHandle;
+    try {
+      handle = await open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw readError(targetPath, error);
+    }
+    try {
+      const opened = await handle.stat();
+      if (!opened.isFile()) throw new ConfigError("CONFIG_NOT_A_FILE", `${targetPath} is not a regular file`, { detail: { path: targetPath } });
+      if (opened.size > MAX_INPUT_BYTES) {
+        throw new InputFileError("INPUT_TOO_LARGE", `${targetPath} is ${opened.size} bytes, more than ${MAX_INPUT_BYTES}`, { detail: { file: targetPath, limit: MAX_INPUT_BYTES } });
+      }
+      return await handle.readFile();
+    } catch (error) {
+      if (error instanceof ConfigError || error instanceof InputFileError) throw error;
+      throw readError(targetPath, error);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Whether something exists at `targetPath` inside the root; a path leading outside counts as absent. */
+  async exists(targetPath: string): Promise<boolean> {
+    return this.resolve(targetPath).then(
+      ({ stats }) => stats !== undefined,
+      () => false,
+    );
+  }
+
+  /** The names in the directory at `targetPath`; none when it is missing, not a directory, or outside the root. */
+  async list(targetPath: string): Promise<string[]> {
+    const resolved = await this.resolve(targetPath).catch(() => undefined);
+    if (!resolved?.stats?.isDirectory()) return [];
+    return readdir(resolved.hostPath).catch(() => []);
+  }
+
+  /**
+   * The host path of `targetPath` with every symlink followed as the host kernel would, and
+   * what is there (undefined: nothing). A link leading outside the root is refused
+   * (CONFIG_SYMLINK_OUTSIDE_ROOT), read or write alike.
+   */
+  async resolve(targetPath: string): Promise<{ readonly hostPath: string; readonly stats: Stats | undefined }> {
     let current = this.hostPath(targetPath);
     for (let hops = 0; hops < MAX_LINKS; hops++) {
       const parent = await this.realParent(current, targetPath);
@@ -49,11 +118,7 @@ export class TargetRoot {
         if (error.code === "ENOENT") return undefined;
         throw new ConfigError("CONFIG_READ", `cannot inspect ${targetPath}: ${error.message}`, { cause: error });
       });
-      if (stats === undefined) return current;
-      if (!stats.isSymbolicLink()) {
-        if (!stats.isFile()) throw new ConfigError("CONFIG_NOT_A_FILE", `${targetPath} is not a regular file`, { detail: { path: targetPath } });
-        return current;
-      }
+      if (stats === undefined || !stats.isSymbolicLink()) return { hostPath: current, stats };
       const link = await readlink(current);
       const next = path.resolve(path.dirname(current), link);
       if (!this.contains(next)) {
@@ -89,4 +154,9 @@ export class TargetRoot {
       }
     }
   }
+}
+
+function readError(targetPath: string, error: unknown): InstanceType<typeof ConfigError> {
+  // ELOOP: O_NOFOLLOW met a symlink put there after the path was resolved.
+  return new ConfigError("CONFIG_READ", `cannot read ${targetPath}: ${(error as Error).message}`, { cause: error, detail: { path: targetPath } });
 }

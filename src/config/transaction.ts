@@ -156,7 +156,7 @@ export class FileTransaction {
         // A journal that cannot be removed only makes the next run find nothing to put back.
         await removeJournal(journal.hostPath).catch(() => undefined);
         const deepestFirst = [...journal.value.directories].sort((a, b) => b.split("/").length - a.split("/").length);
-        for (const dir of deepestFirst) await rmdir(this.root.hostPath(dir)).catch(() => undefined);
+        for (const dir of deepestFirst) await rmdir((await this.root.resolve(dir)).hostPath).catch(() => undefined);
       }
     }
     this.report = { restored, notRestored };

@@ -3,6 +3,7 @@ import type { Policy } from "../pki/path.js";
 import { ArReader } from "./ar-reader.js";
 import { BlockHasher } from "./block-hasher.js";
 import { ByteReader } from "./byte-reader.js";
+import { detectCompression } from "./compression.js";
 import { isRefusal, PackageError } from "./errors.js";
 import { ContentsReader } from "./inner-contents.js";
 import { PackageCache } from "./package-cache.js";
@@ -55,6 +56,13 @@ export interface VerifyOptions {
   readonly tap?: VerifyTap;
   /** The run's memos (repo sign shares one across its packages); default: a new one per package. */
   readonly cache?: PackageCache;
+  /**
+   * false: read the inner package only up to @name (every block is still hashed), not on to
+   * the end of its tar as pkg_install does. For repo sign, whose new signature covers exactly
+   * the verified hashes: a tar that pkg_install refuses stays refused after re-signing, and
+   * decoding every byte of a bzip2 or xz package would dominate the run.
+   */
+  readonly readToEnd?: boolean;
 }
 
 const TAR_MAGIC = "ustar";
@@ -114,11 +122,16 @@ async function walkWhileThreadsHash(ar: ArReader, inner: ArMember, start: number
   if (digests.length !== hash.blocks.length) throw new PackageError("PKG_TRUNCATED", `the package file changed while it was read (${digests.length} of ${hash.blocks.length} blocks hashed)`);
 }
 
-/** Tells an unsigned package (a plain tgz or tar) from something that is no package at all. */
+/**
+ * Tells an unsigned package (a tar, plain or compressed as pkgsrc's PKG_COMPRESSION makes it:
+ * libarchive reads it for pkg_install, and finds no +PKG_HASH first) from something that is
+ * no package at all.
+ */
 function notArError(head: Uint8Array): PackageError {
-  const gzip = head[0] === 0x1f && head[1] === 0x8b;
+  const detected = detectCompression(head);
+  const compressed = "unreadable" in detected || detected.compression !== "none";
   const tar = Buffer.from(head.subarray(257, 262)).toString("latin1") === TAR_MAGIC;
-  if (gzip || tar) return new PackageError("PKG_UNSIGNED", "the package is not signed: it is a plain tar archive, not an ar archive with +PKG_HASH and +PKG_SIGNATURE");
+  if (compressed || tar) return new PackageError("PKG_UNSIGNED", "the package is not signed: it is a plain tar archive, not an ar archive with +PKG_HASH and +PKG_SIGNATURE");
   return new PackageError("PKG_NOT_AR", "the file is neither a signed package (ar archive) nor an unsigned one (tgz)");
 }
 
@@ -169,7 +182,7 @@ async function checkSigned(
   const check = (index: number, hex: string) => {
     if (hex !== hash.blocks[index]) throw new PackageError("PKG_BLOCK_MISMATCH", `block ${index} of the inner package does not match +PKG_HASH`, { detail: { block: index } });
   };
-  const contents = new ContentsReader({ toEnd: { innerSize: hash.fileSize } });
+  const contents = new ContentsReader(options.readToEnd === false ? {} : { toEnd: { innerSize: hash.fileSize } });
   if (ranged) await walkWhileThreadsHash(ar, inner, reader.offset, hash, contents, ranged, check);
   else await hashAndWalk(ar, inner, hashBytes, hash, contents, decision.trusted ? options.tap : undefined, options.hashPool, check);
   const name = await contents.end();

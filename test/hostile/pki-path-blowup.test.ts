@@ -112,7 +112,9 @@ describe("a key bundle of CAs issuing each other without key identifiers", () =>
   it("verify-package refuses a package whose signature carries the loops, at once", async () => {
     const result = await pkgtrust("verify-package", path.join("www", "signed-loops", "All", "loopy-1.0.tgz"), "--anchor", "anchor.pem", "--at", NOW.toISOString(), "--json");
     expect(result.status).toBe(EXIT.UNTRUSTED);
-    expect(result.json.code).toBe("CERT_PATH_TOO_LONG");
+    // OpenSSL 3.0 builds one chain, each embedded CA used once, until none is left: "unable to
+    // get local issuer certificate", as pkg_install reports it (openssl-chain.ts).
+    expect(result.json.code).toBe("CERT_NO_ISSUER");
   });
 });
 
