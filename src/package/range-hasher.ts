@@ -54,14 +54,16 @@ parentPort.once("message", ({ path, start, size, blockSize, batchBytes, thread, 
 `;
 
 export interface RangeHashResult {
-  /** Hex digests of the blocks, in order, as far as the file held whole blocks. */
-  readonly digests: readonly string[];
+  /** Blocks hashed from the start of the range on, without a gap (fewer than all when the file is shorter). */
+  readonly blocks: number;
+  /** The first of those whose digest differs from the expected one. */
+  readonly firstMismatch?: number;
 }
 
 /** Hashing threads for one file range; `start()` gives them the range once it is known. */
 export class RangeHasher {
   private readonly workers: Worker[];
-  private result: Promise<string[]> | undefined;
+  private result: Promise<RangeHashResult> | undefined;
 
   /**
    * One thread per core but one: this thread walks (inflates) the inner package meanwhile, so
@@ -74,11 +76,17 @@ export class RangeHasher {
     for (const worker of this.workers) worker.unref();
   }
 
-  /** Starts hashing `size` bytes of `path` from byte `start` in `blockSize` blocks. */
-  start(path: string, start: number, size: number, blockSize: number): void {
+  /**
+   * Starts hashing `size` bytes of `path` from byte `start` in `blockSize` blocks, each digest
+   * compared with `expected` as it comes and then dropped (memory stays bounded for any size).
+   */
+  start(path: string, start: number, size: number, blockSize: number, expected: readonly string[]): void {
     const batchBytes = Math.max(1, Math.floor(RANGE_BATCH_BYTES / blockSize)) * blockSize;
+    const batchBlocks = batchBytes / blockSize;
     const batches = Math.ceil(size / batchBytes);
-    const perBatch: (string[] | undefined)[] = new Array<string[] | undefined>(batches);
+    /** Digests received per batch (-1: none yet). */
+    const received = new Int32Array(batches).fill(-1);
+    let firstMismatch: number | undefined;
     const threads = this.workers.length;
     this.result = Promise.all(
       this.workers.map(
@@ -88,7 +96,15 @@ export class RangeHasher {
             worker.on("message", (message: { batch?: number; digests?: string[]; done?: true; error?: string }) => {
               if (message.error !== undefined) reject(new Error(message.error));
               else if (message.done) resolve();
-              else perBatch[message.batch as number] = message.digests;
+              else {
+                const batch = message.batch as number;
+                const digests = message.digests ?? [];
+                received[batch] = digests.length;
+                digests.forEach((hex, i) => {
+                  const index = batch * batchBlocks + i;
+                  if (hex !== expected[index] && (firstMismatch === undefined || index < firstMismatch)) firstMismatch = index;
+                });
+              }
             });
             worker.on("error", reject);
             worker.on("exit", () => reject(new Error("a hashing thread stopped")));
@@ -96,20 +112,20 @@ export class RangeHasher {
           }),
       ),
     ).then(() => {
-      const digests: string[] = [];
-      for (const batch of perBatch) {
-        if (batch === undefined) break;
-        digests.push(...batch);
-        // A short batch means the file ended there: nothing after it was hashed.
-        if (batch.length * blockSize < batchBytes) break;
+      let blocks = 0;
+      for (const count of received) {
+        if (count < 0) break;
+        blocks += count;
+        // A short batch means the file ended there: nothing after it counts.
+        if (count < batchBlocks) break;
       }
-      return digests;
+      return { blocks, ...(firstMismatch !== undefined && firstMismatch < blocks ? { firstMismatch } : {}) };
     });
     this.result.catch(() => undefined);
   }
 
-  /** The digests of the range; rejects if a thread failed (the file could not be read). */
-  async digests(): Promise<string[]> {
+  /** How far the range was hashed and its first mismatch; rejects if a thread failed (the file could not be read). */
+  async outcome(): Promise<RangeHashResult> {
     if (!this.result) throw new Error("RangeHasher: not started");
     return this.result;
   }

@@ -8,7 +8,7 @@ import { isRefusal, PackageError } from "./errors.js";
 import { ContentsReader } from "./inner-contents.js";
 import { PackageCache } from "./package-cache.js";
 import { filePathOf } from "./file-source.js";
-import { RangeHasher } from "./range-hasher.js";
+import { RangeHasher, type RangeHashResult } from "./range-hasher.js";
 import { BATCH_BYTES, hashInParallel, ParallelBlockHasher, type BlockHashPool } from "./parallel-block-hasher.js";
 import type { ArMember } from "./ar-reader.js";
 import { readPkcs7Signature, verifySigners } from "./pkcs7-signature.js";
@@ -98,7 +98,7 @@ async function hashAndWalk(ar: ArReader, inner: ArMember, hashBytes: Uint8Array,
  * (a file cut short) and before what the walk finds.
  */
 async function walkWhileThreadsHash(ar: ArReader, inner: ArMember, start: number, hash: PkgHash, contents: ContentsReader, ranged: { hasher: RangeHasher; file: string }, check: BlockCheck): Promise<void> {
-  ranged.hasher.start(ranged.file, start, hash.fileSize, hash.blockSize);
+  ranged.hasher.start(ranged.file, start, hash.fileSize, hash.blockSize, hash.blocks);
   let streamed = 0;
   let streamError: unknown;
   try {
@@ -109,17 +109,18 @@ async function walkWhileThreadsHash(ar: ArReader, inner: ArMember, start: number
   } catch (error) {
     streamError = error;
   }
-  let digests: readonly string[];
+  let hashed: RangeHashResult;
   try {
-    digests = await ranged.hasher.digests();
+    hashed = await ranged.hasher.outcome();
   } catch (error) {
     throw streamError ?? new PackageError("PKG_UNREADABLE", `cannot read the inner package: ${(error as Error).message}`, { cause: error });
   }
-  const whole = streamError === undefined ? hash.blocks.length : Math.floor(streamed / hash.blockSize);
-  for (let index = 0; index < Math.min(whole, digests.length); index++) check(index, digests[index] as string);
+  // The blocks that the stream saw whole, in order: the first mismatch among them, as a single pass finds it.
+  const whole = Math.min(hashed.blocks, streamError === undefined ? hash.blocks.length : Math.floor(streamed / hash.blockSize));
+  if (hashed.firstMismatch !== undefined && hashed.firstMismatch < whole) check(hashed.firstMismatch, "(differs)");
   if (streamError !== undefined) throw streamError;
   // The file changed under the threads (it is shorter than the stream found it).
-  if (digests.length !== hash.blocks.length) throw new PackageError("PKG_TRUNCATED", `the package file changed while it was read (${digests.length} of ${hash.blocks.length} blocks hashed)`);
+  if (hashed.blocks !== hash.blocks.length) throw new PackageError("PKG_TRUNCATED", `the package file changed while it was read (${hashed.blocks} of ${hash.blocks.length} blocks hashed)`);
 }
 
 /**
