@@ -5,7 +5,7 @@
  */
 import type { TargetRoot } from "../config/target-root.js";
 import { PkgtrustError } from "../errors.js";
-import { readCertificateFile } from "../pki/certificate.js";
+import { readCertificateFile } from "../pki/certificate-file.js";
 import type { Catalogue, CatalogueEntry } from "./catalogue.js";
 import { AnchorsError, type AnchorsErrorCode } from "./errors.js";
 

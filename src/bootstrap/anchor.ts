@@ -1,6 +1,6 @@
 import type { TargetRoot } from "../config/target-root.js";
 import type { Certificate } from "../pki/certificate.js";
-import { readCertificateFile } from "../pki/certificate.js";
+import { readCertificateFile } from "../pki/certificate-file.js";
 import { BootstrapError } from "./errors.js";
 
 export interface Anchor {

@@ -5,7 +5,7 @@ import { OWNED_VARIABLES, readSettings } from "../config/pkg-install-conf.js";
 import { recoveryNotice, settleInterruptedRun } from "../config/recovery.js";
 import { readState, type TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
-import { readCertificateFile } from "../pki/certificate.js";
+import { readCertificateFile } from "../pki/certificate-file.js";
 import { daysUntil } from "./certificate-summary.js";
 import { ownedSettings } from "./trust-files.js";
 

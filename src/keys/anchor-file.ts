@@ -1,5 +1,6 @@
 import { PkgtrustError } from "../errors.js";
-import { readCertificateFile, type Certificate } from "../pki/certificate.js";
+import { type Certificate } from "../pki/certificate.js";
+import { readCertificateFile } from "../pki/certificate-file.js";
 import { readInput } from "./files.js";
 import { OperatorError } from "./operator-errors.js";
 

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { fileChunks } from "../../src/package/file-source.js";
 import { verifyPackage } from "../../src/package/verify-package.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 
 const [file, anchor] = process.argv.slice(2) as [string, string];

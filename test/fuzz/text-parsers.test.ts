@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chooseTestPackage, parsePkgSummary } from "../../src/bootstrap/pkg-summary.js";
 import { parseAnswers } from "../../src/cli/answers.js";
 import { MARKER, mergeSettings, OWNED_VARIABLES, readSettings, type OwnedSettings } from "../../src/config/pkg-install-conf.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { TestPki } from "../fixtures/pki.js";
 import { fuzz, FUZZ_TIMEOUT_MS, mutated, mutatedBytes } from "./harness.js";
 

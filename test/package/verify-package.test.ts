@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../../src/pki/path.js";
 import { EXIT } from "../../src/errors.js";
 import { isRefusal, PackageError } from "../../src/package/errors.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { signPackage } from "../../src/keys/sign-package.js";
 import { fileChunks } from "../../src/package/file-source.js";
 import { PARALLEL_MIN_SIZE } from "../../src/package/parallel-block-hasher.js";

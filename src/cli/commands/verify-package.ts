@@ -5,7 +5,7 @@ import { PackageError } from "../../package/errors.js";
 import { fileChunks } from "../../package/file-source.js";
 import { verifyPackage, type PackageVerdict } from "../../package/verify-package.js";
 import type { Certificate } from "../../pki/certificate.js";
-import { readCertificateFile } from "../../pki/certificate.js";
+import { readCertificateFile } from "../../pki/certificate-file.js";
 import { PKG_INSTALL_POLICY } from "../../pki/path.js";
 import type { Command } from "../command.js";
 import { atOption } from "../time-option.js";

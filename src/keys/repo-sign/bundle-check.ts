@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { readCertificateFile } from "../../pki/certificate.js";
+import { readCertificateFile } from "../../pki/certificate-file.js";
 import type { SigningIdentity } from "./identity.js";
 
 /**
