@@ -3,7 +3,8 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { readInputText } from "../../input-file.js";
-import { readAnchorFile } from "../../keys/anchor-file.js";
+import { bundleInputUnreadable } from "../../keys/files.js";
+import { readAnchorFile } from "../../trust/anchor.js";
 import { SigningError } from "../../keys/errors.js";
 import { RepoSignError } from "../../keys/repo-sign/errors.js";
 import { prepareIdentity } from "../../keys/repo-sign/identity.js";
@@ -126,7 +127,7 @@ async function sign(context: CommandContext, argv: readonly string[]): Promise<n
   const { options, positionals } = parseCommandLine(argv, signOptions);
   const [dir] = requirePositionals(positionals, ["DIR"]) as [string];
   // Everything the signer needs is read and judged before the repository is looked at.
-  const anchor = await readAnchorFile(options.anchor, context.cwd);
+  const anchor = await readAnchorFile(options.anchor, context.cwd, bundleInputUnreadable);
   const identity = prepareIdentity(
     {
       keyPem: await readText(options.key, context.cwd),
