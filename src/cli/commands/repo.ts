@@ -13,7 +13,8 @@ import type { Command, CommandContext, Subcommand } from "../command.js";
 import { groupSummary, groupUsage, runSubcommand } from "../group.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
-import { progressLine, shortBytes } from "../progress-bar.js";
+import { shortBytes } from "../../format.js";
+import { progressLine } from "../progress-bar.js";
 
 const whole = (flag: string, min: number, max: number) =>
   z
