@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { createHash } from "node:crypto";
-import { summaryBlocks, summaryFileName } from "../../bootstrap/pkg-summary.js";
+import { summaryBlocks, summaryFileName } from "../../package/pkg-summary.js";
 import { acquireLock, type Lock } from "../../config/lock.js";
 import { asPkgtrustError, EXIT } from "../../errors.js";
 import { BlockHashPool } from "../../package/parallel-block-hasher.js";
