@@ -6,7 +6,7 @@ import { EXIT } from "../../src/errors.js";
 import { isRefusal, PackageError } from "../../src/package/errors.js";
 import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { signPackage } from "../../src/keys/sign-package.js";
-import { fileChunks } from "../../src/package/file-source.js";
+import { fileChunks } from "../../src/file-chunks.js";
 import { PARALLEL_MIN_SIZE } from "../../src/package/parallel-block-hasher.js";
 import { verifyPackage, type PackageVerdict } from "../../src/package/verify-package.js";
 import { buildPackageCases, type PackageCase, type PackageCases } from "../fixtures/cases.js";

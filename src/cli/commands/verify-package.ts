@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EXIT, type ErrorOptions } from "../../errors.js";
 import { PackageError } from "../../package/errors.js";
-import { fileChunks } from "../../package/file-source.js";
+import { fileChunks } from "../../file-chunks.js";
 import { verifyPackage, type PackageVerdict } from "../../package/verify-package.js";
 import type { Certificate } from "../../pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../../pki/path.js";
@@ -69,7 +69,7 @@ export const command: Command = {
     if (files === undefined) throw new UsageError("USAGE_MISSING_ARGUMENT", "an anchor file is required (--anchor FILE or --config pkg_install.conf)");
     const { trust } = files;
     const time = options.at ?? context.now;
-    const checked = await verifyPackage(fileChunks(packagePath), trust, { time, policy: PKG_INSTALL_POLICY });
+    const checked = await verifyPackage(fileChunks(packagePath, undefined, undefined, unreadable), trust, { time, policy: PKG_INSTALL_POLICY });
     const verdict = { ...checked, warnings: [...files.warnings, ...checked.warnings] };
     if (options.json) {
       writeJson(context.stdout, outputSchema, {

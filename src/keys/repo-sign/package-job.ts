@@ -6,7 +6,7 @@ import { asPkgtrustError, EXIT, PkgtrustError } from "../../errors.js";
 import { ArReader, AR_MAGIC, type ArMember } from "../../package/ar-reader.js";
 import { arPadding, type ArMemberInfo } from "../../package/ar-writer.js";
 import { ByteReader } from "../../package/byte-reader.js";
-import { handleChunks } from "../../package/file-source.js";
+import { handleChunks } from "../../file-chunks.js";
 import { ContentsReader } from "../../package/inner-contents.js";
 import { ParallelBlockHasher, type BlockHashPool } from "../../package/parallel-block-hasher.js";
 import type { PackageCache } from "../../package/package-cache.js";
