@@ -8,7 +8,9 @@ import { readAnchorFile } from "../../trust/anchor.js";
 import { SigningError } from "../../keys/errors.js";
 import { RepoSignError } from "../../keys/repo-sign/errors.js";
 import { prepareIdentity } from "../../keys/repo-sign/identity.js";
+import type { Outcome } from "../../keys/repo-sign/package-job.js";
 import { repoSign, repoSummary, type RepoSignEvent, type RepoSignReport, type SummaryReport } from "../../keys/repo-sign/repo-sign.js";
+import { EXIT } from "../../errors.js";
 import type { Command, CommandContext, Subcommand } from "../command.js";
 import { groupSummary, groupUsage, runSubcommand } from "../group.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
@@ -124,6 +126,19 @@ function signText(report: RepoSignReport, dir: string): string[] {
   return lines;
 }
 
+/** A failed package's exit status: 1 refused, else its error's (3 unreadable, 5 not writable ...). */
+function failureExit(outcome: Outcome & { kind: "failed" }): number {
+  return outcome.refused ? EXIT.UNTRUSTED : outcome.error.exit;
+}
+
+/** 0, or the highest exit status among the failures; a summary that could not be written is 5. */
+function exitStatus(outcomes: readonly Outcome[], summaries: readonly SummaryReport[]): number {
+  let exit: number = EXIT.OK;
+  for (const outcome of outcomes) if (outcome.kind === "failed") exit = Math.max(exit, failureExit(outcome));
+  if (summaries.some((s) => s.code)) exit = Math.max(exit, EXIT.CONFIG);
+  return exit;
+}
+
 async function sign(context: CommandContext, argv: readonly string[]): Promise<number> {
   const { options, positionals } = parseCommandLine(argv, signOptions);
   const [dir] = requirePositionals(positionals, ["DIR"]) as [string];
@@ -158,6 +173,7 @@ async function sign(context: CommandContext, argv: readonly string[]): Promise<n
   } finally {
     progress.end();
   }
+  const exit = exitStatus(report.outcomes, report.summaries);
   if (options.json) {
     const tally = (kind: string) => report.outcomes.filter((o) => o.kind === kind).length;
     writeJson(context.stdout, signOutputSchema, {
@@ -166,37 +182,38 @@ async function sign(context: CommandContext, argv: readonly string[]): Promise<n
       signer: { subject: identity.signer.subject, sha256: identity.signer.sha256, notAfter: identity.signer.notAfter.toISOString() },
       expires: identity.expires.toISOString(),
       counts: { packages: report.outcomes.length, signed: tally("signed"), resigned: tally("resigned"), skipped: tally("skipped"), failed: tally("failed"), nonPackages: report.nonPackages.length },
-      failures: report.outcomes.flatMap((o) => (o.kind === "failed" ? [{ file: o.file, code: o.code, message: o.message, exit: o.exit }] : [])),
+      failures: report.outcomes.flatMap((o) => (o.kind === "failed" ? [{ file: o.file, code: o.code, message: o.message, exit: failureExit(o) }] : [])),
       nonPackages: report.nonPackages,
       summaries: report.summaries.map((s) => ({ file: s.file, entries: s.entries, updated: s.updated, written: s.written, code: s.code ?? null, message: s.message ?? null })),
       cleaned: report.cleaned,
       warnings: report.warnings,
       bytes: report.bytes,
       timings: report.timings,
-      exit: report.exit,
+      exit,
     });
   } else {
     writeLines(context.stdout, signText(report, dir));
   }
-  return report.exit;
+  return exit;
 }
 
 async function summary(context: CommandContext, argv: readonly string[]): Promise<number> {
   const { options, positionals } = parseCommandLine(argv, summaryOptions);
   const [dir] = requirePositionals(positionals, ["DIR"]) as [string];
   const report = await repoSummary({ dir: resolve(context.cwd, dir), dryRun: options["dry-run"] });
+  const exit = exitStatus([], report.summaries);
   if (options.json) {
     writeJson(context.stdout, summaryOutputSchema, {
       dir,
       dryRun: options["dry-run"],
       summaries: report.summaries.map((s) => ({ file: s.file, entries: s.entries, updated: s.updated, written: s.written, code: s.code ?? null, message: s.message ?? null })),
       cleaned: report.cleaned,
-      exit: report.exit,
+      exit,
     });
   } else {
     writeLines(context.stdout, [...summaryLines(report.summaries, options["dry-run"]), `${dir}: ${report.summaries.length} summary file(s)`]);
   }
-  return report.exit;
+  return exit;
 }
 
 const SUBCOMMANDS: readonly Subcommand[] = [
