@@ -20,7 +20,8 @@ export interface DetachedSignatureRequest {
   readonly key: KeyObject;
   readonly certificate: Uint8Array;
   readonly chain: readonly Uint8Array[];
-  readonly signedAttributes?: boolean;
+  /** true: contentType and messageDigest; a function: exactly the attributes it returns for the content's SHA-256 (tests' odd shapes). */
+  readonly signedAttributes?: boolean | ((messageDigest: Buffer) => Attribute[]);
 }
 
 function pem(der: Uint8Array): string {
@@ -80,10 +81,14 @@ export function detachedSigner(request: DetachedSignatureRequest): (content: Uin
       signature.copy(out, at);
       return pem(out);
     }
-    const signedAttrs = [
-      new Attribute({ attrType: id_contentType, attrValues: [AsnConvert.serialize(new ContentTypeValue(id_data))] }),
-      new Attribute({ attrType: id_messageDigest, attrValues: [AsnConvert.serialize(new OctetString(createHash("sha256").update(content).digest()))] }),
-    ];
+    const digest = createHash("sha256").update(content).digest();
+    const signedAttrs =
+      typeof request.signedAttributes === "function"
+        ? request.signedAttributes(digest)
+        : [
+            new Attribute({ attrType: id_contentType, attrValues: [AsnConvert.serialize(new ContentTypeValue(id_data))] }),
+            new Attribute({ attrType: id_messageDigest, attrValues: [AsnConvert.serialize(new OctetString(digest))] }),
+          ];
     return pem(new Uint8Array(encode(cryptoSign("sha256", Buffer.from(AsnConvert.serialize(new SignedAttributeSet(signedAttrs))), request.key), signedAttrs)));
   };
 }

@@ -1,5 +1,5 @@
 import { createHash, verify as cryptoVerify } from "node:crypto";
-import { Attribute, id_data, id_signedData, SignerInfo } from "@peculiar/asn1-cms";
+import { Attribute, id_signedData, SignerInfo } from "@peculiar/asn1-cms";
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Name } from "@peculiar/asn1-x509";
 import { PackageError } from "./errors.js";
@@ -78,7 +78,13 @@ export class ContentTypeValue {
   }
 }
 
-const PEM_BLOCK = /-----BEGIN PKCS7-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END PKCS7-----/;
+/**
+ * PEM_read_bio_PKCS7: lines before a "-----BEGIN " line at the start of a line are skipped,
+ * and so are whole PEM blocks of other types. check_pem takes PKCS7, "PKCS #7 SIGNED DATA"
+ * and also CERTIFICATE for a PKCS7 (which then fails to decode as one); the END line must
+ * carry the same label.
+ */
+const PEM_BLOCK = /(?:^|\n)-----BEGIN (PKCS7|PKCS #7 SIGNED DATA|CERTIFICATE)-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END \1-----/;
 
 function formatError(message: string, cause?: unknown): never {
   throw new PackageError("PKG_SIGNATURE_FORMAT", `+PKG_SIGNATURE: ${message}`, { cause });
@@ -91,8 +97,9 @@ export function readPkcs7Signature(text: string, cache?: PackageCache): Pkcs7Sig
 
 function parseSignature(text: string, cache: PackageCache | undefined): Pkcs7Signature {
   const match = PEM_BLOCK.exec(text);
-  if (!match?.[1]) formatError("no '-----BEGIN PKCS7-----' block");
-  const der = Buffer.from(match[1].replace(/\s+/g, ""), "base64");
+  if (!match?.[2]) formatError("no '-----BEGIN PKCS7-----' block");
+  if (match[1] === "CERTIFICATE") formatError("a CERTIFICATE block comes before the PKCS7 block, and OpenSSL's PEM reader takes it for the signature");
+  const der = Buffer.from(match[2].replace(/\s+/g, ""), "base64");
   let signed: SignedDataRawCertificates;
   try {
     // Decoded once as a whole; other content (enveloped data ...) fails to decode as SignedData.
@@ -103,10 +110,9 @@ function parseSignature(text: string, cache: PackageCache | undefined): Pkcs7Sig
     if (error instanceof PackageError) throw error;
     formatError("not a DER PKCS#7 structure", error);
   }
-  // Detached: the content is +PKG_HASH, outside the structure. OpenSSL would ignore
-  // embedded content when given the detached one; fail closed instead of guessing.
-  if (signed.encapContentInfo.eContent) formatError("the signature embeds content; a detached signature is expected");
-  if (signed.encapContentInfo.eContentType !== id_data) formatError("the signed content type is not data");
+  // The signed content is always +PKG_HASH: PKCS7_verify is given it as indata, and
+  // PKCS7_dataInit then reads that instead of any content embedded here (flags 0, so no
+  // PKCS7_NO_DUAL_CONTENT refusal), whatever its type. Embedded content is never read.
   if (signed.signerInfos.length === 0) formatError("no signer");
   // pkg_install reads PKCS#7, whose SignerInfo names the signer by issuer and serial only;
   // a CMS subjectKeyIdentifier makes PEM_read_bio_PKCS7 fail, so it is refused here too.
@@ -151,18 +157,13 @@ function nameText(name: Name): string {
 
 /** The data the signature covers: the content itself, or the signed attributes after checking them. */
 function signedBytes(info: SignerInfo, digest: string, content: Uint8Array): Buffer {
-  if (!info.signedAttrs) return Buffer.from(content);
-  // RFC 5652 section 5.4 / OpenSSL PKCS7_signatureVerify: messageDigest must equal the content's digest.
-  const attribute = (oid: string): ArrayBuffer | undefined => {
-    const found = info.signedAttrs?.filter((a) => a.attrType === oid) ?? [];
-    if (found.length > 1 || (found[0] && found[0].attrValues.length !== 1)) formatError(`signed attribute ${oid} appears more than once`);
-    return found[0]?.attrValues[0];
-  };
-  const messageDigest = attribute(id_messageDigest);
+  // OpenSSL's PKCS7_signatureVerify: an empty set counts as none.
+  if (!info.signedAttrs || info.signedAttrs.length === 0) return Buffer.from(content);
+  // PKCS7_digest_from_attributes: the first messageDigest attribute's first value must equal
+  // the content's digest. Unlike CMS, PKCS#7 in OpenSSL checks no contentType attribute, so
+  // neither does pkgtrust: pkg_install accepts a signature without one or with another type.
+  const messageDigest = info.signedAttrs.find((a) => a.attrType === id_messageDigest)?.attrValues[0];
   if (!messageDigest) formatError("signed attributes without messageDigest");
-  const contentType = attribute(id_contentType);
-  // RFC 5652 section 5.3: with signed attributes, contentType must be present and match.
-  if (!contentType || AsnConvert.parse(contentType, ContentTypeValue).value !== id_data) formatError("signed attributes without a contentType of data");
   const expected = AsnConvert.parse(messageDigest, OctetString);
   if (!Buffer.from(expected.buffer).equals(createHash(digest).update(content).digest())) {
     throw new PackageError("PKG_BAD_SIGNATURE", "the messageDigest attribute does not match +PKG_HASH");

@@ -36,20 +36,21 @@ function number(text: string | undefined, label: string): number {
 }
 
 export function parsePkgHash(bytes: Uint8Array): PkgHash {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    fail("not text");
-  }
+  // pkg_install reads the member into a NUL-terminated buffer and parses it with C string
+  // functions, so the text ends at its first NUL: a trailer followed by a NUL and anything
+  // is accepted (the signature still covers every byte). Every byte is matched against ASCII
+  // below, so latin1 loses nothing.
+  const nul = bytes.indexOf(0);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, nul < 0 ? bytes.length : nul).toString("latin1");
   if (!text.startsWith(HEAD)) fail("bad header");
   if (!text.endsWith(TRAILER)) fail("missing 'end pkgsrc signature' line");
   const lines = text.slice(HEAD.length, text.length - TRAILER.length).split("\n");
   // After the trailer is cut off, the text ends with a newline, so the last element is "".
   if (lines.pop() !== "") fail("missing newline before the trailer");
   const [pkgname, algorithm, blockLine, sizeLine, blank, ...blocks] = lines;
-  // isgraph() in the C locale: printable ASCII without space.
-  if (pkgname === undefined || !/^[\x21-\x7e]+$/.test(pkgname)) fail("bad pkgname");
+  // isgraph() in the C locale: printable ASCII without space; an empty name passes the loop
+  // (and then differs from @name).
+  if (pkgname === undefined || !/^[\x21-\x7e]*$/.test(pkgname)) fail("bad pkgname");
   if (algorithm !== "algorithm: SHA512") fail("unsupported algorithm");
   const blockSize = number(blockLine, "block size");
   if (blockSize < MIN_BLOCK_SIZE) fail(`block size ${blockSize} below ${MIN_BLOCK_SIZE}`);

@@ -71,10 +71,10 @@ function answer(signers: readonly { cert: Certificate; embedded: boolean }[], un
  * every candidate would have found a trusted path, the reason says so.
  */
 function chainRefusal(leaf: Certificate, untrusted: readonly Certificate[], context: Context, policy: Policy): { path: readonly Certificate[] } | { code: string; reason: string } {
-  const request = { leaf, untrusted, trusted: context.trust.anchors, time: context.time, policy };
+  const request = { leaf, untrusted, trusted: context.trust.anchors, time: context.time, policy, cache: context.cache };
   const result = pkgInstallPath(request);
   if (result.ok) return { path: result.path };
-  const searched = findTrustedPath({ ...request, purpose: "smime-sign", untrustedSource: "the signature or CERTIFICATE_CHAIN", cache: context.cache });
+  const searched = findTrustedPath({ ...request, purpose: "smime-sign", untrustedSource: "the signature or CERTIFICATE_CHAIN" });
   const other = searched.ok ? ` (pkg_install's OpenSSL 3.0 takes one issuer per step, here ${issuerNames(result.path ?? [])}; another path, ${issuerNames(searched.path)}, would verify)` : "";
   return { code: result.error.code, reason: `${result.error.message}${other}` };
 }

@@ -3,6 +3,7 @@ import type { Policy } from "../pki/path.js";
 import { ArReader } from "./ar-reader.js";
 import { BlockHasher } from "./block-hasher.js";
 import { ByteReader } from "./byte-reader.js";
+import { detectCompression } from "./compression.js";
 import { isRefusal, PackageError } from "./errors.js";
 import { ContentsReader } from "./inner-contents.js";
 import { PackageCache } from "./package-cache.js";
@@ -53,15 +54,27 @@ export interface VerifyOptions {
   readonly tap?: VerifyTap;
   /** The run's memos (repo sign shares one across its packages); default: a new one per package. */
   readonly cache?: PackageCache;
+  /**
+   * false: read the inner package only up to @name (every block is still hashed), not on to
+   * the end of its tar as pkg_install does. For repo sign, whose new signature covers exactly
+   * the verified hashes: a tar that pkg_install refuses stays refused after re-signing, and
+   * decoding every byte of a bzip2 or xz package would dominate the run.
+   */
+  readonly readToEnd?: boolean;
 }
 
 const TAR_MAGIC = "ustar";
 
-/** Tells an unsigned package (a plain tgz or tar) from something that is no package at all. */
+/**
+ * Tells an unsigned package (a tar, plain or compressed as pkgsrc's PKG_COMPRESSION makes it:
+ * libarchive reads it for pkg_install, and finds no +PKG_HASH first) from something that is
+ * no package at all.
+ */
 function notArError(head: Uint8Array): PackageError {
-  const gzip = head[0] === 0x1f && head[1] === 0x8b;
+  const detected = detectCompression(head);
+  const compressed = "unreadable" in detected || detected.compression !== "none";
   const tar = Buffer.from(head.subarray(257, 262)).toString("latin1") === TAR_MAGIC;
-  if (gzip || tar) return new PackageError("PKG_UNSIGNED", "the package is not signed: it is a plain tar archive, not an ar archive with +PKG_HASH and +PKG_SIGNATURE");
+  if (compressed || tar) return new PackageError("PKG_UNSIGNED", "the package is not signed: it is a plain tar archive, not an ar archive with +PKG_HASH and +PKG_SIGNATURE");
   return new PackageError("PKG_NOT_AR", "the file is neither a signed package (ar archive) nor an unsigned one (tgz)");
 }
 
@@ -100,7 +113,7 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
       : hashInParallel(hash.blockSize, hash.fileSize)
         ? new ParallelBlockHasher(hash.blockSize, check)
         : new BlockHasher(hash.blockSize, check);
-  const contents = new ContentsReader({ toEnd: { innerSize: hash.fileSize } });
+  const contents = new ContentsReader(options.readToEnd === false ? {} : { toEnd: { innerSize: hash.fileSize } });
   const tap = decision.trusted ? options.tap : undefined;
   try {
     await tap?.signed(hashBytes, inner);

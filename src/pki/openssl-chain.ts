@@ -22,6 +22,7 @@ import { CertificateError, type CertificateErrorCode } from "./errors.js";
 import { pathProblem } from "./path-checks.js";
 import type { PathResult } from "./path.js";
 import type { Policy } from "./policy.js";
+import type { VerificationCache } from "./verification-cache.js";
 
 /** X509_VERIFY_PARAM's default depth: intermediates allowed between the leaf and the anchor. */
 export const OPENSSL_VERIFY_DEPTH = 100;
@@ -127,13 +128,13 @@ export function buildOpenSslChain(request: OpenSslChainRequest): OpenSslChain {
  * X509_verify_cert as PKCS7_verify runs it for pkg_install (purpose smime_sign): the one chain
  * built, then its checks (path-checks.ts, with OpenSSL's validity bounds).
  */
-export function pkgInstallPath(request: OpenSslChainRequest & { readonly policy: Policy }): PathResult {
+export function pkgInstallPath(request: OpenSslChainRequest & { readonly policy: Policy; readonly cache?: VerificationCache }): PathResult {
   const built = buildOpenSslChain(request);
   if (!built.trusted) {
     const top = built.chain[built.chain.length - 1] as Certificate;
     const error = new CertificateError(built.code, built.message, { detail: { subject: top.subject, sha256: top.sha256, depth: built.chain.length - 1 } });
     return { ok: false, error, path: built.chain, explored: built.chain.length };
   }
-  const problem = pathProblem(built.chain, { time: request.time, policy: request.policy, purpose: "smime-sign", validity: "openssl" });
+  const problem = pathProblem(built.chain, { time: request.time, policy: request.policy, purpose: "smime-sign", validity: "openssl", ...(request.cache ? { cache: request.cache } : {}) });
   return problem ? { ok: false, error: problem, path: built.chain, explored: built.chain.length } : { ok: true, path: built.chain, explored: built.chain.length };
 }

@@ -46,6 +46,11 @@ describe("pkgtrust verify-bundle", () => {
     const fingerprint = spawnSync("openssl", ["x509", "-in", signer.certPath, "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" }).stdout;
     if (OPENSSL) expect(fingerprint.split("=")[1]?.trim().replace(/:/g, "").toLowerCase()).toBe(json.certificates[1]?.sha256);
     expect(json.certificates[1]?.notAfter).toBe("2027-01-01T00:00:00.000Z");
+    // For people, the same fingerprint as openssl prints it: upper case with colons.
+    const plain = await runCli(["verify-bundle", bundle, "--anchor", anchor]);
+    const colons = (json.certificates[1]?.sha256.toUpperCase().match(/../g) ?? []).join(":");
+    expect(plain.stdout).toContain(`sha256 ${colons}\n`);
+    if (OPENSSL) expect(fingerprint.trim()).toBe(`sha256 Fingerprint=${colons}`);
   });
 
   it("exits 1 with the code of each invalid certificate (--at after expiry)", async () => {

@@ -103,7 +103,10 @@ describe("pkgtrust keys", () => {
     await keys(["init-ca", "--cn", "pkgsrc CA", ...out("root")], cwd);
     expect((await keys(["issue-intermediate", ...from("root"), "--cn", "pkgsrc master CA", "--path-length", "1", ...out("master")], cwd)).status).toBe(EXIT.OK);
     expect((await keys(["issue-intermediate", ...from("master"), "--cn", "pkgsrc developer CA", ...out("dev")], cwd)).status).toBe(EXIT.OK);
-    expect((await keys(["issue-signing", ...from("dev"), "--cn", "build machine", ...out("build")], cwd)).status).toBe(EXIT.OK);
+    const issued = await pkgtrust(["keys", "issue-signing", ...from("dev"), "--cn", "build machine", ...out("build")], { cwd });
+    expect(issued.status).toBe(EXIT.OK);
+    // Plain output shows the fingerprint for people: upper case with colons.
+    expect(issued.stdout).toMatch(/^ {2}sha256 {3}(?:[0-9A-F]{2}:){31}[0-9A-F]{2}$/m);
     writeFileSync(path.join(cwd, "cas.pem"), readFileSync(path.join(cwd, "master.pem"), "utf8") + readFileSync(path.join(cwd, "dev.pem"), "utf8"));
     if (OPENSSL) expect((await openssl(["verify", "-CAfile", "root.pem", "-untrusted", "cas.pem", "-purpose", "smimesign", "build.pem"], cwd)).output).toContain("build.pem: OK");
 

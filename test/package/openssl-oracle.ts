@@ -64,7 +64,9 @@ export async function opensslAnswer(options: { file: string; anchor: string; cha
     const printed = openssl(["pkcs7", "-print_certs", "-noout", "-in", join(dir, "sig")]).stdout;
     const signerEmbedded = printed.split("\n").some((line) => line.trim() === `subject=${options.signerSubject.replace(/^CN=/, "CN = ")}`);
     const rules = signerRulesOk(options.signerCert);
-    const text = Buffer.from(hash).toString();
+    // parse_hash_file reads a C string: the text ends at the first NUL.
+    const nul = Buffer.from(hash).indexOf(0);
+    const text = Buffer.from(hash).subarray(0, nul < 0 ? hash.length : nul).toString("latin1");
     const blockSize = Number(/block size: (\d+)/.exec(text)?.[1]);
     const size = Number(/file size: (\d+)/.exec(text)?.[1]);
     const blocks = text.split("\n").filter((l) => /^[0-9a-f]{128}$/.test(l));

@@ -25,7 +25,6 @@ describe("the +PKG_HASH parser", () => {
     ["a zero file size", valid.replace("file size: 70000", "file size: 0")],
     ["another algorithm", valid.replace("SHA512", "SHA256")],
     ["a space in pkgname", valid.replace("demo-1.0", "demo 1.0")],
-    ["an empty pkgname", valid.replace("demo-1.0", "")],
     ["CRLF line ends", valid.replace(/\n/g, "\r\n")],
     ["a short hash", valid.replace(BLOCK, BLOCK.slice(1))],
     ["a missing blank line", valid.replace("70000\n\n", "70000\n")],
@@ -40,6 +39,16 @@ describe("the +PKG_HASH parser", () => {
 
   it("refuses bytes that are not UTF-8", () => {
     expect(() => parsePkgHash(new Uint8Array([0xff, 0xfe]))).toThrowWithCode("PKG_HASH_FORMAT");
+  });
+
+  it("ends the text at its first NUL, as pkg_install's C string parse does", () => {
+    const tail = Buffer.concat([Buffer.from(valid), Buffer.from([0]), Buffer.from("anything \xff\n", "latin1")]);
+    expect(parsePkgHash(tail).pkgname).toBe("demo-1.0");
+    expect(() => parsePkgHash(Buffer.concat([Buffer.from(valid.slice(0, 40)), Buffer.from([0]), Buffer.from(valid.slice(40))]))).toThrowWithCode("PKG_HASH_FORMAT");
+  });
+
+  it("reads an empty pkgname, as pkg_install's isgraph loop does (verification then refuses it as differing from @name)", () => {
+    expect(parsePkgHash(bytes(valid.replace("demo-1.0", ""))).pkgname).toBe("");
   });
 
   it("gives a result or PKG_HASH_FORMAT for random and mutated input", () => {

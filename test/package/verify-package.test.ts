@@ -60,7 +60,22 @@ const CASES = [
   "signature by another key",
   "pkgname differing from @name",
   "malformed +PKG_HASH (upper-case hex), validly signed",
+  "+PKG_HASH with a NUL and more bytes after its trailer, validly signed",
+  "+PKG_HASH numbers with leading zeros, validly signed",
+  "+PKG_HASH with a 4096-byte block size, validly signed",
+  "+PKG_HASH with an empty pkgname, validly signed",
+  "PEM label 'PKCS #7 SIGNED DATA'",
+  "PEM label of another type",
+  "text and a private key block before the PKCS7 block",
+  "a certificate block before the PKCS7 block",
+  "signature embedding the content (openssl smime -nodetach)",
+  "signed attributes without contentType",
+  "signed attributes with a contentType other than data",
+  "signed attributes with a wrong second messageDigest",
+  "signed attributes with a wrong first messageDigest",
   "unsigned",
+  "unsigned, compressed with xz",
+  "unsigned, compressed with none",
   "GPG-signed",
   "truncated",
   "made by sign-package",
@@ -121,7 +136,11 @@ const CASES = [
   "bytes after the gzip member",
   "gzip stream cut short before the tar ends",
   "pax header giving the last entry a size beyond the data",
-].filter((name) => !name.startsWith("inner package compressed with ") || canCompress(name.slice("inner package compressed with ".length) as InnerCompression)); // cases.ts makes only these
+].filter((name) => {
+  // cases.ts makes only the compressions this machine can make.
+  const compression = / compressed with (\w+)$/.exec(name)?.[1];
+  return compression === undefined || canCompress(compression as InnerCompression);
+});
 /** The cases the openssl command judges as pkg_install does (its rule reading knows no private OIDs, Netscape types or v1 roots). */
 const OPENSSL_AGREES = CASES.slice(0, CASES.indexOf("made by sign-package") + 1).concat(CASES.filter((n) => n.startsWith("inner package") || ["RSA 4096 signer, SHA-512 signature", "ECDSA P-384 signer, SHA-384 signature", "extra ar members after the inner package", "signer keyCertSign with CA:FALSE (not a CA)"].includes(n)));
 
@@ -170,7 +189,7 @@ describe("verdicts by what they say", () => {
 });
 
 describe.runIf(requireTool("openssl", "openssl smime -verify's verdict on every package case"))("cross-check against openssl smime -verify and pkg_install's signer rules", () => {
-  const signed = OPENSSL_AGREES.filter((n) => !["unsigned", "GPG-signed", "truncated"].includes(n));
+  const signed = OPENSSL_AGREES.filter((n) => !n.startsWith("unsigned") && !["GPG-signed", "truncated"].includes(n));
   it.each(signed)("%s", async (name) => {
     const c = fixtures.byName(name);
     if (!c.signer) throw new Error("case without signer");
@@ -182,7 +201,7 @@ describe.runIf(requireTool("openssl", "openssl smime -verify's verdict on every 
       expect(verdict.trusted).toBe(false);
       return;
     }
-    if (name === "pkgname differing from @name") {
+    if (name === "pkgname differing from @name" || name === "+PKG_HASH with an empty pkgname, validly signed") {
       // pkg_install never compares pkgname with @name (the XXX in pkg_signature.c): pkgtrust does.
       expect(oracle.trusted).toBe(true);
       expect(verdict.trusted).toBe(false);

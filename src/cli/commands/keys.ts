@@ -13,6 +13,7 @@ import type { Command, CommandContext, Subcommand } from "../command.js";
 import { groupSummary, groupUsage, runSubcommand } from "../group.js";
 import { parseCommandLine, requirePositionals, type OptionSchema } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
+import { colonFingerprint } from "../../format.js";
 
 /** Default lifetimes in days (see the summary below for the signing one). */
 export const DEFAULT_DAYS = { root: 7300, intermediate: 1825, signing: 90 } as const;
@@ -108,7 +109,7 @@ async function report(context: CommandContext, action: z.infer<typeof issuedSche
       `${options["out-cert"]}: ${certificate.subject}`,
       `  issuer   ${certificate.issuer}`,
       `  serial   ${certificate.serialNumber}`,
-      `  sha256   ${certificate.sha256}`,
+      `  sha256   ${colonFingerprint(certificate.sha256)}`,
       `  valid    ${certificate.notBefore.toISOString()} .. ${certificate.notAfter.toISOString()}`,
       `${options["out-key"]}: ${options["key-type"]} private key, mode 0600`,
       ...warnings.map((w) => `warning: ${w}`),

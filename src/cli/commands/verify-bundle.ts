@@ -9,6 +9,7 @@ import type { Command } from "../command.js";
 import { atOption } from "../time-option.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
+import { colonFingerprint } from "../../format.js";
 import type { Unreadable } from "../../input-file.js";
 import { readBundleInput } from "../../trust/trust-files.js";
 
@@ -91,7 +92,7 @@ function toText(verdict: Report, bundlePath: string): string[] {
   const lines: string[] = [];
   for (const v of verdict.certificates) {
     lines.push(`${v.status.padEnd(7)}  ${v.role.padEnd(12)}  ${v.certificate.subject}`);
-    lines.push(`         sha256 ${v.certificate.sha256}`);
+    lines.push(`         sha256 ${colonFingerprint(v.certificate.sha256)}`);
     lines.push(`         valid ${v.certificate.notBefore.toISOString()} .. ${v.certificate.notAfter.toISOString()}`);
     lines.push(`         ${v.reason}${v.code ? ` [${v.code}]` : ""}`);
   }

@@ -246,6 +246,7 @@ async function resign(context: JobContext, file: string, handle: FileHandle, sta
       policy: PKG_INSTALL_POLICY,
       hashPool: context.pool,
       cache: context.cache,
+      readToEnd: false,
       tap: {
         async signed(hashBytes: Uint8Array, member: ArMember) {
           pkgname = parsePkgHash(hashBytes).pkgname;
