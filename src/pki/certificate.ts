@@ -44,6 +44,8 @@ export interface Certificate {
   readonly publicKeyBits?: number;
   /** OIDs of critical extensions that neither pkgtrust nor OpenSSL's verifier process here. */
   readonly unknownCriticalExtensions: readonly string[];
+  /** OIDs of extensions present more than once that OpenSSL decodes, which makes it an invalid certificate (EXFLAG_INVALID). */
+  readonly duplicatedExtensions: readonly string[];
   /** The same certificate in node:crypto (OpenSSL) form, used for signature checks. */
   readonly openssl: OpenSslCertificate;
   readonly source?: string;
@@ -78,12 +80,27 @@ const SIGNATURE_NAMES: Record<string, string> = {
 };
 
 /**
- * Extensions that are understood when critical. pkgtrust processes basicConstraints, keyUsage
- * and extKeyUsage; SAN, key identifiers and certificatePolicies need no processing without an
- * explicit policy (OpenSSL's default). nameConstraints and policy constraints are not enforced,
- * so a critical one is refused (fail closed; OpenSSL would process them) - RFC 5280 4.2.
+ * Extensions that may be critical: OpenSSL 3.0's X509_supported_extension list (v3_purp.c),
+ * so that a critical one outside it is refused as OpenSSL refuses it (RFC 5280 4.2), the key
+ * identifiers included. pkgtrust processes basicConstraints, keyUsage, extKeyUsage and the
+ * Netscape cert type; SAN, certificatePolicies, cRLDistributionPoints and OCSP no-check need
+ * no processing here (no explicit policy, no CRLs in pkg_install). Of OpenSSL's list,
+ * nameConstraints, the policy constraints and mappings, RFC 3779 resources and proxyCertInfo
+ * are not enforced by pkgtrust, so a critical one is still refused (fail closed).
  */
-const KNOWN_CRITICAL = new Set(["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.32", "2.5.29.35", "2.5.29.37", NETSCAPE_CERT_TYPE]);
+const KNOWN_CRITICAL = new Set(["2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.31", "2.5.29.32", "2.5.29.37", "1.3.6.1.5.5.7.48.1.5", NETSCAPE_CERT_TYPE]);
+
+/**
+ * The extensions ossl_x509v3_cache_extensions (OpenSSL 3.0 v3_purp.c) decodes with
+ * X509_get_ext_d2i(x, nid, &i, NULL): found twice, it sets EXFLAG_INVALID, and such a
+ * certificate can neither issue nor be issued (ossl_x509_likely_issued fails), so no chain
+ * through it verifies. RFC 5280 4.2: a certificate must not include an extension twice.
+ */
+const DECODED_ONCE = new Set(["2.5.29.19", "1.3.6.1.5.5.7.1.14", "2.5.29.15", "2.5.29.37", NETSCAPE_CERT_TYPE, "2.5.29.14", "2.5.29.35", "2.5.29.17", "2.5.29.30", "2.5.29.31", "1.3.6.1.5.5.7.1.7", "1.3.6.1.5.5.7.1.8"]);
+
+function duplicatesOf(types: readonly string[]): string[] {
+  return [...new Set(types.filter((type, i) => DECODED_ONCE.has(type) && types.indexOf(type) !== i))];
+}
 
 const KEY_USAGE_NAMES = Object.entries(x509.KeyUsageFlags).filter((e): e is [string, number] => typeof e[1] === "number");
 
@@ -214,6 +231,7 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
       publicKeyType,
       publicKeyBits,
       unknownCriticalExtensions: extensions.filter((e) => e.critical && !KNOWN_CRITICAL.has(e.type)).map((e) => e.type),
+      duplicatedExtensions: duplicatesOf(extensions.map((e) => e.type)),
       openssl,
       source,
       line,

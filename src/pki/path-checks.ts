@@ -71,6 +71,10 @@ function smimePurposeProblem(certificate: Certificate, depth: number): string | 
 
 /** check_chain_extensions for one certificate: critical extensions, CA flags, purpose, path length. `child` is what it issues on the path. */
 export function extensionProblem(cert: Certificate, at: Position, context: PathContext, child?: Certificate): Problem | undefined {
+  // OpenSSL 3.0's EXFLAG_INVALID: an extension it decodes, present twice (RFC 5280 4.2).
+  if (cert.duplicatedExtensions.length > 0) {
+    return { code: "CERT_INVALID_EXTENSION", message: `has the extension ${cert.duplicatedExtensions.join(", ")} more than once` };
+  }
   // RFC 5280 4.2: a critical extension the verifier does not process makes the certificate invalid.
   if (cert.unknownCriticalExtensions.length > 0) {
     return { code: "CERT_UNKNOWN_CRITICAL_EXTENSION", message: `has an unknown critical extension ${cert.unknownCriticalExtensions.join(", ")}` };
