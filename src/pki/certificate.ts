@@ -1,11 +1,9 @@
 import { X509Certificate as OpenSslCertificate, createHash } from "node:crypto";
 import { AsnConvert, BitString } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Version } from "@peculiar/asn1-x509";
-import { parseCrl, type Crl } from "./crl.js";
 import { comparableSerial } from "./serial.js";
 import { CertificateError } from "./errors.js";
 import { certificateNameKeys } from "./name.js";
-import { readPem } from "./pem.js";
 import type { VerificationCache } from "./verification-cache.js";
 import * as x509 from "./x509.js";
 
@@ -257,15 +255,4 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
     if (error instanceof CertificateError) throw error;
     badDer(source, line, "certificate", error);
   }
-}
-
-/** Reads a PEM file of CERTIFICATE and X509 CRL blocks (a key bundle or an anchor file). */
-export function readCertificateFile(text: string, source: string): { certificates: Certificate[]; crls: Crl[] } {
-  const certificates: Certificate[] = [];
-  const crls: Crl[] = [];
-  for (const block of readPem(text, { source, labels: ["CERTIFICATE", "X509 CRL"] })) {
-    if (block.label === "CERTIFICATE") certificates.push(parseCertificate(block.der, source, block.line));
-    else crls.push(parseCrl(block.der, source, block.line));
-  }
-  return { certificates, crls };
 }

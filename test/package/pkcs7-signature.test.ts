@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPkcs7Signature, verifySigners } from "../../src/package/pkcs7-signature.js";
 import { decideTrust } from "../../src/package/verdict.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 import { opensslSign } from "../fixtures/packages.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
