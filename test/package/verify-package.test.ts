@@ -51,6 +51,8 @@ const CASES = [
   "signer expired",
   "signer not yet valid",
   "intermediate expired",
+  "trust anchor expired",
+  "trust anchor not yet valid",
   "issuer not a CA",
   "pathlen exceeded",
   "chain to a look-alike root with the same name",
