@@ -12,6 +12,7 @@ import { EXIT, errorClass, type ErrorOptions, type PkgtrustError } from "./error
 export const MAX_INPUT_BYTES = DEFAULT_LIMITS.inputFileBytes;
 
 export const InputFileError = errorClass("InputFileError", {
+  INPUT_UNREADABLE: { exit: EXIT.INPUT, next: "Check the file's path and permissions." },
   INPUT_TOO_LARGE: { exit: EXIT.INPUT, next: "pkgtrust reads certificate, key, CRL and bundle files up to 16 MiB: check that the path names the right file." },
 });
 

@@ -5,7 +5,19 @@
  * `pkgtrust setup --help` prints them (src/cli/limit-options.ts), with the options that
  * change those a user may change.
  */
-import type { PathSearchLimits } from "./pki/search-budget.js";
+/**
+ * The work a path search over attacker-supplied certificates may do (architecture.md: work is
+ * bounded by the input). One budget covers a single findTrustedPath call, or a whole key bundle
+ * (every certificate's search and every CRL's issuer search share it).
+ */
+export interface PathSearchLimits {
+  /** Search steps: certificates put on a candidate path, plus states of the memoised bounds. */
+  readonly maxSteps: number;
+  /** Issuer candidates considered (a name match looked at as a possible issuer). */
+  readonly maxCandidates: number;
+  /** Signature verifications: (certificate, candidate issuer) and (CRL, candidate issuer) pairs. */
+  readonly maxSignatureChecks: number;
+}
 
 export interface Timeouts {
   /** TCP connect plus TLS handshake (with a proxy: to the proxy, and the tunnelled handshake). */

@@ -5,8 +5,7 @@
  */
 import { forgottenNotice } from "../src/bootstrap/recorded-state.js";
 import { STEPS, STEP_TITLES, type CertificateSummary } from "../src/bootstrap/events.js";
-import { shortDuration } from "../src/cli/progress-bar.js";
-import { formatBytes } from "../src/cli/reporter.js";
+import { formatBytes, shortDuration } from "../src/format.js";
 import { failureChoices, type Download, type FailureChoice, type ScreenName, type StepState, type Waiting, type WizardState } from "./state.js";
 import { day, fingerprintLines, labelled, pathLines, shorten, wrap } from "./text.js";
 

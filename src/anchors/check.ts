@@ -4,8 +4,8 @@
  * (CERTIFICATE_ANCHOR_PKGS), so an extra certificate widens trust as much as a swapped one.
  */
 import type { TargetRoot } from "../config/target-root.js";
-import { PkgtrustError } from "../errors.js";
-import { readCertificateFile } from "../pki/certificate.js";
+import { CertificateError } from "../pki/errors.js";
+import { readTrustFile, type TrustFile } from "../trust/trust-files.js";
 import type { Catalogue, CatalogueEntry } from "./catalogue.js";
 import { AnchorsError, type AnchorsErrorCode } from "./errors.js";
 
@@ -31,15 +31,16 @@ function byPath(catalogue: Catalogue): Map<string, CatalogueEntry[]> {
 async function checkFile(root: TargetRoot, path: string, entries: readonly CatalogueEntry[]): Promise<AnchorFileCheck> {
   const expected = entries.map(({ name, sha256 }) => ({ name, sha256 }));
   const fail = (code: AnchorsErrorCode, reason: string, found: AnchorFileCheck["found"] = []): AnchorFileCheck => ({ path, ok: false, code, reason, expected, found });
-  const bytes = await root.readIfExists(path);
-  if (bytes === undefined) return fail("ANCHOR_FILE_MISSING", "the file does not exist");
-  let certificates;
+  let file: TrustFile | undefined;
   try {
-    certificates = readCertificateFile(bytes.toString("utf8"), path).certificates;
+    file = await readTrustFile(root, path);
   } catch (error) {
-    if (!(error instanceof PkgtrustError)) throw error;
+    // Only a damaged file is malformed (PEM_*, parse errors); a read refused by the root (a link out of it) stays an error.
+    if (!(error instanceof CertificateError)) throw error;
     return fail("ANCHOR_FILE_MALFORMED", `${error.message} [${error.code}]`);
   }
+  if (file === undefined) return fail("ANCHOR_FILE_MISSING", "the file does not exist");
+  const { certificates } = file;
   const wanted = new Set(entries.map((entry) => entry.sha256));
   const found = certificates.map((c) => ({ subject: c.subject, sha256: c.sha256, catalogued: wanted.has(c.sha256) }));
   const extra = found.filter((c) => !c.catalogued);

@@ -8,7 +8,7 @@ import { setRepository } from "../config/pkgin-conf.js";
 import { crlNumbersByIssuer, serialiseState, type TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
 import type { FileChange } from "../config/transaction.js";
-import type { Anchor } from "./anchor.js";
+import type { Anchor } from "../trust/anchor.js";
 import { trustRecord } from "./rollback-guard.js";
 import { canIssue, ownedSettings, pkginUrl, repositoryId, trustFiles } from "./trust-files.js";
 

@@ -5,10 +5,10 @@ import { FetchError, displayUrl } from "../net/errors.js";
 import type { FetchCall, Fetcher } from "../net/fetcher.js";
 import { decompressCapped, DecompressionFailure, detectCompression } from "../package/compression.js";
 import { DEFAULT_LIMITS, type SummaryLimits } from "../limits.js";
-import { parsePkgSummary, type PkgSummaryEntry } from "./pkg-summary.js";
+import { parsePkgSummary, type PkgSummaryEntry } from "../package/pkg-summary.js";
 import { RepositoryError } from "./repository-errors.js";
 
-export { chooseTestPackage, compareVersions, type PkgSummaryEntry } from "./pkg-summary.js";
+export { chooseTestPackage, compareVersions, type PkgSummaryEntry } from "../package/pkg-summary.js";
 
 export type { SummaryLimits } from "../limits.js";
 export const SUMMARY_LIMITS: SummaryLimits = DEFAULT_LIMITS.summary;

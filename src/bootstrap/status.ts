@@ -5,7 +5,7 @@ import { OWNED_VARIABLES, readSettings } from "../config/pkg-install-conf.js";
 import { recoveryNotice, settleInterruptedRun } from "../config/recovery.js";
 import { readState, type TrustState } from "../config/state.js";
 import type { TargetRoot } from "../config/target-root.js";
-import { readCertificateFile } from "../pki/certificate.js";
+import { readTrustFile } from "../trust/trust-files.js";
 import { daysUntil } from "./certificate-summary.js";
 import { ownedSettings } from "./trust-files.js";
 
@@ -71,13 +71,13 @@ export async function readStatus(root: TargetRoot, configPath: string | undefine
   const files: StatusFile[] = [];
   const certificates: StatusCertificate[] = [];
   for (const record of state.files) {
-    const bytes = await root.readIfExists(record.path);
-    const digest = bytes === undefined ? null : sha256(bytes);
+    const file = await readTrustFile(root, record.path);
+    const digest = file === undefined ? null : sha256(file.bytes);
     files.push({ path: record.path, sha256: digest, matches: digest === record.sha256 });
-    if (bytes === undefined) warnings.push(`${record.path} is missing`);
+    if (file === undefined) warnings.push(`${record.path} is missing`);
     else if (digest !== record.sha256) warnings.push(`${record.path} was changed after pkgtrust wrote it`);
-    if (bytes === undefined) continue;
-    for (const certificate of readCertificateFile(bytes.toString("utf8"), record.path).certificates) {
+    if (file === undefined) continue;
+    for (const certificate of file.certificates) {
       const daysLeft = daysUntil(certificate.notAfter, now);
       certificates.push({ file: record.path, subject: certificate.subject, issuer: certificate.issuer, sha256: certificate.sha256, notAfter: certificate.notAfter.toISOString(), daysLeft });
       if (daysLeft < 0) warnings.push(`${certificate.subject} in ${record.path} expired on ${certificate.notAfter.toISOString()}: run 'pkgtrust refresh'`);

@@ -5,12 +5,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { finished } from "node:stream/promises";
 import { promisify } from "node:util";
-import { readSettings } from "../config/pkg-install-conf.js";
 import type { TargetRoot } from "../config/target-root.js";
 import type { FetchCall, Fetcher } from "../net/fetcher.js";
 import { verifyPackage } from "../package/verify-package.js";
-import { readCertificateFile, type Certificate } from "../pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../pki/policy.js";
+import { writtenTrust } from "../trust/pkg-install-trust.js";
 import { DEFAULT_LIMITS, type Limits } from "../limits.js";
 import { PkgtrustError } from "../errors.js";
 import { BootstrapError } from "./errors.js";
@@ -47,26 +46,6 @@ export interface PkgAdd {
 
 /** The words every face uses when no pkg_add ran (plain report, JSON's why, the wizard). */
 export const NO_PKG_ADD = "checked by pkgtrust's pkg_install-exact verifier; pkg_add was not run";
-
-async function loadPem(root: TargetRoot, targetPath: string | undefined): Promise<Certificate[]> {
-  if (targetPath === undefined || targetPath === "") return [];
-  const bytes = await root.readIfExists(targetPath);
-  if (bytes === undefined) throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${targetPath}, named in the configuration, is missing`);
-  return readCertificateFile(bytes.toString("utf8"), targetPath).certificates;
-}
-
-/** The trust pkg_install will use, read back from the configuration just written. */
-async function writtenTrust(root: TargetRoot, configPath: string) {
-  const text = (await root.readIfExists(configPath))?.toString("utf8") ?? "";
-  const settings = readSettings(text);
-  if (settings.get("VERIFIED_INSTALLATION") !== "always") {
-    throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${configPath} does not say VERIFIED_INSTALLATION=always`);
-  }
-  return {
-    anchors: await loadPem(root, settings.get("CERTIFICATE_ANCHOR_PKGS")),
-    chain: await loadPem(root, settings.get("CERTIFICATE_CHAIN")),
-  };
-}
 
 /** Passes the download through while saving it for pkg_add; the file is complete once the verifier lets go. */
 async function* teeToFile(body: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
@@ -123,7 +102,9 @@ export async function testInstall(request: TestInstallRequest): Promise<TestInst
   const entries = await readPkgSummary(request.repository, request.fetcher, request.call, limits.summary);
   const entry = chooseTestPackage(entries, request.requested);
   const url = packageUrl(request.repository, entry);
-  const trust = await writtenTrust(request.root, request.configPath);
+  const written = await writtenTrust(request.root, request.configPath);
+  if (!written.ok) throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", written.reason);
+  const { trust } = written;
   const scratch = await makeScratch(request.pkgAdd);
   try {
     const { body } = await request.fetcher.stream(url, limits.testPackageBytes, request.call);

@@ -1,4 +1,5 @@
-import { readCertificateFile, type Certificate } from "../pki/certificate.js";
+import { type Certificate } from "../pki/certificate.js";
+import { readCertificateFile } from "../pki/certificate-file.js";
 import type { Crl } from "../pki/crl.js";
 import { CertificateError } from "../pki/errors.js";
 import { DEFAULT_LIMITS } from "../limits.js";

@@ -4,7 +4,8 @@ import { EXIT } from "../errors.js";
 import type { CommandContext } from "./command.js";
 import { certificateVerdictJson } from "./certificate-json.js";
 import { writeJson } from "./output.js";
-import { colonFingerprint, plainReporter } from "./reporter.js";
+import { colonFingerprint } from "../format.js";
+import { plainReporter } from "./reporter.js";
 
 const certificate = certificateVerdictJson.extend({ daysLeft: z.number().int(), note: z.string().optional() });
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_LIMITS, downloadDeadlineMs, type Limits } from "../limits.js";
-import { formatBytes } from "./reporter.js";
+import { formatBytes } from "../format.js";
 
 const count = (max: number) => z.string().regex(/^\d+$/, "give a whole number").transform(Number).pipe(z.number().int().min(0).max(max));
 const positive = (max: number) => count(max).pipe(z.number().min(1, "give a number of at least 1"));

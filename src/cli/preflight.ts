@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { loadAnchor } from "../bootstrap/anchor.js";
+import { loadAnchor } from "../trust/anchor.js";
 import type { EmitEvent, FailureSummary } from "../bootstrap/events.js";
 import type { SetupOutcome } from "../bootstrap/setup.js";
 import { ConfigError } from "../config/errors.js";

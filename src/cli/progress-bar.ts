@@ -4,35 +4,14 @@
  * wrapped line would break the carriage-return redraw).
  */
 
+import { shortBytes, shortDuration } from "../format.js";
+
 export interface ProgressState {
   readonly done: number;
   readonly total: number;
   readonly bytes: number;
   readonly totalBytes: number;
   readonly elapsedMs: number;
-}
-
-const UNITS = ["B", "KB", "MB", "GB", "TB"];
-
-/** Decimal units, three significant digits at most: "1.23 GB", "987 MB", "12 B". */
-export function shortBytes(bytes: number): string {
-  let value = Math.max(0, bytes);
-  let unit = 0;
-  while (value >= 999.5 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  const digits = unit === 0 || value >= 99.95 ? 0 : value >= 9.995 ? 1 : 2;
-  return `${value.toFixed(digits)} ${UNITS[unit]}`;
-}
-
-/** "45s", "12m05s", "3h20m"; "?" before there is a rate to go by. */
-export function shortDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return "?";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
 export function progressLine(state: ProgressState, width: number): string {

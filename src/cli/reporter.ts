@@ -1,20 +1,6 @@
 import type { Writable } from "node:stream";
 import { STEP_TITLES, type BootstrapEvent, type CertificateSummary } from "../bootstrap/events.js";
-import { shortDuration } from "./progress-bar.js";
-
-/** "ab12cd..." as "AB:12:CD:..." the way openssl prints fingerprints. */
-export function colonFingerprint(hex: string): string {
-  return (hex.toUpperCase().match(/../g) ?? []).join(":");
-}
-
-/** A byte count or rate, rounded for people: "471 B", "1.5 KiB", "3.7 MiB", "2.0 GiB". */
-export function formatBytes(bytes: number): string {
-  const whole = Math.round(bytes);
-  if (whole < 1024) return `${whole} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
-}
+import { colonFingerprint, formatBytes, shortDuration } from "../format.js";
 
 export function certificateLine(certificate: CertificateSummary): string {
   const expiry = `${certificate.notAfter.slice(0, 10)} (${certificate.daysLeft} days)`;

@@ -5,7 +5,7 @@ import { createRootCa, issueIntermediate, issueSigning, type KeyAndCertificate }
 import { NEXT_UPDATE_DAYS, signNextCrl } from "../keys/revoke.js";
 import { signPackage } from "../keys/sign-package.js";
 import { InternalError } from "../errors.js";
-import { readCertificateFile } from "../pki/certificate.js";
+import { readCertificateFile } from "../pki/certificate-file.js";
 import { buildInnerPackage, type InnerPackageSpec } from "./inner-package.js";
 
 const PACKAGES: readonly (InnerPackageSpec & { readonly embedIntermediate: boolean })[] = [

@@ -1,9 +1,9 @@
-import { crlWindowProblems, MAX_BUNDLE_BYTES, requireUsableBundle } from "../bootstrap/bundle-rules.js";
+import { crlWindowProblems, MAX_BUNDLE_BYTES, requireUsableBundle } from "../trust/bundle-rules.js";
 import { readBundle, verifyBundle, type BundleVerdict } from "../bundle/verify.js";
 import { PkgtrustError } from "../errors.js";
 import { STRICT_POLICY } from "../pki/policy.js";
 import { signerNotes } from "../pki/signer.js";
-import type { AnchorFile } from "./anchor-file.js";
+import type { Anchor } from "../trust/anchor.js";
 
 const DAY_MS = 86_400_000;
 
@@ -46,7 +46,7 @@ function clientErrors(bytes: Uint8Array, source: string): { errors: Finding[]; b
  * status), and once clients have accepted one, a bundle without it is refused as a
  * rollback (rollback-guard.ts): warn for every anchor root that issued a bundle certificate.
  */
-function missingRootCrls(verdict: BundleVerdict, anchor: AnchorFile): Finding[] {
+function missingRootCrls(verdict: BundleVerdict, anchor: Anchor): Finding[] {
   return anchor.roots
     .filter((root) => verdict.certificates.some((entry) => entry.certificate.issuerName === root.subjectName && entry.certificate.sha256 !== root.sha256))
     .filter((root) => !verdict.crls.some((entry) => entry.status === "valid" && entry.crl.issuerName === root.subjectName))
@@ -61,7 +61,7 @@ function missingRootCrls(verdict: BundleVerdict, anchor: AnchorFile): Finding[] 
  * certificate and CRL verified against the anchor, requireUsableBundle's foreign-root and
  * no-signer rules, the CRL time window), plus warnings about what will break soon.
  */
-export async function lintBundle(bytes: Uint8Array, source: string, anchor: AnchorFile, options: LintOptions): Promise<LintReport> {
+export async function lintBundle(bytes: Uint8Array, source: string, anchor: Anchor, options: LintOptions): Promise<LintReport> {
   const { errors, bundle } = clientErrors(bytes, source);
   if (!bundle) return { errors, warnings: [] };
   const warnings: Finding[] = [];

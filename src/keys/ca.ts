@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { readCertificateFile, type Certificate } from "../pki/certificate.js";
+import { type Certificate } from "../pki/certificate.js";
+import { readCertificateFile } from "../pki/certificate-file.js";
 import { PkgtrustError } from "../errors.js";
 import { readInput } from "./files.js";
 import { OperatorError } from "./operator-errors.js";

@@ -1,7 +1,7 @@
 import { access, open, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { OperatorError } from "./operator-errors.js";
-import { readInputText } from "../input-file.js";
+import { readInputText, type Unreadable } from "../input-file.js";
 
 /** Private keys are readable by their owner only; certificates and CRLs are public. */
 export const KEY_MODE = 0o600;
@@ -10,6 +10,9 @@ export const PUBLIC_MODE = 0o644;
 export function readInput(path: string, cwd: string, code: "KEYS_INPUT_UNREADABLE" | "BUNDLE_INPUT_UNREADABLE" = "KEYS_INPUT_UNREADABLE"): Promise<string> {
   return readInputText(path, cwd, (message, options) => new OperatorError(code, message, options));
 }
+
+/** The failure of an input of bundle build, bundle lint or repo sign's --anchor that cannot be read (src/trust's readers take it). */
+export const bundleInputUnreadable: Unreadable = (message, options) => new OperatorError("BUNDLE_INPUT_UNREADABLE", message, options);
 
 /** An input that may not exist yet (the CRL keys revoke extends): undefined when it does not. */
 export async function readIfPresent(path: string, cwd: string): Promise<string | undefined> {

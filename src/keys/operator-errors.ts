@@ -16,7 +16,6 @@ export const OperatorError = errorClass("OperatorError", {
   KEYS_CRL_FOREIGN: { exit: EXIT.INPUT, next: "The existing CRL was not issued by this CA: name this CA's own CRL with --crl." },
   KEYS_CRL_UNREADABLE: { exit: EXIT.INPUT, next: "The existing CRL file is not a PEM X509 CRL: check --crl." },
   BUNDLE_INPUT_UNREADABLE: { exit: EXIT.INPUT, next: "Check the file names and permissions of the inputs." },
-  BUNDLE_ANCHOR_NO_ROOT: { exit: EXIT.INPUT, next: "Give --anchor the base system's root certificate (self-signed), as 'pkgtrust keys init-ca' wrote it." },
   BUNDLE_WRITE_FAILED: { exit: EXIT.CONFIG, next: "Check that the output directory exists and is writable." },
 });
 export type OperatorError = InstanceType<typeof OperatorError>;

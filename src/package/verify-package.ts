@@ -7,8 +7,7 @@ import { detectCompression } from "./compression.js";
 import { isRefusal, PackageError } from "./errors.js";
 import { ContentsReader } from "./inner-contents.js";
 import { PackageCache } from "./package-cache.js";
-import { filePathOf } from "./file-source.js";
-import { RangeHasher, type RangeHashResult } from "./range-hasher.js";
+import { rangeHashingOf, type RangeHashing, type RangeHashResult } from "../range-hasher.js";
 import { BATCH_BYTES, hashInParallel, ParallelBlockHasher, type BlockHashPool } from "./parallel-block-hasher.js";
 import type { ArMember } from "./ar-reader.js";
 import { readPkcs7Signature, verifySigners } from "./pkcs7-signature.js";
@@ -97,8 +96,8 @@ async function hashAndWalk(ar: ArReader, inner: ArMember, hashBytes: Uint8Array,
  * one's: a mismatching block that the file holds whole comes before the stream's own error
  * (a file cut short) and before what the walk finds.
  */
-async function walkWhileThreadsHash(ar: ArReader, inner: ArMember, start: number, hash: PkgHash, contents: ContentsReader, ranged: { hasher: RangeHasher; file: string }, check: BlockCheck): Promise<void> {
-  ranged.hasher.start(ranged.file, start, hash.fileSize, hash.blockSize, hash.blocks);
+async function walkWhileThreadsHash(ar: ArReader, inner: ArMember, start: number, hash: PkgHash, contents: ContentsReader, ranged: RangeHashing, check: BlockCheck): Promise<void> {
+  ranged.start(start, hash.fileSize, hash.blockSize, hash.blocks);
   let streamed = 0;
   let streamError: unknown;
   try {
@@ -111,7 +110,7 @@ async function walkWhileThreadsHash(ar: ArReader, inner: ArMember, start: number
   }
   let hashed: RangeHashResult;
   try {
-    hashed = await ranged.hasher.outcome();
+    hashed = await ranged.outcome();
   } catch (error) {
     throw streamError ?? new PackageError("PKG_UNREADABLE", `cannot read the inner package: ${(error as Error).message}`, { cause: error });
   }
@@ -136,7 +135,7 @@ function notArError(head: Uint8Array): PackageError {
   return new PackageError("PKG_NOT_AR", "the file is neither a signed package (ar archive) nor an unsigned one (tgz)");
 }
 
-async function readSigned(reader: ByteReader, trust: PackageTrust, options: VerifyOptions, state: { pkgname?: string }, file: string | undefined): Promise<PackageVerdict> {
+async function readSigned(reader: ByteReader, trust: PackageTrust, options: VerifyOptions, state: { pkgname?: string }, fileHashing: (() => RangeHashing) | undefined): Promise<PackageVerdict> {
   if (Buffer.from(await reader.peek(8)).toString("latin1") !== "!<arch>\n") throw notArError(await reader.peek(512));
   const ar = await ArReader.open(reader);
   // pkg_install (read_file_from_archive): +PKG_HASH first, then +PKG_SIGNATURE, else no valid signature.
@@ -151,9 +150,9 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
   state.pkgname = hash.pkgname;
   // A big package in a file: threads that read and hash the inner package themselves start
   // now, so that they boot while the signature is checked.
-  const ranged = file !== undefined && !options.tap && !options.hashPool && hashInParallel(hash.blockSize, hash.fileSize) ? new RangeHasher() : undefined;
+  const ranged = fileHashing && !options.tap && !options.hashPool && hashInParallel(hash.blockSize, hash.fileSize) ? fileHashing() : undefined;
   try {
-    return await checkSigned(ar, reader, hashBytes, hash, trust, options, signatureText, ranged && file !== undefined ? { hasher: ranged, file } : undefined);
+    return await checkSigned(ar, reader, hashBytes, hash, trust, options, signatureText, ranged);
   } finally {
     await ranged?.close();
   }
@@ -167,7 +166,7 @@ async function checkSigned(
   trust: PackageTrust,
   options: VerifyOptions,
   signatureText: string,
-  ranged: { hasher: RangeHasher; file: string } | undefined,
+  ranged: RangeHashing | undefined,
 ): Promise<PackageVerdict> {
   const cache = options.cache ?? new PackageCache();
   const signature = readPkcs7Signature(signatureText, cache);
@@ -227,7 +226,7 @@ export async function verifyPackage(input: AsyncIterable<Uint8Array>, trust: Pac
   const reader = new ByteReader(input);
   const state: { pkgname?: string } = {};
   try {
-    return await readSigned(reader, trust, options, state, filePathOf(input));
+    return await readSigned(reader, trust, options, state, rangeHashingOf(input));
   } catch (error) {
     if (error instanceof PackageError && isRefusal(error)) {
       return { trusted: false, ...(state.pkgname ? { pkgname: state.pkgname } : {}), code: error.code, reason: error.message, warnings: [] };

@@ -1,11 +1,9 @@
 import { X509Certificate as OpenSslCertificate, createHash } from "node:crypto";
 import { AsnConvert, BitString } from "@peculiar/asn1-schema";
 import { Certificate as AsnCertificate, Version } from "@peculiar/asn1-x509";
-import { parseCrl, type Crl } from "./crl.js";
 import { comparableSerial } from "./serial.js";
 import { CertificateError } from "./errors.js";
 import { certificateNameKeys } from "./name.js";
-import { readPem } from "./pem.js";
 import type { VerificationCache } from "./verification-cache.js";
 import * as x509 from "./x509.js";
 
@@ -48,6 +46,8 @@ export interface Certificate {
   readonly unknownCriticalExtensions: readonly string[];
   /** OIDs of extensions present more than once that OpenSSL decodes, which makes it an invalid certificate (EXFLAG_INVALID). */
   readonly duplicatedExtensions: readonly string[];
+  /** Whether it carries nameConstraints, which bind the certificates below it (name-constraints.ts). */
+  readonly hasNameConstraints: boolean;
   /** The same certificate in node:crypto (OpenSSL) form, used for signature checks. */
   readonly openssl: OpenSslCertificate;
   readonly source?: string;
@@ -81,16 +81,19 @@ const SIGNATURE_NAMES: Record<string, string> = {
   "1.3.101.112": "Ed25519",
 };
 
+const NAME_CONSTRAINTS = "2.5.29.30";
+
 /**
  * Extensions that may be critical: OpenSSL 3.0's X509_supported_extension list (v3_purp.c),
  * so that a critical one outside it is refused as OpenSSL refuses it (RFC 5280 4.2), the key
- * identifiers included. pkgtrust processes basicConstraints, keyUsage, extKeyUsage and the
- * Netscape cert type; SAN, certificatePolicies, cRLDistributionPoints and OCSP no-check need
- * no processing here (no explicit policy, no CRLs in pkg_install). Of OpenSSL's list,
- * nameConstraints, the policy constraints and mappings, RFC 3779 resources and proxyCertInfo
- * are not enforced by pkgtrust, so a critical one is still refused (fail closed).
+ * identifiers included. pkgtrust processes basicConstraints, keyUsage, extKeyUsage, the
+ * Netscape cert type and nameConstraints (name-constraints.ts); SAN, certificatePolicies,
+ * cRLDistributionPoints and OCSP no-check need no processing here (no explicit policy, no
+ * CRLs in pkg_install). Of OpenSSL's list, the policy constraints and mappings, RFC 3779
+ * resources and proxyCertInfo are not enforced by pkgtrust, so a critical one is still
+ * refused (fail closed).
  */
-const KNOWN_CRITICAL = new Set(["2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.31", "2.5.29.32", "2.5.29.37", "1.3.6.1.5.5.7.48.1.5", NETSCAPE_CERT_TYPE]);
+const KNOWN_CRITICAL = new Set(["2.5.29.15", "2.5.29.17", "2.5.29.19", NAME_CONSTRAINTS, "2.5.29.31", "2.5.29.32", "2.5.29.37", "1.3.6.1.5.5.7.48.1.5", NETSCAPE_CERT_TYPE]);
 
 /**
  * The extensions ossl_x509v3_cache_extensions (OpenSSL 3.0 v3_purp.c) decodes with
@@ -234,6 +237,7 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
       publicKeyBits,
       unknownCriticalExtensions: extensions.filter((e) => e.critical && !KNOWN_CRITICAL.has(e.type)).map((e) => e.type),
       duplicatedExtensions: duplicatesOf(extensions.map((e) => e.type)),
+      hasNameConstraints: extensions.some((e) => e.type === NAME_CONSTRAINTS),
       openssl,
       source,
       line,
@@ -251,15 +255,4 @@ function parseUncached(der: Uint8Array, source: string, line: number | undefined
     if (error instanceof CertificateError) throw error;
     badDer(source, line, "certificate", error);
   }
-}
-
-/** Reads a PEM file of CERTIFICATE and X509 CRL blocks (a key bundle or an anchor file). */
-export function readCertificateFile(text: string, source: string): { certificates: Certificate[]; crls: Crl[] } {
-  const certificates: Certificate[] = [];
-  const crls: Crl[] = [];
-  for (const block of readPem(text, { source, labels: ["CERTIFICATE", "X509 CRL"] })) {
-    if (block.label === "CERTIFICATE") certificates.push(parseCertificate(block.der, source, block.line));
-    else crls.push(parseCrl(block.der, source, block.line));
-  }
-  return { certificates, crls };
 }

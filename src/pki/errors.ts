@@ -21,6 +21,7 @@ export const CertificateError = errorClass("CertificateError", {
   CERT_SEARCH_LIMIT: untrusted("The certificates make the path search exceed its work limit: the key bundle or signature is malformed or hostile; ask its publisher to fix it."),
   CERT_UNKNOWN_CRITICAL_EXTENSION: untrusted("A certificate carries a critical extension no verifier understands: it must be reissued."),
   CERT_INVALID_EXTENSION: untrusted("A certificate carries one of its extensions twice, which OpenSSL (and so pkg_install) takes as an invalid certificate: it must be reissued."),
+  CERT_NAME_CONSTRAINTS: untrusted("A certificate's names break the name constraints of a CA above it: it was issued outside that CA's remit."),
   CERT_WEAK_ALGORITHM: untrusted("A certificate uses MD5/SHA-1 or an RSA key under 2048 bits; pkg_install accepts it but pkgtrust refuses it unless --allow-weak."),
   CERT_BAD_SIGNATURE: untrusted("A certificate's signature does not verify with its issuer's key: the bundle is forged or corrupt."),
   CERT_REVOKED: untrusted("A certificate on the path is revoked by a CRL in the bundle: the repository must publish a new signing certificate."),

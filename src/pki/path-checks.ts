@@ -5,6 +5,7 @@
  * become (src/pki/path.ts) use the same rules.
  */
 import { NS_SMIME, NS_SMIME_CA, NS_SSL_CLIENT, signedBy, type Certificate } from "./certificate.js";
+import { nameConstraintsViolation } from "./name-constraints.js";
 import type { VerificationCache } from "./verification-cache.js";
 import { CertificateError, type CertificateErrorCode } from "./errors.js";
 import { weakness, type Policy } from "./policy.js";
@@ -146,6 +147,9 @@ export function pathProblem(path: readonly Certificate[], context: PathContext):
     const problem = timeProblem(cert, context.time, context.validity);
     if (problem) return fail(problem.code, cert, problem.message, i);
   }
+  // check_name_constraints, after internal_verify.
+  const outside = nameConstraintsViolation(path);
+  if (outside) return fail("CERT_NAME_CONSTRAINTS", path[outside.index] as Certificate, outside.message, outside.index);
   for (let i = last - 1; i >= 0; i--) {
     const cert = path[i] as Certificate;
     if (revoked(cert, path[i + 1] as Certificate, context)) return fail("CERT_REVOKED", cert, `is revoked by a CRL of "${(path[i + 1] as Certificate).subject}"`, i);

@@ -1,19 +1,7 @@
-import { DEFAULT_LIMITS } from "../limits.js";
+import { DEFAULT_LIMITS, type PathSearchLimits } from "../limits.js";
 import { CertificateError } from "./errors.js";
 
-/**
- * The work a path search over attacker-supplied certificates may do (architecture.md: work is
- * bounded by the input). One budget covers a single findTrustedPath call, or a whole key bundle
- * (every certificate's search and every CRL's issuer search share it).
- */
-export interface PathSearchLimits {
-  /** Search steps: certificates put on a candidate path, plus states of the memoised bounds. */
-  readonly maxSteps: number;
-  /** Issuer candidates considered (a name match looked at as a possible issuer). */
-  readonly maxCandidates: number;
-  /** Signature verifications: (certificate, candidate issuer) and (CRL, candidate issuer) pairs. */
-  readonly maxSignatureChecks: number;
-}
+export type { PathSearchLimits };
 
 /** Defaults (src/limits.ts, which says why these numbers). */
 export const PATH_SEARCH_LIMITS: PathSearchLimits = DEFAULT_LIMITS.pathSearch;

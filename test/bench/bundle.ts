@@ -1,7 +1,7 @@
 /** Bench section: reading and verifying a 1,000-certificate key bundle, in process and as the CLI. */
 import { performance } from "node:perf_hooks";
 import { readBundle, verifyBundle } from "../../src/bundle/verify.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { STRICT_POLICY } from "../../src/pki/policy.js";
 import { largeBundle, NOW, type TestPki } from "../fixtures/pki.js";
 import { best, CLI, type SectionResult } from "./package.js";

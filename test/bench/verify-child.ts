@@ -3,9 +3,9 @@
  * `node verify-child.js PACKAGE ANCHOR` prints {"seconds":..,"trusted":..}.
  */
 import { readFileSync } from "node:fs";
-import { fileChunks } from "../../src/package/file-source.js";
+import { fileChunks } from "../../src/file-chunks.js";
 import { verifyPackage } from "../../src/package/verify-package.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 
 const [file, anchor] = process.argv.slice(2) as [string, string];

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { chooseTestPackage, compareVersions, parsePkgSummary, type PkgSummaryEntry } from "../../src/bootstrap/pkg-summary.js";
+import { chooseTestPackage, compareVersions, parsePkgSummary, type PkgSummaryEntry } from "../../src/package/pkg-summary.js";
 
 const SUMMARY = `PKGNAME=digest-20190127
 COMMENT=Message digest wrapper utility

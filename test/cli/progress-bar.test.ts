@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { progressLine, shortBytes, shortDuration } from "../../src/cli/progress-bar.js";
+import { progressLine } from "../../src/cli/progress-bar.js";
+import { shortBytes, shortDuration } from "../../src/format.js";
 
 describe("progress line", () => {
   it("shows packages, bytes, rate and time left, rounded", () => {

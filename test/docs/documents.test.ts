@@ -14,7 +14,8 @@ import { createDemoPki, writeDemoRepository } from "../../src/demo/repository.js
 import { serveDirectory, type StaticServer } from "../../src/demo/server.js";
 import { createRootCa, issueIntermediate } from "../../src/keys/issue.js";
 import { signNextCrl } from "../../src/keys/revoke.js";
-import { readCertificateFile, type Certificate } from "../../src/pki/certificate.js";
+import { type Certificate } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { innerOf } from "../fixtures/repo-sign.js";
 import { codeBlocks } from "./doc-blocks.js";
 import { REPO_ROOT, runDocument, type DocumentRun } from "./doc-runner.js";

@@ -1,10 +1,10 @@
 /** Fuzzing the text parsers: PEM (and the DER inside), pkg_install.conf, pkg_summary, answer files (see harness.ts). */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chooseTestPackage, parsePkgSummary } from "../../src/bootstrap/pkg-summary.js";
+import { chooseTestPackage, parsePkgSummary } from "../../src/package/pkg-summary.js";
 import { parseAnswers } from "../../src/cli/answers.js";
 import { MARKER, mergeSettings, OWNED_VARIABLES, readSettings, type OwnedSettings } from "../../src/config/pkg-install-conf.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { TestPki } from "../fixtures/pki.js";
 import { fuzz, FUZZ_TIMEOUT_MS, mutated, mutatedBytes } from "./harness.js";
 

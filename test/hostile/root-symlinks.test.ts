@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ANCHOR } from "../../src/config/layout.js";
 import { TargetRoot } from "../../src/config/target-root.js";
 import { EXIT } from "../../src/errors.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { snapshotTree } from "../fixtures/repository.js";
 import { makeWorld, type World } from "./support/world.js";
 

@@ -5,7 +5,7 @@
  * clock-skew allowance is refused too.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CRL_CLOCK_SKEW_MS } from "../../src/bootstrap/bundle-rules.js";
+import { CRL_CLOCK_SKEW_MS } from "../../src/trust/bundle-rules.js";
 import { EXIT } from "../../src/errors.js";
 import { NOW } from "../fixtures/pki.js";
 import { snapshotTree } from "../fixtures/repository.js";

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../src/errors.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { NOW } from "../fixtures/pki.js";
 import { snapshotWithoutRefreshRecord } from "../fixtures/repository.js";
 import { makeWorld, type World } from "./support/world.js";

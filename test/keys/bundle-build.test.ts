@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../src/errors.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
 import { standardPki } from "../fixtures/repository.js";
 import { openssl, pkgtrust } from "./operator-cli.js";

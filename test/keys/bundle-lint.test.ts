@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_BUNDLE_BYTES } from "../../src/bootstrap/bundle-rules.js";
+import { MAX_BUNDLE_BYTES } from "../../src/trust/bundle-rules.js";
 import { EXIT } from "../../src/errors.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
 import { standardPki } from "../fixtures/repository.js";

@@ -4,9 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
-import { fileChunks } from "../../src/package/file-source.js";
+import { fileChunks } from "../../src/file-chunks.js";
 import { verifyPackage } from "../../src/package/verify-package.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 import { NOW } from "../fixtures/pki.js";
 import { REFERENCE, referenceVerify } from "../reference/reference.js";

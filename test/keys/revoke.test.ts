@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../src/errors.js";
 import { defaultCrlPath, parseSerial, serialContentHex } from "../../src/keys/revoke.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
 import { openssl, pkgtrust } from "./operator-cli.js";
 import { requireTool } from "../fixtures/requirements.js";

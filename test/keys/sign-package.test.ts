@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signPackage } from "../../src/keys/sign-package.js";
 import { verifyPackage } from "../../src/package/verify-package.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 import { makeableCompressions, makeInnerPackage } from "../fixtures/packages.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPkcs7Signature, verifySigners } from "../../src/package/pkcs7-signature.js";
 import { decideTrust } from "../../src/package/verdict.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { PKG_INSTALL_POLICY } from "../../src/pki/path.js";
 import { opensslSign } from "../fixtures/packages.js";
 import { NOW, TestPki, type Issued } from "../fixtures/pki.js";
@@ -71,9 +71,12 @@ describe("the PKCS#7 signature", () => {
     expect(() => readPkcs7Signature(cms)).toThrowWithCode("PKG_SIGNATURE_FORMAT");
   });
 
-  it.runIf(OPENSSL)("refuses a signature that embeds its content", () => {
+  it.runIf(OPENSSL)("checks a signature that embeds content against the detached content, as PKCS7_verify given indata does", () => {
     const attached = openssl(["smime", "-sign", "-binary", "-noattr", "-nodetach", "-outform", "PEM", "-signer", signer.certPath, "-inkey", signer.keyPath]);
-    expect(() => readPkcs7Signature(attached.toString())).toThrowWithCode("PKG_SIGNATURE_FORMAT");
+    const signature = readPkcs7Signature(attached.toString());
+    expect(verifySigners(signature, content, [])).toHaveLength(1);
+    // The embedded copy is never what is checked: other detached content fails.
+    expect(() => verifySigners(signature, Buffer.from("other content"), [])).toThrowWithCode("PKG_BAD_SIGNATURE");
   });
 
   it("refuses text that is not a PEM PKCS#7", () => {

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../../src/pki/path.js";
 import { EXIT } from "../../src/errors.js";
 import { isRefusal, PackageError } from "../../src/package/errors.js";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { signPackage } from "../../src/keys/sign-package.js";
-import { fileChunks } from "../../src/package/file-source.js";
+import { fileChunks } from "../../src/file-chunks.js";
 import { PARALLEL_MIN_SIZE } from "../../src/package/parallel-block-hasher.js";
 import { verifyPackage, type PackageVerdict } from "../../src/package/verify-package.js";
 import { buildPackageCases, type PackageCase, type PackageCases } from "../fixtures/cases.js";
@@ -51,6 +51,8 @@ const CASES = [
   "signer expired",
   "signer not yet valid",
   "intermediate expired",
+  "trust anchor expired",
+  "trust anchor not yet valid",
   "issuer not a CA",
   "pathlen exceeded",
   "chain to a look-alike root with the same name",
@@ -106,6 +108,13 @@ const CASES = [
   "signer with an empty keyUsage",
   "signer with its extendedKeyUsage twice",
   "intermediate with its basicConstraints twice",
+  "name constraints: signer outside a permitted directoryName",
+  "name constraints: signer inside a permitted directoryName",
+  "name constraints: signer in an excluded directoryName",
+  "name constraints: critical, of a kind the signer has no name of",
+  "name constraints: a host-name commonName outside a permitted dNSName",
+  "name constraints: a host-name commonName inside a permitted dNSName",
+  "name constraints: a commonName that is no host name",
   "RSA 4096 signer, SHA-512 signature",
   "ECDSA P-384 signer, SHA-384 signature",
   "extra ar members after the inner package",

@@ -7,7 +7,8 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keyIdentifiersMatch, parseCertificate, readCertificateFile, signedBy, type Certificate } from "../../src/pki/certificate.js";
+import { keyIdentifiersMatch, parseCertificate, signedBy, type Certificate } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { pathProblem, within, type PathContext } from "../../src/pki/path-checks.js";
 import { findTrustedPath, MAX_PATH_LENGTH, PathSearch, STRICT_POLICY } from "../../src/pki/path.js";
 import { issuerLoops, NOW, TestPki, type Issued } from "../fixtures/pki.js";

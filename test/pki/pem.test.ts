@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCertificateFile } from "../../src/pki/certificate.js";
+import { readCertificateFile } from "../../src/pki/certificate-file.js";
 import { CertificateError } from "../../src/pki/errors.js";
 import { readPem } from "../../src/pki/pem.js";
 import { TestPki, type Issued } from "../fixtures/pki.js";

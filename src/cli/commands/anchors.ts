@@ -8,7 +8,7 @@ import type { Command } from "../command.js";
 import { UsageError } from "../errors.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
-import { colonFingerprint } from "../reporter.js";
+import { colonFingerprint } from "../../format.js";
 
 const schema = z.object({
   root: z.string().min(1).default("/"),

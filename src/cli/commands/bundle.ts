@@ -1,16 +1,14 @@
 import { z } from "zod";
 import { writeFileAtomic } from "../../config/atomic-file.js";
 import { EXIT } from "../../errors.js";
-import { readAnchorFile } from "../../keys/anchor-file.js";
 import { buildBundle, type BuiltBundle } from "../../keys/bundle-build.js";
 import { lintBundle, type LintReport } from "../../keys/bundle-lint.js";
-import { readInput } from "../../keys/files.js";
+import { bundleInputUnreadable } from "../../keys/files.js";
 import { readInputBytes } from "../../input-file.js";
-import { OperatorError } from "../../keys/operator-errors.js";
-import { readCertificateFile, type Certificate } from "../../pki/certificate.js";
-import type { Crl } from "../../pki/crl.js";
 import { STRICT_POLICY } from "../../pki/policy.js";
 import { requireOutputFile } from "../../output-file.js";
+import { readAnchorFile } from "../../trust/anchor.js";
+import { readCertificateInputs } from "../../trust/trust-files.js";
 import type { Command, CommandContext, Subcommand } from "../command.js";
 import { UsageError } from "../errors.js";
 import { groupSummary, groupUsage, runSubcommand } from "../group.js";
@@ -46,18 +44,6 @@ const lintSchema = z.object({
   certificates: z.array(z.object({ subject: z.string(), sha256, role: z.enum(["intermediate", "signing", "other"]), status: z.enum(["valid", "invalid"]), code: z.string().optional(), notAfter: z.string() })),
 });
 
-async function readInputs(paths: readonly string[], cwd: string): Promise<{ certificates: Certificate[]; crls: Crl[] }> {
-  const certificates: Certificate[] = [];
-  const crls: Crl[] = [];
-  for (const path of paths) {
-    // A private key among the inputs is refused here (PEM_UNEXPECTED_BLOCK): it must never reach a bundle.
-    const read = readCertificateFile(await readInput(path, cwd, "BUNDLE_INPUT_UNREADABLE"), path);
-    certificates.push(...read.certificates);
-    crls.push(...read.crls);
-  }
-  return { certificates, crls };
-}
-
 function staleWarnings(built: BuiltBundle) {
   return built.staleCrls.map((crl) => ({
     code: "BOOT_STALE_CRL",
@@ -82,8 +68,9 @@ async function build(context: CommandContext, argv: readonly string[]): Promise<
   const { options, positionals } = parseCommandLine(argv, buildOptions);
   if (positionals.length === 0) throw new UsageError("USAGE_MISSING_ARGUMENT", "missing the certificate and CRL files to build the bundle from");
   const output = await requireOutputFile(options.out, context.cwd);
-  const anchor = await readAnchorFile(options.anchor, context.cwd);
-  const inputs = await readInputs(positionals, context.cwd);
+  const anchor = await readAnchorFile(options.anchor, context.cwd, bundleInputUnreadable);
+  // A private key among the inputs is refused here (PEM_UNEXPECTED_BLOCK): it must never reach a bundle.
+  const inputs = await readCertificateInputs(positionals, context.cwd, bundleInputUnreadable);
   const built = await buildBundle(inputs, anchor.certificates, { time: context.now, policy: STRICT_POLICY });
   // Nothing usable: leave any published bundle as it is rather than replace it with one every client refuses.
   if (built.usable) await writeFileAtomic(output, Buffer.from(built.pem), 0o644);
@@ -114,8 +101,8 @@ async function lint(context: CommandContext, argv: readonly string[]): Promise<n
   const { options, positionals } = parseCommandLine(argv, lintOptions);
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "USAGE_MISSING_ARGUMENT" : "USAGE_BAD_OPTION", "give exactly one bundle file to lint");
   const file = positionals[0] as string;
-  const anchor = await readAnchorFile(options.anchor, context.cwd);
-  const bytes = await readInputBytes(file, context.cwd, (message, options) => new OperatorError("BUNDLE_INPUT_UNREADABLE", message, options));
+  const anchor = await readAnchorFile(options.anchor, context.cwd, bundleInputUnreadable);
+  const bytes = await readInputBytes(file, context.cwd, bundleInputUnreadable);
   const report = await lintBundle(bytes, file, anchor, { time: context.now, warnDays: options["warn-days"], crlWarnDays: options["crl-warn-days"] });
   const ok = report.errors.length === 0 && !(options.strict && report.warnings.length > 0);
   if (options.json) {

@@ -13,7 +13,7 @@ import type { Command, CommandContext, Subcommand } from "../command.js";
 import { groupSummary, groupUsage, runSubcommand } from "../group.js";
 import { parseCommandLine, requirePositionals, type OptionSchema } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
-import { colonFingerprint } from "../reporter.js";
+import { colonFingerprint } from "../../format.js";
 
 /** Default lifetimes in days (see the summary below for the signing one). */
 export const DEFAULT_DAYS = { root: 7300, intermediate: 1825, signing: 90 } as const;

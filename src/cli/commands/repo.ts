@@ -3,16 +3,20 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { readInputText } from "../../input-file.js";
-import { readAnchorFile } from "../../keys/anchor-file.js";
+import { bundleInputUnreadable } from "../../keys/files.js";
+import { readAnchorFile } from "../../trust/anchor.js";
 import { SigningError } from "../../keys/errors.js";
 import { RepoSignError } from "../../keys/repo-sign/errors.js";
 import { prepareIdentity } from "../../keys/repo-sign/identity.js";
+import type { Outcome } from "../../keys/repo-sign/package-job.js";
 import { repoSign, repoSummary, type RepoSignEvent, type RepoSignReport, type SummaryReport } from "../../keys/repo-sign/repo-sign.js";
+import { EXIT } from "../../errors.js";
 import type { Command, CommandContext, Subcommand } from "../command.js";
 import { groupSummary, groupUsage, runSubcommand } from "../group.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
-import { progressLine, shortBytes } from "../progress-bar.js";
+import { shortBytes } from "../../format.js";
+import { progressLine } from "../progress-bar.js";
 
 const whole = (flag: string, min: number, max: number) =>
   z
@@ -122,11 +126,24 @@ function signText(report: RepoSignReport, dir: string): string[] {
   return lines;
 }
 
+/** A failed package's exit status: 1 refused, else its error's (3 unreadable, 5 not writable ...). */
+function failureExit(outcome: Outcome & { kind: "failed" }): number {
+  return outcome.refused ? EXIT.UNTRUSTED : outcome.error.exit;
+}
+
+/** 0, or the highest exit status among the failures; a summary that could not be written is 5. */
+function exitStatus(outcomes: readonly Outcome[], summaries: readonly SummaryReport[]): number {
+  let exit: number = EXIT.OK;
+  for (const outcome of outcomes) if (outcome.kind === "failed") exit = Math.max(exit, failureExit(outcome));
+  if (summaries.some((s) => s.code)) exit = Math.max(exit, EXIT.CONFIG);
+  return exit;
+}
+
 async function sign(context: CommandContext, argv: readonly string[]): Promise<number> {
   const { options, positionals } = parseCommandLine(argv, signOptions);
   const [dir] = requirePositionals(positionals, ["DIR"]) as [string];
   // Everything the signer needs is read and judged before the repository is looked at.
-  const anchor = await readAnchorFile(options.anchor, context.cwd);
+  const anchor = await readAnchorFile(options.anchor, context.cwd, bundleInputUnreadable);
   const identity = prepareIdentity(
     {
       keyPem: await readText(options.key, context.cwd),
@@ -156,6 +173,7 @@ async function sign(context: CommandContext, argv: readonly string[]): Promise<n
   } finally {
     progress.end();
   }
+  const exit = exitStatus(report.outcomes, report.summaries);
   if (options.json) {
     const tally = (kind: string) => report.outcomes.filter((o) => o.kind === kind).length;
     writeJson(context.stdout, signOutputSchema, {
@@ -164,37 +182,38 @@ async function sign(context: CommandContext, argv: readonly string[]): Promise<n
       signer: { subject: identity.signer.subject, sha256: identity.signer.sha256, notAfter: identity.signer.notAfter.toISOString() },
       expires: identity.expires.toISOString(),
       counts: { packages: report.outcomes.length, signed: tally("signed"), resigned: tally("resigned"), skipped: tally("skipped"), failed: tally("failed"), nonPackages: report.nonPackages.length },
-      failures: report.outcomes.flatMap((o) => (o.kind === "failed" ? [{ file: o.file, code: o.code, message: o.message, exit: o.exit }] : [])),
+      failures: report.outcomes.flatMap((o) => (o.kind === "failed" ? [{ file: o.file, code: o.code, message: o.message, exit: failureExit(o) }] : [])),
       nonPackages: report.nonPackages,
       summaries: report.summaries.map((s) => ({ file: s.file, entries: s.entries, updated: s.updated, written: s.written, code: s.code ?? null, message: s.message ?? null })),
       cleaned: report.cleaned,
       warnings: report.warnings,
       bytes: report.bytes,
       timings: report.timings,
-      exit: report.exit,
+      exit,
     });
   } else {
     writeLines(context.stdout, signText(report, dir));
   }
-  return report.exit;
+  return exit;
 }
 
 async function summary(context: CommandContext, argv: readonly string[]): Promise<number> {
   const { options, positionals } = parseCommandLine(argv, summaryOptions);
   const [dir] = requirePositionals(positionals, ["DIR"]) as [string];
   const report = await repoSummary({ dir: resolve(context.cwd, dir), dryRun: options["dry-run"] });
+  const exit = exitStatus([], report.summaries);
   if (options.json) {
     writeJson(context.stdout, summaryOutputSchema, {
       dir,
       dryRun: options["dry-run"],
       summaries: report.summaries.map((s) => ({ file: s.file, entries: s.entries, updated: s.updated, written: s.written, code: s.code ?? null, message: s.message ?? null })),
       cleaned: report.cleaned,
-      exit: report.exit,
+      exit,
     });
   } else {
     writeLines(context.stdout, [...summaryLines(report.summaries, options["dry-run"]), `${dir}: ${report.summaries.length} summary file(s)`]);
   }
-  return report.exit;
+  return exit;
 }
 
 const SUBCOMMANDS: readonly Subcommand[] = [

@@ -7,7 +7,7 @@ import { targetPath } from "../bootstrap-options.js";
 import type { Command } from "../command.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
-import { colonFingerprint } from "../reporter.js";
+import { colonFingerprint } from "../../format.js";
 
 const schema = z.object({ root: z.string().min(1).default("/"), config: targetPath.optional(), json: z.boolean().default(false) });
 

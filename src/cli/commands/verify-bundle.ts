@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { crlWindowProblems } from "../../bootstrap/bundle-rules.js";
-import { readBundle, verifyBundle, type BundleVerdict, type CrlVerdict } from "../../bundle/verify.js";
+import { crlWindowProblems } from "../../trust/bundle-rules.js";
+import { verifyBundle, type BundleVerdict, type CrlVerdict } from "../../bundle/verify.js";
 import { EXIT } from "../../errors.js";
 import { CertificateError } from "../../pki/errors.js";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../../pki/path.js";
@@ -9,8 +9,9 @@ import type { Command } from "../command.js";
 import { atOption } from "../time-option.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
-import { colonFingerprint } from "../reporter.js";
-import { readInputText } from "../../input-file.js";
+import { colonFingerprint } from "../../format.js";
+import type { Unreadable } from "../../input-file.js";
+import { readBundleInput } from "../../trust/trust-files.js";
 
 const schema = z.object({
   anchor: z.string({ error: "an anchor file is required (--anchor FILE)" }).min(1),
@@ -39,8 +40,10 @@ const outputSchema = z.object({
   ),
 });
 
-const readInput = (path: string, cwd: string) =>
-  readInputText(path, cwd, (message, options) => new CertificateError("INPUT_UNREADABLE", message, { ...options, detail: { source: path } }));
+const unreadable =
+  (path: string): Unreadable =>
+  (message, options) =>
+    new CertificateError("INPUT_UNREADABLE", message, { ...options, detail: { source: path } });
 
 /** A CRL as reported: its verdict, or the time-window refusal setup, refresh and bundle lint apply (bundle-rules.ts). */
 type ReportedCrl = Pick<CrlVerdict, "crl" | "status" | "reason"> & { readonly code?: string };
@@ -106,8 +109,8 @@ export const command: Command = {
   async run(context) {
     const { options, positionals } = parseCommandLine(context.argv, schema);
     const [bundlePath] = requirePositionals(positionals, ["BUNDLE"]) as [string];
-    const bundle = readBundle(await readInput(bundlePath, context.cwd), bundlePath);
-    const anchors = readBundle(await readInput(options.anchor, context.cwd), options.anchor).certificates;
+    const bundle = await readBundleInput(bundlePath, context.cwd, unreadable(bundlePath));
+    const anchors = (await readBundleInput(options.anchor, context.cwd, unreadable(options.anchor))).certificates;
     const time = options.at ?? context.now;
     // --allow-weak applies what pkg_install itself enforces: MD5/SHA-1 and short RSA keys pass.
     const verified = await verifyBundle(bundle, anchors, { time, policy: options["allow-weak"] ? PKG_INSTALL_POLICY : STRICT_POLICY });

@@ -1,18 +1,17 @@
 import { z } from "zod";
-import { readSettings } from "../../config/pkg-install-conf.js";
-import { EXIT, PkgtrustError, type ErrorOptions } from "../../errors.js";
+import { EXIT, type ErrorOptions } from "../../errors.js";
 import { PackageError } from "../../package/errors.js";
-import { fileChunks } from "../../package/file-source.js";
+import { fileChunks } from "../../file-chunks.js";
 import { verifyPackage, type PackageVerdict } from "../../package/verify-package.js";
 import type { Certificate } from "../../pki/certificate.js";
-import { readCertificateFile } from "../../pki/certificate.js";
 import { PKG_INSTALL_POLICY } from "../../pki/path.js";
 import type { Command } from "../command.js";
 import { atOption } from "../time-option.js";
 import { UsageError } from "../errors.js";
 import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
-import { readInputText, requireInputFile } from "../../input-file.js";
+import { requireInputFile } from "../../input-file.js";
+import { namedTrust } from "../../trust/pkg-install-trust.js";
 
 const schema = z.object({
   anchor: z.string().min(1).optional(),
@@ -43,46 +42,6 @@ export const outputSchema = z.object({
 });
 
 const unreadable = (message: string, options: ErrorOptions) => new PackageError("PKG_UNREADABLE", message, options);
-const readText = (path: string, cwd: string) => readInputText(path, cwd, unreadable);
-
-async function certificates(path: string | undefined, cwd: string): Promise<Certificate[]> {
-  return path === undefined ? [] : readCertificateFile(await readText(path, cwd), path).certificates;
-}
-
-/**
- * CERTIFICATE_CHAIN as pkg_install reads it (lib/pkcs7.c file_to_certs): a file that cannot
- * be opened, holds no certificate or a damaged one only warns, and the signature is
- * verified without a chain; so here, with the warning in the output. A --chain named on the
- * command line is the user's own input and is read strictly.
- */
-async function chainCertificates(path: string | undefined, cwd: string, warnings: string[]): Promise<Certificate[]> {
-  try {
-    return await certificates(path, cwd);
-  } catch (error) {
-    if (!(error instanceof PkgtrustError)) throw error;
-    warnings.push(`CERTIFICATE_CHAIN ${path}: ${error.message}; pkg_install then verifies without it, and so did this verdict`);
-    return [];
-  }
-}
-
-/** --anchor/--chain, or CERTIFICATE_ANCHOR_PKGS/CERTIFICATE_CHAIN from --config (the options win). */
-async function trustFiles(options: z.infer<typeof schema>, cwd: string): Promise<{ anchor: string; chain?: string; chainFromConfig?: true }> {
-  let anchor = options.anchor;
-  let chain = options.chain;
-  let chainFromConfig = false;
-  if (options.config) {
-    const settings = readSettings(await readText(options.config, cwd));
-    anchor ??= settings.get("CERTIFICATE_ANCHOR_PKGS") || undefined;
-    if (chain === undefined) {
-      chain = settings.get("CERTIFICATE_CHAIN") || undefined;
-      chainFromConfig = chain !== undefined;
-    }
-    if (anchor === undefined) throw new PackageError("PKG_CONFIG_MISSING", `${options.config} sets no CERTIFICATE_ANCHOR_PKGS`, { detail: { file: options.config } });
-  }
-  if (anchor === undefined) throw new UsageError("USAGE_MISSING_ARGUMENT", "an anchor file is required (--anchor FILE or --config pkg_install.conf)");
-  return chain === undefined ? { anchor } : { anchor, chain, ...(chainFromConfig ? { chainFromConfig: true } : {}) };
-}
-
 const brief = (c: Certificate) => ({ subject: c.subject, sha256: c.sha256 });
 
 function toText(verdict: PackageVerdict, file: string): string[] {
@@ -106,12 +65,12 @@ export const command: Command = {
     const { options, positionals } = parseCommandLine(context.argv, schema);
     const [file] = requirePositionals(positionals, ["FILE"]) as [string];
     const packagePath = await requireInputFile(file, context.cwd, unreadable);
-    const files = await trustFiles(options, context.cwd);
-    const chainWarnings: string[] = [];
-    const trust = { anchors: await certificates(files.anchor, context.cwd), chain: files.chainFromConfig ? await chainCertificates(files.chain, context.cwd, chainWarnings) : await certificates(files.chain, context.cwd) };
+    const files = await namedTrust(options, context.cwd, unreadable);
+    if (files === undefined) throw new UsageError("USAGE_MISSING_ARGUMENT", "an anchor file is required (--anchor FILE or --config pkg_install.conf)");
+    const { trust } = files;
     const time = options.at ?? context.now;
-    const checked = await verifyPackage(fileChunks(packagePath), trust, { time, policy: PKG_INSTALL_POLICY });
-    const verdict = { ...checked, warnings: [...chainWarnings, ...checked.warnings] };
+    const checked = await verifyPackage(fileChunks(packagePath, undefined, undefined, unreadable), trust, { time, policy: PKG_INSTALL_POLICY });
+    const verdict = { ...checked, warnings: [...files.warnings, ...checked.warnings] };
     if (options.json) {
       writeJson(context.stdout, outputSchema, {
         file,

@@ -1,6 +1,5 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { readCertificateFile } from "../../pki/certificate.js";
+import { publishedFingerprints } from "../../trust/trust-files.js";
 import type { SigningIdentity } from "./identity.js";
 
 /**
@@ -11,19 +10,10 @@ import type { SigningIdentity } from "./identity.js";
  */
 export async function bundleWarning(dir: string, identity: SigningIdentity, files: { anchor: string; cert: string; chain?: string }): Promise<string | undefined> {
   const bundlePath = path.join(dir, "pkg_keys.pem");
-  let text: string;
-  try {
-    text = await readFile(bundlePath, "latin1");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    return `${bundlePath} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}): check that it holds the signing certificate and its chain`;
-  }
-  let held: Set<string>;
-  try {
-    held = new Set(readCertificateFile(text, bundlePath).certificates.map((c) => c.sha256));
-  } catch {
-    held = new Set();
-  }
+  const published = await publishedFingerprints(bundlePath);
+  if (published === undefined) return undefined;
+  if ("readError" in published) return `${bundlePath} cannot be read (${published.readError}): check that it holds the signing certificate and its chain`;
+  const held = published.fingerprints;
   const missing = [identity.signer, ...identity.chain].filter((c) => !held.has(c.sha256));
   if (missing.length === 0) return undefined;
   const inputs = [bundlePath, ...(files.chain ? [files.chain] : []), files.cert].map((f) => `'${f}'`).join(" ");

@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import type { Certificate } from "../../pki/certificate.js";
-import { readCertificateFile } from "../../pki/certificate.js";
+import { readCertificateFile } from "../../pki/certificate-file.js";
 import { pkgInstallPath } from "../../pki/openssl-chain.js";
 import { PKG_INSTALL_POLICY } from "../../pki/path.js";
 import { detachedSigner } from "../pkcs7-sign.js";

@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { constants, type Stats } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { asPkgtrustError, EXIT, PkgtrustError } from "../../errors.js";
+import { asPkgtrustError, PkgtrustError } from "../../errors.js";
 import { ArReader, AR_MAGIC, type ArMember } from "../../package/ar-reader.js";
 import { arPadding, type ArMemberInfo } from "../../package/ar-writer.js";
 import { ByteReader } from "../../package/byte-reader.js";
-import { handleChunks } from "../../package/file-source.js";
+import { handleChunks } from "../../file-chunks.js";
 import { ContentsReader } from "../../package/inner-contents.js";
 import { ParallelBlockHasher, type BlockHashPool } from "../../package/parallel-block-hasher.js";
 import type { PackageCache } from "../../package/package-cache.js";
@@ -56,11 +56,17 @@ export type Outcome =
   | { readonly kind: "signed" | "resigned"; readonly file: string; readonly pkgname: string; readonly oldSize: number; readonly newSize: number; readonly digests: Readonly<Record<string, string>>; readonly warnings: readonly string[] }
   /** `size` and `digests` are the file's as it is: a run killed before its summary rewrite left them out of pkg_summary. */
   | { readonly kind: "skipped"; readonly file: string; readonly pkgname: string; readonly reason: string; readonly size: number; readonly digests: Readonly<Record<string, string>> }
-  | { readonly kind: "failed"; readonly file: string; readonly code: string; readonly message: string; readonly exit: number };
+  | ({ readonly kind: "failed"; readonly file: string; readonly code: string; readonly message: string } & Failure);
+
+/**
+ * Why a package failed: refused (read, and judged not fit to sign: a verdict), or a coded
+ * error (unreadable, not writable ...). The CLI turns either into an exit status.
+ */
+export type Failure = { readonly refused: true } | { readonly refused: false; readonly error: PkgtrustError };
 
 export function failed(file: string, error: unknown): Outcome {
   const coded = asPkgtrustError(error);
-  return { kind: "failed", file, code: coded.code, message: coded.message, exit: coded.exit };
+  return { kind: "failed", file, code: coded.code, message: coded.message, refused: false, error: coded };
 }
 
 const DAY = 86_400_000;
@@ -338,7 +344,7 @@ export async function processPackage(context: JobContext, file: string): Promise
       }
     }
     const result = signed ? await resign(context, file, handle, stat, head) : await signUnsigned(context, file, handle, stat);
-    if ("refused" in result) return { kind: "failed", file, code: result.refused.code, message: result.refused.message, exit: EXIT.UNTRUSTED };
+    if ("refused" in result) return { kind: "failed", file, code: result.refused.code, message: result.refused.message, refused: true };
     return { kind: signed ? "resigned" : "signed", file, pkgname: result.pkgname, oldSize: stat.size, newSize: result.size, digests: result.replaced?.digests ?? {}, warnings: result.warnings ?? [] };
   } catch (error) {
     return failed(file, error);

@@ -1,9 +1,9 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { createHash } from "node:crypto";
-import { summaryBlocks, summaryFileName } from "../../bootstrap/pkg-summary.js";
+import { summaryBlocks, summaryFileName } from "../../package/pkg-summary.js";
 import { acquireLock, type Lock } from "../../config/lock.js";
-import { asPkgtrustError, EXIT } from "../../errors.js";
+import { asPkgtrustError } from "../../errors.js";
 import { BlockHashPool } from "../../package/parallel-block-hasher.js";
 import { PackageCache } from "../../package/package-cache.js";
 import { bundleWarning } from "./bundle-check.js";
@@ -67,8 +67,6 @@ export interface RepoSignReport {
   readonly warnings: readonly string[];
   readonly bytes: { readonly read: number; readonly written: number };
   readonly timings: { readonly prepareMs: number; readonly packagesMs: number; readonly summariesMs: number; readonly totalMs: number };
-  /** 0, or the highest exit status among the failures (1 refused, 3 unreadable, 5 not writable). */
-  readonly exit: number;
 }
 
 const SYNC_EVERY = 256;
@@ -160,13 +158,6 @@ async function updateSummaries(dir: string, summaries: readonly SummaryFile[], c
   return reports;
 }
 
-function exitStatus(outcomes: readonly Outcome[], summaries: readonly SummaryReport[]): number {
-  let exit: number = EXIT.OK;
-  for (const outcome of outcomes) if (outcome.kind === "failed") exit = Math.max(exit, outcome.exit);
-  if (summaries.some((s) => s.code)) exit = Math.max(exit, EXIT.CONFIG);
-  return exit;
-}
-
 async function removeLeftovers(dir: string, names: readonly string[]): Promise<string[]> {
   for (const name of names) await rm(path.join(dir, name), { force: true });
   return [...names];
@@ -176,7 +167,6 @@ export interface RepoSummaryReport {
   readonly dir: string;
   readonly summaries: readonly SummaryReport[];
   readonly cleaned: readonly string[];
-  readonly exit: number;
 }
 
 /**
@@ -192,7 +182,7 @@ export async function repoSummary(request: { readonly dir: string; readonly dryR
     const digests = new Set(summaries.flatMap((s) => [...s.digests]));
     const cleaned = request.dryRun ? [] : await removeLeftovers(dir, (await scanRepository(dir)).leftovers.filter(isSummaryTemporary));
     const reports = await updateSummaries(dir, summaries, await filesOnDisk(dir, summaries, digests), request.dryRun);
-    return { dir, summaries: reports, cleaned, exit: exitStatus([], reports) };
+    return { dir, summaries: reports, cleaned };
   } finally {
     await lock?.release();
   }
@@ -236,7 +226,6 @@ export async function repoSign(request: RepoSignRequest): Promise<RepoSignReport
       warnings: [...(warning ? [warning] : []), ...outcomes.flatMap((o) => (o.kind === "signed" || o.kind === "resigned" ? o.warnings : []))],
       bytes: { read: run.read, written },
       timings: { prepareMs: prepared - started, packagesMs: signedDone - prepared, summariesMs: finished - signedDone, totalMs: finished - started },
-      exit: exitStatus(outcomes, summaryReports),
     };
   } finally {
     await lock?.release();

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { summaryBlocks, summaryFileName } from "../../bootstrap/pkg-summary.js";
+import { summaryBlocks, summaryFileName } from "../../package/pkg-summary.js";
 import { writeFileAtomic } from "../../config/atomic-file.js";
 import { PkgtrustError } from "../../errors.js";
 import { compress, decompress, SUMMARY_FILES, type Compression } from "./compression.js";

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { RANGE_BATCH_BYTES, RangeHasher } from "../../src/package/range-hasher.js";
+import { RANGE_BATCH_BYTES, RangeHasher } from "../src/range-hasher.js";
 
 const reference = (bytes: Uint8Array, blockSize: number) => {
   const out: string[] = [];

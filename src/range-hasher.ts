@@ -2,7 +2,9 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 
 /**
- * The per-block SHA-512 of +PKG_HASH for an inner package that lies in a file: each hashing
+ * The per-block SHA-512 of +PKG_HASH for an inner package that lies in a file (a shared
+ * module: the file I/O stays out of src/package, which gets it through the chunk stream that
+ * fileChunks makes, see RangeHashingSource): each hashing
  * thread opens the file itself and reads and hashes its own batches of whole blocks (batch
  * k goes to thread k mod N), so no byte is copied from the main thread to a worker and the
  * main thread is free to walk the inner archive meanwhile. Same digests as BlockHasher: the
@@ -133,4 +135,36 @@ export class RangeHasher {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** What verifyPackage asks of a chunk stream that is a whole file: threads that hash a range of it. */
+export interface RangeHashing {
+  /** Starts hashing `size` bytes from byte `start` (of the stream, which is the file's), as RangeHasher.start does. */
+  start(start: number, size: number, blockSize: number, expected: readonly string[]): void;
+  outcome(): Promise<RangeHashResult>;
+  close(): Promise<void>;
+}
+
+/** Marks a chunk stream that is a whole file from its first byte (fileChunks makes them). */
+export const RANGE_HASHING = Symbol("pkgtrust.range-hashing");
+
+export interface RangeHashingSource {
+  /** Starts the hashing threads (they boot until start() gives them the range). */
+  readonly [RANGE_HASHING]: () => RangeHashing;
+}
+
+/** Hashing threads over the file at `path`. */
+export function rangeHashing(path: string): RangeHashing {
+  const hasher = new RangeHasher();
+  return {
+    start: (start, size, blockSize, expected) => hasher.start(path, start, size, blockSize, expected),
+    outcome: () => hasher.outcome(),
+    close: () => hasher.close(),
+  };
+}
+
+/** The range hashing a chunk stream offers, if it is a file's (fileChunks). */
+export function rangeHashingOf(input: AsyncIterable<Uint8Array>): (() => RangeHashing) | undefined {
+  const make = (input as Partial<RangeHashingSource>)[RANGE_HASHING];
+  return typeof make === "function" ? make : undefined;
 }

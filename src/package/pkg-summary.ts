@@ -1,4 +1,4 @@
-import { RepositoryError } from "./repository-errors.js";
+import { SummaryError } from "./pkg-summary-errors.js";
 
 /** One package of pkg_summary(5): the fields pkgtrust uses. */
 export interface PkgSummaryEntry {
@@ -46,7 +46,7 @@ export function summaryBlocks(text: string, source: string): SummaryBlock[] {
     }
     const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
     if (match === null) {
-      throw new RepositoryError("REPO_SUMMARY_MALFORMED", `${source}, line ${index + 1}: not a VAR=VALUE line`, { detail: { source, line: index + 1 } });
+      throw new SummaryError("REPO_SUMMARY_MALFORMED", `${source}, line ${index + 1}: not a VAR=VALUE line`, { detail: { source, line: index + 1 } });
     }
     lines.push(index);
     if (!fields.has(match[1] as string)) fields.set(match[1] as string, match[2] as string);
@@ -78,7 +78,7 @@ function toEntry(block: ReadonlyMap<string, string>, source: string, line: numbe
   const pkgname = block.get("PKGNAME");
   const parts = pkgname === undefined ? null : /^(.+)-([^-]+)$/.exec(pkgname);
   if (pkgname === undefined || parts === null) {
-    throw new RepositoryError("REPO_SUMMARY_MALFORMED", `${source}, line ${line}: a package without a valid PKGNAME`, { detail: { source, line } });
+    throw new SummaryError("REPO_SUMMARY_MALFORMED", `${source}, line ${line}: a package without a valid PKGNAME`, { detail: { source, line } });
   }
   const fileName = summaryFileName(block) as string;
   // The name is joined to the repository URL: "../x", "/x", "x?y" or "c:x" would point
@@ -106,13 +106,13 @@ function size(value: string | undefined): number | undefined {
  * it), else the smallest package by FILE_SIZE, else SIZE_PKG.
  */
 export function chooseTestPackage(entries: readonly PkgSummaryEntry[], requested?: string): PkgSummaryEntry {
-  if (entries.length === 0) throw new RepositoryError("REPO_SUMMARY_EMPTY", "pkg_summary lists no package");
+  if (entries.length === 0) throw new SummaryError("REPO_SUMMARY_EMPTY", "pkg_summary lists no package");
   if (requested !== undefined) {
     const exact = entries.find((entry) => entry.pkgname === requested);
     if (exact !== undefined) return exact;
     const named = highest(entries.filter((entry) => entry.base === requested));
     if (named !== undefined) return named;
-    throw new RepositoryError("REPO_PACKAGE_NOT_FOUND", `the repository has no package ${requested}`, { detail: { package: requested } });
+    throw new SummaryError("REPO_PACKAGE_NOT_FOUND", `the repository has no package ${requested}`, { detail: { package: requested } });
   }
   const digest = highest(entries.filter((entry) => entry.base === "digest"));
   if (digest !== undefined) return digest;

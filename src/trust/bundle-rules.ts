@@ -3,7 +3,7 @@ import type { BundleVerdict } from "../bundle/verify.js";
 import type { Crl } from "../pki/crl.js";
 import type { Anchor } from "./anchor.js";
 import { DEFAULT_LIMITS } from "../limits.js";
-import { BootstrapError } from "./errors.js";
+import { TrustError } from "./errors.js";
 
 /** Key bundles are small; anything larger is refused unread (TUF endless-data attack). */
 export const MAX_BUNDLE_BYTES = DEFAULT_LIMITS.bundleBytes;
@@ -16,12 +16,12 @@ export const MAX_BUNDLE_BYTES = DEFAULT_LIMITS.bundleBytes;
 export function requireUsableBundle(verdict: BundleVerdict, anchor: Pick<Anchor, "path" | "roots">): void {
   const foreign = verdict.certificates.find((entry) => chainsToForeignRoot(entry, anchor.roots));
   if (foreign) {
-    throw new BootstrapError("BOOT_FOREIGN_ROOT", `${foreign.certificate.subject} in the key bundle chains to a root that is not in ${anchor.path}`, {
+    throw new TrustError("BOOT_FOREIGN_ROOT", `${foreign.certificate.subject} in the key bundle chains to a root that is not in ${anchor.path}`, {
       detail: { subject: foreign.certificate.subject, sha256: foreign.certificate.sha256 },
     });
   }
   if (!verdict.certificates.some((entry) => entry.status === "valid" && entry.role === "signing")) {
-    throw new BootstrapError("BOOT_NO_SIGNING_CERT", `the key bundle holds no valid build certificate that chains to ${anchor.path}`, {
+    throw new TrustError("BOOT_NO_SIGNING_CERT", `the key bundle holds no valid build certificate that chains to ${anchor.path}`, {
       detail: { anchor: anchor.path },
     });
   }
@@ -63,7 +63,7 @@ export function requireCurrentCrls(verdict: BundleVerdict, now: Date): void {
   const [problem] = crlWindowProblems(verdict, now);
   if (!problem) return;
   const { crl } = problem;
-  throw new BootstrapError(problem.code, problem.message, {
+  throw new TrustError(problem.code, problem.message, {
     detail: { issuer: crl.issuer, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate?.toISOString() ?? null },
   });
 }

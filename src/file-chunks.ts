@@ -1,34 +1,28 @@
 import { open, type FileHandle } from "node:fs/promises";
-import { PackageError } from "./errors.js";
+import { InputFileError, type Unreadable } from "./input-file.js";
+import { RANGE_HASHING, rangeHashing, type RangeHashingSource } from "./range-hasher.js";
+
+/** A file that cannot be opened, when the caller names no error of its own area. */
+const inputUnreadable: Unreadable = (message, options) => new InputFileError("INPUT_UNREADABLE", message, options);
 
 /**
- * Reads a file as a chunk stream for verifyPackage, cycling through a few fixed buffers
- * instead of allocating one per read: freed read buffers only return to the system when
+ * Reads a file as a chunk stream for verifyPackage (the I/O stays out of src/package), cycling
+ * through a few fixed buffers instead of allocating one per read: freed read buffers only return to the system when
  * V8 collects them, which would otherwise add tens of MiB to the peak RSS of a big package.
  * ByteReader copies what it keeps and uses a chunk only until it asks for the next one;
  * with one read ahead in flight, `ring` >= 2 buffers are safe to reuse.
  */
-export function fileChunks(path: string, chunkSize = 1024 * 1024, ring = 3): FileChunks {
-  return Object.assign(readFile(path, chunkSize, ring), { [FILE_PATH]: path });
+export function fileChunks(path: string, chunkSize = 1024 * 1024, ring = 3, unreadable: Unreadable = inputUnreadable): AsyncGenerator<Uint8Array> & RangeHashingSource {
+  // verifyPackage's hashing threads may read the file themselves (src/range-hasher.ts).
+  return Object.assign(readFile(path, chunkSize, ring, unreadable), { [RANGE_HASHING]: () => rangeHashing(path) });
 }
 
-/** Marks a chunk stream that is a whole file from its first byte: verifyPackage then lets its hashing threads read the file themselves. */
-export const FILE_PATH = Symbol("pkgtrust.file-path");
-
-export type FileChunks = AsyncGenerator<Uint8Array> & { readonly [FILE_PATH]: string };
-
-/** The file a chunk stream reads from its start, if fileChunks made it. */
-export function filePathOf(input: AsyncIterable<Uint8Array>): string | undefined {
-  const path = (input as Partial<FileChunks>)[FILE_PATH];
-  return typeof path === "string" ? path : undefined;
-}
-
-async function* readFile(path: string, chunkSize: number, ring: number): AsyncGenerator<Uint8Array> {
+async function* readFile(path: string, chunkSize: number, ring: number, unreadable: Unreadable): AsyncGenerator<Uint8Array> {
   let handle;
   try {
     handle = await open(path, "r");
   } catch (error) {
-    throw new PackageError("PKG_UNREADABLE", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file: path } });
+    throw unreadable(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, detail: { file: path } });
   }
   try {
     yield* handleChunks(handle, 0, chunkSize, ring);
