@@ -62,6 +62,8 @@ export class ContentsReader {
   private name: string | undefined;
   /** Bytes fed at a time: small for the JavaScript decoders (see write), whole chunks for zlib. */
   private slice = FEED_SLICE;
+  /** Whether chunks go to zlib, which may have them without a copy (see writeSlice). */
+  private zlibInput = false;
   /** Wakes the write that waits, once the reader settles. */
   private wake: (() => void) | undefined;
   /** With toEnd: the walk reached the archive's end (its end-of-archive block, or the data's end between entries). */
@@ -100,7 +102,7 @@ export class ContentsReader {
 
   private async writeSlice(chunk: Uint8Array): Promise<void> {
     let data: Uint8Array;
-    const zeroCopy = this.slice === ASYNC_FEED_SLICE && chunk.length >= ZERO_COPY_MIN;
+    const zeroCopy = this.zlibInput && chunk.length >= ZERO_COPY_MIN;
     if (!this.started) {
       // Held across pulls: a copy (the source may reuse its buffers).
       const copy = Buffer.from(chunk);
@@ -217,6 +219,9 @@ export class ContentsReader {
     }
     const { compression } = detected;
     if (compression === "gzip" || compression === "none") this.slice = ASYNC_FEED_SLICE;
+    // Only zlib is done with its input at the write's callback and emits new buffers; a plain
+    // tar passes the chunk itself on to tar-stream, which may hold it longer.
+    this.zlibInput = compression === "gzip";
     const tar = extract();
     this.tar = tar;
     const input = decompressor(compression, this.maxUnpacked);

@@ -120,6 +120,28 @@ describe("reading @name from the inner package", () => {
     await expect(nameOf(gzipSync(Buffer.concat(parts)))).rejects.toThrowWithCode("PKG_CONTENTS_TOO_LARGE");
   });
 
+  it.each(["none", "gzip"] as const)("reads a 2.5 MiB +CONTENTS (%s) fed in 1 MiB chunks from one reused buffer", async (compression) => {
+    const tar = pack();
+    const filler = "@comment ".padEnd(99, "x") + "\n";
+    const contents = Buffer.from(`${filler.repeat(25_000)}@name big-contents-1.0\n`);
+    tar.entry({ name: "+CONTENTS", size: contents.length }, contents);
+    tar.entry({ name: "data", size: 3 }, "abc");
+    tar.finalize();
+    const parts: Buffer[] = [];
+    for await (const part of tar) parts.push(part as Buffer);
+    const plain = Buffer.concat(parts);
+    const bytes = compression === "gzip" ? gzipSync(plain) : plain;
+    // As fileChunks does: the same buffer is refilled once the write resolved.
+    const ring = Buffer.alloc(1 << 20);
+    const reader = new ContentsReader({ toEnd: { innerSize: bytes.length } });
+    for (let i = 0; i < bytes.length && !reader.done; i += ring.length) {
+      const n = bytes.copy(ring, 0, i, i + ring.length);
+      await reader.write(ring.subarray(0, n));
+      ring.fill(0x41);
+    }
+    expect(await reader.end()).toBe("big-contents-1.0");
+  });
+
   it("takes the first @name line of the packing list", () => {
     expect(packingListName("@comment x\n@name  foo-1.0 \n@name bar-2\n")).toBe("foo-1.0");
     expect(packingListName("@comment @name nope\n@namex y\n")).toBeUndefined();
