@@ -17,19 +17,20 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
 } else if (help !== undefined) {
   process.stdout.write(PKGTRUST_HELP[help]);
 } else {
-  const [{ readFileSync }, { createRequire }, { dirname }, { fileURLToPath }, { Script }] = await Promise.all([
+  const [{ readFileSync }, { createRequire }, { dirname }, { fileURLToPath }, { Script }, { gunzipSync }] = await Promise.all([
     import("node:fs"),
     import("node:module"),
     import("node:path"),
     import("node:url"),
     import("node:vm"),
+    import("node:zlib"),
   ]);
   const file = fileURLToPath(import.meta.url);
   const text = readFileSync(file, "latin1");
   // The last occurrence: the launcher's own code above holds the markers too.
   const section = (marker) => {
     const start = text.lastIndexOf(marker) + marker.length;
-    return Buffer.from(text.slice(start, text.indexOf("*/", start)), "base64");
+    return gunzipSync(Buffer.from(text.slice(start, text.indexOf("*/", start)), "base64"));
   };
   // A code cache from another node version is rejected by V8, which then compiles from source.
   const script = new Script(section(PKGTRUST_CORE_MARKER).toString("utf8"), { filename: PKGTRUST_PROGRAM_NAME, cachedData: section(PKGTRUST_CACHE_MARKER) });
