@@ -75,6 +75,8 @@ const CASES = [
   "signed attributes with a contentType other than data",
   "signed attributes with a wrong second messageDigest",
   "signed attributes with a wrong first messageDigest",
+  "digestAlgorithm given as sha256WithRSAEncryption (RSA signer)",
+  "signer's digest missing from the SignedData's digestAlgorithms",
   "unsigned",
   "unsigned, compressed with xz",
   "unsigned, compressed with none",
