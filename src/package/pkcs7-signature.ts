@@ -16,6 +16,8 @@ export interface Pkcs7Signature {
   /** DER of the certificates embedded in the signature, in order. */
   readonly embedded: readonly Uint8Array[];
   readonly signerInfos: readonly SignerInfo[];
+  /** SignedData's digestAlgorithms as node:crypto names: the digests PKCS7_dataInit computes. */
+  readonly digests: readonly string[];
 }
 
 export interface VerifiedSigner {
@@ -38,6 +40,23 @@ const DIGESTS: Readonly<Record<string, string>> = {
   "2.16.840.1.101.3.4.2.2": "sha384",
   "2.16.840.1.101.3.4.2.3": "sha512",
 };
+/**
+ * OpenSSL registers each RSA signature OID as a name of its digest (EVP_get_digestbyobj
+ * finds SHA-256 for sha256WithRSAEncryption), and PKCS7_signatureVerify also takes a signer
+ * whose digestAlgorithm is that OID ("broken clients that put the signature OID instead of
+ * the digest OID"). ECDSA's OIDs have no such alias.
+ */
+const RSA_DIGEST_ALIASES: Readonly<Record<string, string>> = {
+  "1.2.840.113549.1.1.4": "md5",
+  "1.2.840.113549.1.1.5": "sha1",
+  "1.2.840.113549.1.1.14": "sha224",
+  "1.2.840.113549.1.1.11": "sha256",
+  "1.2.840.113549.1.1.12": "sha384",
+  "1.2.840.113549.1.1.13": "sha512",
+};
+
+const digestOf = (oid: string): string | undefined => DIGESTS[oid] ?? RSA_DIGEST_ALIASES[oid];
+
 /** Digests pkg_install accepts but that no longer resist collisions. */
 export const WEAK_DIGESTS: ReadonlySet<string> = new Set(["md5", "sha1"]);
 
@@ -86,6 +105,10 @@ export class ContentTypeValue {
  */
 const PEM_BLOCK = /(?:^|\n)-----BEGIN (PKCS7|PKCS #7 SIGNED DATA|CERTIFICATE)-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END \1-----/;
 
+function unsupportedDigest(oid: string): never {
+  throw new PackageError("PKG_UNSUPPORTED_ALGORITHM", `unsupported digest algorithm ${oid}`);
+}
+
 function formatError(message: string, cause?: unknown): never {
   throw new PackageError("PKG_SIGNATURE_FORMAT", `+PKG_SIGNATURE: ${message}`, { cause });
 }
@@ -120,7 +143,9 @@ function parseSignature(text: string, cache: PackageCache | undefined): Pkcs7Sig
   const embedded = [...(signed.certificates ?? [])].map((raw) => new Uint8Array(raw));
   // OpenSSL's PKCS7 reads this SET OF X509: an attribute or "other" certificate fails PEM_read_bio_PKCS7.
   for (const der of embedded) parseCert(der, cache);
-  return { embedded, signerInfos: [...signed.signerInfos] };
+  // PKCS7_dataInit starts one digest per digestAlgorithms entry; one OpenSSL does not know fails the whole verification.
+  const digests = [...signed.digestAlgorithms].map((a) => digestOf(a.algorithm) ?? unsupportedDigest(a.algorithm));
+  return { embedded, signerInfos: [...signed.signerInfos], digests };
 }
 
 function hex(bytes: ArrayBuffer | Uint8Array): string {
@@ -182,8 +207,9 @@ export function verifySigners(signature: Pkcs7Signature, content: Uint8Array, ch
     ...signature.embedded.map((der) => ({ der, embedded: true })),
   ].map((c) => ({ ...c, cert: parseCert(c.der, cache) }));
   return signature.signerInfos.map((info) => {
-    const digest = DIGESTS[info.digestAlgorithm.algorithm];
-    if (!digest) throw new PackageError("PKG_UNSUPPORTED_ALGORITHM", `unsupported digest algorithm ${info.digestAlgorithm.algorithm}`);
+    const digest = digestOf(info.digestAlgorithm.algorithm) ?? unsupportedDigest(info.digestAlgorithm.algorithm);
+    // PKCS7_signatureVerify finds the signer's digest among those SignedData listed, else "unable to find message digest".
+    if (!signature.digests.includes(digest)) throw new PackageError("PKG_BAD_SIGNATURE", `the signer's digest ${digest} is not among the signature's digestAlgorithms`);
     const found = candidates.find((c) => matches(info, c.cert));
     if (!found) throw new PackageError("PKG_SIGNER_NOT_FOUND", `the certificate of the signer (${signerName(info)}) is neither in the signature nor in the chain file`);
     // A signer whose certificate is in the chain file but also embedded counts as embedded for pkg_install.
