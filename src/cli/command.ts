@@ -20,6 +20,8 @@ export interface CommandContext {
    * command line (an answer file asked for it).
    */
   readonly reportErrorsAsJson?: (json: boolean) => void;
+  /** The file the CLI runs from (process.argv[1]), for commands that start threads of it; absent in process (tests). */
+  readonly entry?: string;
 }
 
 /** One subcommand of a group (keys, bundle), for `pkgtrust keys revoke --help`. */

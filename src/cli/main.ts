@@ -1,3 +1,4 @@
+import { isMainThread } from "node:worker_threads";
 import { asPkgtrustError, EXIT } from "../errors.js";
 import type { CommandContext } from "./command.js";
 import { forCommand, SignalError, UsageError } from "./errors.js";
@@ -93,6 +94,11 @@ function catchSignals() {
 }
 
 export async function main(): Promise<void> {
+  // A repo sign job thread is this same file started again (job-threads.ts).
+  if (!isMainThread) {
+    const jobs = await import("../keys/repo-sign/job-threads.js");
+    if (jobs.isJobThread()) return jobs.serveJobs();
+  }
   const signals = catchSignals();
   const status = await run({
     argv: process.argv.slice(2),
@@ -103,6 +109,7 @@ export async function main(): Promise<void> {
     isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     now: new Date(),
     signal: signals.signal,
+    ...(process.argv[1] ? { entry: process.argv[1] } : {}),
   }, signals.release);
   process.exitCode = status;
 }

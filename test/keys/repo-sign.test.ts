@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PassThrough } from "node:stream";
 import { signOutputSchema } from "../../src/cli/commands/repo.js";
 import { run } from "../../src/cli/main.js";
+import { fileURLToPath } from "node:url";
 import { runCli } from "../fixtures/cli.js";
+import { runProcess } from "../fixtures/process.js";
 import { NOW } from "../fixtures/pki.js";
 import { requireTool, requireTools } from "../fixtures/requirements.js";
 import { expectPkgInstallAccepts, fileName, innerOf, readSummary, RepoKeys, summaryText, writePackages, writeSummaries, type PackageSpec } from "./repo-sign-fixture.js";
@@ -295,4 +297,39 @@ describe("repo sign refuses before anything is written", () => {
     await refused(["--key", keys.next.keyPath, "--cert", keys.next.certPath, "--chain", chain], "REPO_SIGNER_NOT_CHAINED", 3);
   });
   it("bad option values", () => refused(["--key", keys.next.keyPath, "--cert", keys.next.certPath, "--jobs", "0"], "USAGE_BAD_VALUE", 2));
+});
+
+describe("repo sign on job threads (the built CLI, as admins run it)", () => {
+  const BIN = fileURLToPath(new URL("../../bin/pkgtrust.mjs", import.meta.url));
+  const signOnThreads = async (dir: string, ...extra: string[]) => {
+    const result = await runProcess(process.execPath, [BIN, ...keys.signArgs(dir), "--json", "--jobs", "2", ...extra], { env: { ...process.env, PKGTRUST_UNBUNDLED: "1" }, timeoutMs: 120_000 });
+    return { ...result, json: JSON.parse(result.stdout) };
+  };
+
+  it("signs, re-signs and refuses exactly as in process, failures keeping their codes and exit statuses", async () => {
+    const dir = fresh();
+    const specs: PackageSpec[] = [{ pkgname: "t1-1.0" }, { pkgname: "t2-1.0", payload: 300_000 }, { pkgname: "t3-1.0", signed: false, payload: 70_000 }, { pkgname: "t4-1.0" }, { pkgname: "t5-1.0", payload: 150_000 }];
+    const inners = await writePackages(dir, keys, specs);
+    writeSummaries(dir, summaryText(dir, specs));
+    writeFileSync(join(dir, "garbage-1.0.tgz"), "not a package at all\n");
+    const tampered = join(dir, fileName({ pkgname: "t2-1.0" }));
+    const bytes = readFileSync(tampered);
+    bytes[bytes.length - 5000] = (bytes[bytes.length - 5000] ?? 0) ^ 0xff;
+    writeFileSync(tampered, bytes);
+    const result = await signOnThreads(dir);
+    expect(result.status, result.stderr).toBe(3);
+    expect(result.json.counts).toMatchObject({ packages: 6, resigned: 3, signed: 1, failed: 2 });
+    const failures = Object.fromEntries(result.json.failures.map((f: { file: string; code: string; exit: number }) => [f.file, [f.code, f.exit]]));
+    expect(failures).toEqual({ "garbage-1.0.tgz": ["PKG_INNER_FORMAT", 3], "t2-1.0.tgz": ["PKG_BLOCK_MISMATCH", 1] });
+    expect(readFileSync(tampered).equals(bytes)).toBe(true);
+    const summary = readSummary(dir);
+    for (const spec of specs.filter((s) => s.pkgname !== "t2-1.0")) {
+      const file = join(dir, fileName(spec));
+      await expectPkgInstallAccepts(file, keys.anchorPath, new Date());
+      expect(innerOf(file).equals(inners.get(fileName(spec)) as Buffer)).toBe(true);
+      expect(summary).toContain(`FILE_SIZE=${statSync(file).size}`);
+    }
+    // Once more: every package already signed by this certificate is skipped.
+    expect((await signOnThreads(dir)).json.counts).toMatchObject({ skipped: 4, resigned: 0, signed: 0, failed: 2 });
+  });
 });

@@ -144,15 +144,12 @@ async function sign(context: CommandContext, argv: readonly string[]): Promise<n
   const [dir] = requirePositionals(positionals, ["DIR"]) as [string];
   // Everything the signer needs is read and judged before the repository is looked at.
   const anchor = await readAnchorFile(options.anchor, context.cwd, bundleInputUnreadable);
-  const identity = prepareIdentity(
-    {
-      keyPem: await readText(options.key, context.cwd),
-      certPem: await readText(options.cert, context.cwd),
-      ...(options.chain ? { chainPem: await readText(options.chain, context.cwd) } : {}),
-      anchors: anchor.certificates,
-    },
-    { time: context.now, minDays: options["min-days"] },
-  );
+  const inputs = {
+    keyPem: await readText(options.key, context.cwd),
+    certPem: await readText(options.cert, context.cwd),
+    ...(options.chain ? { chainPem: await readText(options.chain, context.cwd) } : {}),
+  };
+  const identity = prepareIdentity({ ...inputs, anchors: anchor.certificates }, { time: context.now, minDays: options["min-days"] });
   const only = options.files ? await readFileList(options.files, context.cwd) : undefined;
   const progress = progressReporter(context, context.isTTY && !options.json);
   let report: RepoSignReport;
@@ -168,6 +165,7 @@ async function sign(context: CommandContext, argv: readonly string[]): Promise<n
       ...(only ? { only } : {}),
       summary: !options["no-summary"],
       time: context.now,
+      ...(context.entry ? { threads: { entry: context.entry, ...inputs, minDays: options["min-days"] } } : {}),
       ...(progress.onEvent ? { onEvent: progress.onEvent } : {}),
     });
   } finally {

@@ -10,6 +10,7 @@ import { bundleWarning } from "./bundle-check.js";
 import { RepoSignError } from "./errors.js";
 import type { SigningIdentity } from "./identity.js";
 import { failed, processPackage, type JobContext, type Outcome } from "./package-job.js";
+import { runOnThreads } from "./job-threads.js";
 import { syncDirectory } from "./replacement.js";
 import { isSummaryTemporary, scanRepository, type Listed } from "./scan.js";
 import { filesOnDisk, readSummaries, rewriteSummary, writeSummary, type NewFile, type SummaryFile } from "./summary.js";
@@ -38,6 +39,12 @@ export interface RepoSignRequest {
   readonly only?: ReadonlySet<string>;
   /** False for a shard (--no-summary): `repo summary` rewrites the summaries once every shard is done. */
   readonly summary: boolean;
+  /**
+   * With more than one job: run the package jobs on `jobs` threads started from `entry` (the
+   * CLI's own file), each rebuilding the identity from these inputs. Without it, one thread
+   * signs and `jobs` threads hash (an in-process caller such as the tests).
+   */
+  readonly threads?: { readonly entry: string; readonly keyPem: string; readonly certPem: string; readonly chainPem?: string; readonly minDays: number };
   readonly time: Date;
   readonly onEvent?: (event: RepoSignEvent) => void;
 }
@@ -79,10 +86,29 @@ function lockName(only: ReadonlySet<string> | undefined): string {
 }
 
 async function runPackages(request: RepoSignRequest, packages: readonly { file: string; size: number }[], digests: readonly string[], onCommit: () => Promise<void>): Promise<{ outcomes: Outcome[]; read: number }> {
-  const pool = new BlockHashPool(request.jobs);
   let read = 0;
   const totalBytes = packages.reduce((sum, p) => sum + p.size, 0);
   const outcomes: Outcome[] = [];
+  const onRead = (bytes: number) => {
+    read += bytes;
+    request.onEvent?.({ type: "progress", done: outcomes.length, packages: packages.length, bytes: read, totalBytes });
+  };
+  const record = async (outcome: Outcome) => {
+    if (outcome.kind === "signed" || outcome.kind === "resigned") await onCommit();
+    outcomes.push(outcome);
+    request.onEvent?.({ type: "package", outcome });
+    request.onEvent?.({ type: "progress", done: outcomes.length, packages: packages.length, bytes: read, totalBytes });
+  };
+  request.onEvent?.({ type: "started", packages: packages.length, bytes: totalBytes });
+  if (request.threads && request.jobs > 1) {
+    const { entry, ...identity } = request.threads;
+    const setup = { dir: request.dir, ...identity, anchorDers: request.identity.anchors.map((c) => c.der), time: request.time.getTime(), force: request.force, dryRun: request.dryRun, expiredGraceDays: request.expiredGraceDays, digests };
+    await runOnThreads(packages.map((p) => p.file), { entry, threads: request.jobs, setup, onRead, onOutcome: record });
+    return { outcomes, read };
+  }
+  // In process: this thread signs, --jobs threads hash; four packages in flight per thread, so
+  // that the reads, fsyncs and renames of small packages overlap while this thread parses and signs.
+  const pool = new BlockHashPool(request.jobs);
   const context: JobContext = {
     dir: request.dir,
     identity: request.identity,
@@ -94,23 +120,11 @@ async function runPackages(request: RepoSignRequest, packages: readonly { file: 
     dryRun: request.dryRun,
     expiredGraceDays: request.expiredGraceDays,
     digests,
-    onRead: (bytes) => {
-      read += bytes;
-      request.onEvent?.({ type: "progress", done: outcomes.length, packages: packages.length, bytes: read, totalBytes });
-    },
+    onRead,
   };
-  request.onEvent?.({ type: "started", packages: packages.length, bytes: totalBytes });
   let next = 0;
-  // --jobs hashing threads; four packages in flight per thread, so that the reads, fsyncs and
-  // renames of small packages overlap while the main thread parses and signs.
   const worker = async () => {
-    for (let item = packages[next++]; item; item = packages[next++]) {
-      const outcome = await processPackage(context, item.file);
-      if (outcome.kind === "signed" || outcome.kind === "resigned") await onCommit();
-      outcomes.push(outcome);
-      request.onEvent?.({ type: "package", outcome });
-      request.onEvent?.({ type: "progress", done: outcomes.length, packages: packages.length, bytes: read, totalBytes });
-    }
+    for (let item = packages[next++]; item; item = packages[next++]) await record(await processPackage(context, item.file));
   };
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(IN_FLIGHT_PER_JOB * request.jobs, packages.length)) }, worker));
