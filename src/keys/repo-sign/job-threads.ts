@@ -140,4 +140,6 @@ export async function runOnThreads(files: readonly string[], run: ThreadRun): Pr
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
+  // Every thread stopped before the list was through: the rest is reported, never dropped.
+  for (const file of files.slice(next)) await run.onOutcome(failed(file, new InternalError("INTERNAL", "not signed: every job thread stopped")));
 }
