@@ -61,7 +61,11 @@ const digestOf = (oid: string): string | undefined => DIGESTS[oid] ?? RSA_DIGEST
 export const WEAK_DIGESTS: ReadonlySet<string> = new Set(["md5", "sha1"]);
 
 /** Signature algorithm OIDs by key family; OpenSSL takes the digest from digestAlgorithm. */
-const SIGNATURE_FAMILIES: Readonly<Record<string, "rsa" | "ec">> = {
+const SIGNATURE_FAMILIES: Readonly<Record<string, "rsa" | "ec" | "dsa">> = {
+  "1.2.840.10040.4.1": "dsa",
+  "1.2.840.10040.4.3": "dsa",
+  "2.16.840.1.101.3.4.3.1": "dsa",
+  "2.16.840.1.101.3.4.3.2": "dsa",
   "1.2.840.113549.1.1.1": "rsa",
   "1.2.840.113549.1.1.4": "rsa",
   "1.2.840.113549.1.1.5": "rsa",
@@ -216,7 +220,7 @@ export function verifySigners(signature: Pkcs7Signature, content: Uint8Array, ch
     const embedded = found.embedded || candidates.some((c) => c.embedded && matches(info, c.cert));
     const key = found.cert.publicKey;
     const family = SIGNATURE_FAMILIES[info.signatureAlgorithm.algorithm];
-    const keyFamily = key.asymmetricKeyType === "rsa" ? "rsa" : key.asymmetricKeyType === "ec" ? "ec" : undefined;
+    const keyFamily = key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "ec" || key.asymmetricKeyType === "dsa" ? key.asymmetricKeyType : undefined;
     if (!family || family !== keyFamily) {
       throw new PackageError("PKG_UNSUPPORTED_ALGORITHM", `unsupported signature algorithm ${info.signatureAlgorithm.algorithm} for a ${key.asymmetricKeyType ?? "unknown"} key`);
     }
