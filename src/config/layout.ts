@@ -10,25 +10,23 @@ const PKGIN_BINARY = "/usr/pkg/bin/pkgin";
 const BASE_PKG_ADD = "/usr/sbin/pkg_add";
 const PKGSRC_PKG_ADD = "/usr/pkg/sbin/pkg_add";
 
-const exists = (root: TargetRoot, targetPath: string) => root.exists(targetPath);
-
 /**
  * The pkg_install.conf that the pkg_install in use reads: pkgsrc's own
  * (/usr/pkg/etc) when only pkgsrc's pkg_add is installed, else the base system's /etc.
  */
 export async function defaultConfigPath(root: TargetRoot): Promise<string> {
-  if (!(await exists(root, BASE_PKG_ADD)) && (await exists(root, PKGSRC_PKG_ADD))) return PKGSRC_CONFIG;
+  if (!(await root.exists(BASE_PKG_ADD)) && (await root.exists(PKGSRC_PKG_ADD))) return PKGSRC_CONFIG;
   return BASE_CONFIG;
 }
 
 /** pkgin counts as present when its binary or its repositories.conf is. */
 export async function pkginPresent(root: TargetRoot): Promise<boolean> {
-  return (await exists(root, PKGIN_BINARY)) || (await exists(root, PKGIN_REPOSITORIES));
+  return (await root.exists(PKGIN_BINARY)) || (await root.exists(PKGIN_REPOSITORIES));
 }
 
 /** The pkg_add to run for a real test-install, if the target has one. */
 export async function findPkgAdd(root: TargetRoot): Promise<string | undefined> {
-  for (const candidate of [PKGSRC_PKG_ADD, BASE_PKG_ADD]) if (await exists(root, candidate)) return candidate;
+  for (const candidate of [PKGSRC_PKG_ADD, BASE_PKG_ADD]) if (await root.exists(candidate)) return candidate;
   return undefined;
 }
 

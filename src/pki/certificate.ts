@@ -101,7 +101,7 @@ const KNOWN_CRITICAL = new Set(["2.5.29.15", "2.5.29.17", "2.5.29.19", NAME_CONS
  * certificate can neither issue nor be issued (ossl_x509_likely_issued fails), so no chain
  * through it verifies. RFC 5280 4.2: a certificate must not include an extension twice.
  */
-const DECODED_ONCE = new Set(["2.5.29.19", "1.3.6.1.5.5.7.1.14", "2.5.29.15", "2.5.29.37", NETSCAPE_CERT_TYPE, "2.5.29.14", "2.5.29.35", "2.5.29.17", "2.5.29.30", "2.5.29.31", "1.3.6.1.5.5.7.1.7", "1.3.6.1.5.5.7.1.8"]);
+const DECODED_ONCE = new Set(["2.5.29.19", "1.3.6.1.5.5.7.1.14", "2.5.29.15", "2.5.29.37", NETSCAPE_CERT_TYPE, "2.5.29.14", "2.5.29.35", "2.5.29.17", NAME_CONSTRAINTS, "2.5.29.31", "1.3.6.1.5.5.7.1.7", "1.3.6.1.5.5.7.1.8"]);
 
 function duplicatesOf(types: readonly string[]): string[] {
   return [...new Set(types.filter((type, i) => DECODED_ONCE.has(type) && types.indexOf(type) !== i))];

@@ -59,7 +59,7 @@ function emailMatches(mailbox: string, base: string): boolean | "syntax" {
 }
 
 /** nc_match_single for one name and one subtree base of its kind. */
-function matches(name: CertName, base: { kind: Kind; value: string }): boolean | "unsupported" {
+function matches(name: CertName, base: Base): boolean | "unsupported" {
   if (name.kind === "dirName") return name.value.startsWith(base.value);
   if (name.kind === "dns") return dnsMatches(name.value, base.value);
   if (name.kind === "email") {
@@ -69,24 +69,43 @@ function matches(name: CertName, base: { kind: Kind; value: string }): boolean |
   return "unsupported";
 }
 
+/** A subtree's base as nc_match compares it, and whether nc_minmax_valid passes it (minimum 0, no maximum). */
+interface Base {
+  readonly kind: Kind;
+  readonly value: string;
+  readonly minMaxValid: boolean;
+}
+
+/** One CA's constraints, each base made comparable once (a directoryName's canonical encoding). */
+interface Subtrees {
+  readonly permitted: readonly Base[];
+  readonly excluded: readonly Base[];
+}
+
+function subtreesOf(constraints: NameConstraints): Subtrees {
+  const bases = (subtrees: readonly GeneralSubtree[] | undefined) => (subtrees ?? []).map((s) => ({ ...kindOf(s.base), minMaxValid: s.minimum === 0 && s.maximum === undefined }));
+  return { permitted: bases(constraints.permittedSubtrees), excluded: bases(constraints.excludedSubtrees) };
+}
+
 /** nc_match: undefined when the name passes, else why not. */
-function violation(name: CertName, constraints: NameConstraints): string | undefined {
-  const ofKind = (subtrees: readonly GeneralSubtree[] | undefined) => (subtrees ?? []).map((s) => ({ subtree: s, base: kindOf(s.base) })).filter((s) => s.base.kind === name.kind);
-  const minMax = (s: GeneralSubtree) => s.minimum === 0 && s.maximum === undefined;
-  const permitted = ofKind(constraints.permittedSubtrees);
+function violation(name: CertName, subtrees: Subtrees): string | undefined {
+  const permitted = subtrees.permitted.filter((b) => b.kind === name.kind);
+  const excluded = subtrees.excluded.filter((b) => b.kind === name.kind);
+  // nc_minmax_valid is asked of every subtree of the name's kind, whether it matches or not.
+  if ([...permitted, ...excluded].some((b) => !b.minMaxValid)) return "has a name constraint with a minimum or maximum (X509_V_ERR_SUBTREE_MINMAX)";
+  const unsupported = `has a ${name.kind} name pkgtrust cannot compare with its constraints`;
+  // Of the permitted subtrees, at least one must match; none is compared after the first match.
   let found = permitted.length === 0;
-  for (const { subtree, base } of permitted) {
-    if (!minMax(subtree)) return "has a name constraint with a minimum or maximum (X509_V_ERR_SUBTREE_MINMAX)";
-    if (found) continue;
+  for (const base of permitted) {
+    if (found) break;
     const result = matches(name, base);
-    if (result === "unsupported") return `has a ${name.kind} name pkgtrust cannot compare with its constraints`;
+    if (result === "unsupported") return unsupported;
     found = result;
   }
   if (!found) return `has a ${name.kind} name outside the permitted subtrees`;
-  for (const { subtree, base } of ofKind(constraints.excludedSubtrees)) {
-    if (!minMax(subtree)) return "has a name constraint with a minimum or maximum (X509_V_ERR_SUBTREE_MINMAX)";
+  for (const base of excluded) {
     const result = matches(name, base);
-    if (result === "unsupported") return `has a ${name.kind} name pkgtrust cannot compare with its constraints`;
+    if (result === "unsupported") return unsupported;
     if (result) return `has a ${name.kind} name in an excluded subtree`;
   }
   return undefined;
@@ -142,7 +161,10 @@ function namesOf(cert: Certificate, asn: AsnCertificate, leaf: boolean): CertNam
 export function nameConstraintsViolation(path: readonly Certificate[]): { readonly index: number; readonly message: string } | undefined {
   const parsed = new Map<number, AsnCertificate>();
   const asnOf = (i: number) => parsed.get(i) ?? (parsed.set(i, AsnConvert.parse((path[i] as Certificate).der, AsnCertificate)), parsed.get(i) as AsnCertificate);
-  const constraints = path.map((_, j) => (j > 0 && (path[j] as Certificate).hasNameConstraints ? extension(asnOf(j), id_ce_nameConstraints, NameConstraints) : undefined));
+  const constraints = path.map((_, j) => {
+    const nc = j > 0 && (path[j] as Certificate).hasNameConstraints ? extension(asnOf(j), id_ce_nameConstraints, NameConstraints) : undefined;
+    return nc && subtreesOf(nc);
+  });
   if (!constraints.some(Boolean)) return undefined;
   for (let i = path.length - 1; i >= 0; i--) {
     const cert = path[i] as Certificate;
