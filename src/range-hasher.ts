@@ -1,17 +1,21 @@
+import { createHash } from "node:crypto";
+import { open, type FileHandle } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 
 /**
  * The per-block SHA-512 of +PKG_HASH for an inner package that lies in a file (a shared
  * module: the file I/O stays out of src/package, which gets it through the chunk stream that
- * fileChunks makes, see RangeHashingSource): each hashing
- * thread opens the file itself and reads and hashes its own batches of whole blocks (batch
- * k goes to thread k mod N), so no byte is copied from the main thread to a worker and the
- * main thread is free to walk the inner archive meanwhile. Same digests as BlockHasher: the
- * SHA-512 of each `blockSize` bytes from `start`, the last block possibly short.
+ * fileChunks makes, see RangeHashingSource): hashing threads open the file themselves and
+ * read and hash batches of whole blocks, each taking the next batch that nobody took yet (a
+ * shared counter), so no byte is copied from the main thread to a worker and the main
+ * thread is free to walk the inner archive meanwhile. Once its walk is done, the main thread
+ * takes batches too (outcome()): on two cores the walk ends well before the hashing, and a
+ * core would otherwise idle. Same digests as BlockHasher: the SHA-512 of each `blockSize`
+ * bytes from `start`, the last block possibly short.
  *
  * Memory is bounded: each thread holds one batch buffer and the digests of its batches.
- * The threads start before the range is known (they boot while the signature is checked).
+ * The threads start before the range is known (they boot while +PKG_HASH is read).
  */
 
 /** Bytes a thread reads and hashes at a time: a whole number of blocks, sized for the page cache. */
@@ -22,13 +26,13 @@ const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const { openSync, readSync, closeSync } = require("node:fs");
-parentPort.once("message", ({ path, start, size, blockSize, batchBytes, thread, threads }) => {
+parentPort.once("message", ({ path, start, size, blockSize, batchBytes, next }) => {
   let fd;
   try {
     fd = openSync(path, "r");
     const buffer = Buffer.allocUnsafeSlow(batchBytes);
     const batches = Math.ceil(size / batchBytes);
-    for (let batch = thread; batch < batches; batch += threads) {
+    for (let batch = Atomics.add(next, 0, 1); batch < batches; batch = Atomics.add(next, 0, 1)) {
       const offset = batch * batchBytes;
       const want = Math.min(batchBytes, size - offset);
       let got = 0;
@@ -62,14 +66,31 @@ export interface RangeHashResult {
   readonly firstMismatch?: number;
 }
 
+/** One range being hashed: what every thread needs, and the digests counted so far. */
+interface Job {
+  readonly path: string;
+  readonly start: number;
+  readonly size: number;
+  readonly blockSize: number;
+  readonly batchBytes: number;
+  readonly batches: number;
+  /** The next batch nobody took yet, shared with the threads. */
+  readonly next: Int32Array;
+  /** Counts a batch's digests (from a thread or from this one). */
+  readonly record: (batch: number, digests: readonly string[]) => void;
+  /** Settles once every thread has run out of batches; rejects if one failed. */
+  readonly threads: Promise<void>;
+  readonly result: () => RangeHashResult;
+}
+
 /** Hashing threads for one file range; `start()` gives them the range once it is known. */
 export class RangeHasher {
   private readonly workers: Worker[];
-  private result: Promise<RangeHashResult> | undefined;
+  private job: Job | undefined;
 
   /**
-   * One thread per core but one: this thread walks (inflates) the inner package meanwhile, so
-   * on two cores one hashing thread keeps both busy; each further thread costs ~10 MiB.
+   * One thread per core but one: this thread walks (inflates) the inner package meanwhile
+   * and then hashes with them; each further thread costs ~10 MiB.
    */
   constructor(threads = Math.max(1, Math.min(4, availableParallelism() - 1))) {
     // Small heaps: a worker holds one batch (outside the heap) and a few digests at a time.
@@ -86,34 +107,35 @@ export class RangeHasher {
     const batchBytes = Math.max(1, Math.floor(RANGE_BATCH_BYTES / blockSize)) * blockSize;
     const batchBlocks = batchBytes / blockSize;
     const batches = Math.ceil(size / batchBytes);
+    const next = new Int32Array(new SharedArrayBuffer(4));
     /** Digests received per batch (-1: none yet). */
     const received = new Int32Array(batches).fill(-1);
     let firstMismatch: number | undefined;
-    const threads = this.workers.length;
-    this.result = Promise.all(
+    const record = (batch: number, digests: readonly string[]) => {
+      received[batch] = digests.length;
+      digests.forEach((hex, i) => {
+        const index = batch * batchBlocks + i;
+        if (hex !== expected[index] && (firstMismatch === undefined || index < firstMismatch)) firstMismatch = index;
+      });
+    };
+    const threads = Promise.all(
       this.workers.map(
-        (worker, thread) =>
+        (worker) =>
           new Promise<void>((resolve, reject) => {
             worker.ref();
             worker.on("message", (message: { batch?: number; digests?: string[]; done?: true; error?: string }) => {
               if (message.error !== undefined) reject(new Error(message.error));
               else if (message.done) resolve();
-              else {
-                const batch = message.batch as number;
-                const digests = message.digests ?? [];
-                received[batch] = digests.length;
-                digests.forEach((hex, i) => {
-                  const index = batch * batchBlocks + i;
-                  if (hex !== expected[index] && (firstMismatch === undefined || index < firstMismatch)) firstMismatch = index;
-                });
-              }
+              else record(message.batch as number, message.digests ?? []);
             });
             worker.on("error", reject);
             worker.on("exit", () => reject(new Error("a hashing thread stopped")));
-            worker.postMessage({ path, start, size, blockSize, batchBytes, thread, threads });
+            worker.postMessage({ path, start, size, blockSize, batchBytes, next });
           }),
       ),
-    ).then(() => {
+    ).then(() => undefined);
+    threads.catch(() => undefined);
+    const result = () => {
       let blocks = 0;
       for (const count of received) {
         if (count < 0) break;
@@ -122,18 +144,54 @@ export class RangeHasher {
         if (count < batchBlocks) break;
       }
       return { blocks, ...(firstMismatch !== undefined && firstMismatch < blocks ? { firstMismatch } : {}) };
-    });
-    this.result.catch(() => undefined);
+    };
+    this.job = { path, start, size, blockSize, batchBytes, batches, next, record, threads, result };
   }
 
-  /** How far the range was hashed and its first mismatch; rejects if a thread failed (the file could not be read). */
+  /**
+   * How far the range was hashed and its first mismatch, once every batch is hashed; this
+   * thread hashes the batches still untaken meanwhile. Rejects if a thread failed (the file
+   * could not be read).
+   */
   async outcome(): Promise<RangeHashResult> {
-    if (!this.result) throw new Error("RangeHasher: not started");
-    return this.result;
+    const job = this.job;
+    if (!job) throw new Error("RangeHasher: not started");
+    await Promise.all([hashUntaken(job), job.threads]);
+    return job.result();
   }
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** This thread's share: batches that no hashing thread has taken yet, as the threads hash them. */
+async function hashUntaken(job: Job): Promise<void> {
+  let handle: FileHandle | undefined;
+  let buffer: Buffer | undefined;
+  try {
+    for (let batch = Atomics.add(job.next, 0, 1); batch < job.batches; batch = Atomics.add(job.next, 0, 1)) {
+      handle ??= await open(job.path, "r");
+      buffer ??= Buffer.allocUnsafeSlow(job.batchBytes);
+      const offset = batch * job.batchBytes;
+      const want = Math.min(job.batchBytes, job.size - offset);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await handle.read(buffer, got, want - got, job.start + offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      const digests: string[] = [];
+      // Only whole blocks that the file holds, as the threads do.
+      for (let at = 0; at < got; at += job.blockSize) {
+        const end = Math.min(at + job.blockSize, want);
+        if (end > got) break;
+        digests.push(createHash("sha512").update(buffer.subarray(at, end)).digest("hex"));
+      }
+      job.record(batch, digests);
+    }
+  } finally {
+    await handle?.close();
   }
 }
 

@@ -96,8 +96,7 @@ async function hashAndWalk(ar: ArReader, inner: ArMember, hashBytes: Uint8Array,
  * one's: a mismatching block that the file holds whole comes before the stream's own error
  * (a file cut short) and before what the walk finds.
  */
-async function walkWhileThreadsHash(ar: ArReader, inner: ArMember, start: number, hash: PkgHash, contents: ContentsReader, ranged: RangeHashing, check: BlockCheck): Promise<void> {
-  ranged.start(start, hash.fileSize, hash.blockSize, hash.blocks);
+async function walkWhileThreadsHash(ar: ArReader, inner: ArMember, hash: PkgHash, contents: ContentsReader, ranged: RangeHashing, check: BlockCheck): Promise<void> {
   let streamed = 0;
   let streamError: unknown;
   try {
@@ -149,7 +148,7 @@ async function readSigned(reader: ByteReader, trust: PackageTrust, options: Veri
   const hash = parsePkgHash(hashBytes);
   state.pkgname = hash.pkgname;
   // A big package in a file: threads that read and hash the inner package themselves start
-  // now, so that they boot while the signature is checked.
+  // now, so that they boot, and hash, while the signature is checked.
   const ranged = fileHashing && !options.tap && !options.hashPool && hashInParallel(hash.blockSize, hash.fileSize) ? fileHashing() : undefined;
   try {
     return await checkSigned(ar, reader, hashBytes, hash, trust, options, signatureText, ranged);
@@ -169,11 +168,20 @@ async function checkSigned(
   ranged: RangeHashing | undefined,
 ): Promise<PackageVerdict> {
   const cache = options.cache ?? new PackageCache();
+  // The inner member's header is read first so that the hashing threads start before the
+  // signature is judged (the blocks are hashed whatever the verdict); its errors still come
+  // after the signature's, in pkg_install's order.
+  const next = await ar.next().then(
+    (member) => ({ member }),
+    (error: unknown) => ({ error }),
+  );
+  if (ranged && "member" in next && next.member?.size === hash.fileSize) ranged.start(reader.offset, hash.fileSize, hash.blockSize, hash.blocks);
   const signature = readPkcs7Signature(signatureText, cache);
   const verified = verifySigners(signature, hashBytes, trust.chain.map((c) => c.der), cache);
   const decision = decideTrust(verified, signature.embedded, trust, { time: options.time, policy: options.policy, cache });
 
-  const inner = await ar.next();
+  if ("error" in next) throw next.error;
+  const inner = next.member;
   if (!inner) throw new PackageError("PKG_TRUNCATED", "the package ends before the inner package");
   // pkg_install: "Package size doesn't match signature".
   if (inner.size !== hash.fileSize) {
@@ -183,7 +191,7 @@ async function checkSigned(
     if (hex !== hash.blocks[index]) throw new PackageError("PKG_BLOCK_MISMATCH", `block ${index} of the inner package does not match +PKG_HASH`, { detail: { block: index } });
   };
   const contents = new ContentsReader(options.readToEnd === false ? {} : { toEnd: { innerSize: hash.fileSize } });
-  if (ranged) await walkWhileThreadsHash(ar, inner, reader.offset, hash, contents, ranged, check);
+  if (ranged) await walkWhileThreadsHash(ar, inner, hash, contents, ranged, check);
   else await hashAndWalk(ar, inner, hashBytes, hash, contents, decision.trusted ? options.tap : undefined, options.hashPool, check);
   const name = await contents.end();
   if (name !== hash.pkgname) {
