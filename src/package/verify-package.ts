@@ -50,8 +50,11 @@ export interface VerifyTap {
 export interface VerifyOptions {
   readonly time: Date;
   readonly policy: Policy;
-  /** Hash on these shared threads instead of starting some per package. */
-  readonly hashPool?: BlockHashPool;
+  /**
+   * Hash on these shared threads instead of starting some per package; "inline": on this
+   * thread (a caller whose own threads already keep every core busy, as repo sign's jobs do).
+   */
+  readonly hashPool?: BlockHashPool | "inline";
   readonly tap?: VerifyTap;
   /** The run's memos (repo sign shares one across its packages); default: a new one per package. */
   readonly cache?: PackageCache;
@@ -68,15 +71,17 @@ const TAR_MAGIC = "ustar";
 
 type BlockCheck = (index: number, hex: string) => void;
 
+/** Large packages are hashed on worker threads, a batch of blocks at a time; small ones, and all with "inline", here. */
+function blockHasherFor(hash: PkgHash, pool: VerifyOptions["hashPool"], check: BlockCheck): BlockHasher | ParallelBlockHasher {
+  if (pool === "inline") return new BlockHasher(hash.blockSize, check);
+  if (pool && hash.blockSize <= BATCH_BYTES) return new ParallelBlockHasher(hash.blockSize, check, pool, hash.fileSize);
+  if (hashInParallel(hash.blockSize, hash.fileSize)) return new ParallelBlockHasher(hash.blockSize, check);
+  return new BlockHasher(hash.blockSize, check);
+}
+
 /** Hashes the inner package as it streams past (here or on worker threads fed from here) and walks it. */
-async function hashAndWalk(ar: ArReader, inner: ArMember, hashBytes: Uint8Array, hash: PkgHash, contents: ContentsReader, tap: VerifyTap | undefined, pool: BlockHashPool | undefined, check: BlockCheck): Promise<void> {
-  // Large packages are hashed on worker threads, a batch of blocks at a time.
-  const hasher =
-    pool && hash.blockSize <= BATCH_BYTES
-      ? new ParallelBlockHasher(hash.blockSize, check, pool, hash.fileSize)
-      : hashInParallel(hash.blockSize, hash.fileSize)
-        ? new ParallelBlockHasher(hash.blockSize, check)
-        : new BlockHasher(hash.blockSize, check);
+async function hashAndWalk(ar: ArReader, inner: ArMember, hashBytes: Uint8Array, hash: PkgHash, contents: ContentsReader, tap: VerifyTap | undefined, pool: VerifyOptions["hashPool"], check: BlockCheck): Promise<void> {
+  const hasher = blockHasherFor(hash, pool, check);
   try {
     await tap?.signed(hashBytes, inner);
     for await (const chunk of ar.body(inner.name)) {

@@ -1,7 +1,8 @@
 /**
  * repo sign's packages on --jobs threads. Each thread runs whole package jobs
- * (package-job.ts: read, verify, sign, write, rename) with its own memos and hashing
- * thread; the main thread hands out file names, counts, fsyncs the directory and rewrites the
+ * (package-job.ts: read, verify, sign, write, rename) with its own memos, hashing on the
+ * thread itself (the job threads keep every core busy: handing blocks to yet another thread
+ * only copied them); the main thread hands out file names, counts, fsyncs the directory and rewrites the
  * summaries. A profile of the single-threaded run showed its main thread busy for the whole
  * run (signature parsing, bzip2 and xz decoding, the file system calls) while the hashing
  * threads idled; here every core does all of it.
@@ -13,7 +14,6 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { InternalError, PkgtrustError, type ExitStatus } from "../../errors.js";
-import { BlockHashPool } from "../../package/parallel-block-hasher.js";
 import { PackageCache } from "../../package/package-cache.js";
 import { parseCertificate } from "../../pki/certificate.js";
 import { prepareIdentity } from "./identity.js";
@@ -22,6 +22,7 @@ import { failed, processPackage, type JobContext, type Outcome } from "./package
 const ROLE = "pkgtrust-repo-sign-jobs";
 /** Packages handed to a thread at a time, so that its reads, fsyncs and renames overlap. */
 const IN_FLIGHT_PER_THREAD = 4;
+const PROGRESS_MS = 100;
 
 /** What a thread needs to rebuild the run's context: plain data only. */
 export interface ThreadSetup {
@@ -69,23 +70,37 @@ export async function serveJobs(): Promise<void> {
     { keyPem: setup.keyPem, certPem: setup.certPem, ...(setup.chainPem ? { chainPem: setup.chainPem } : {}), anchors: setup.anchorDers.map((der) => parseCertificate(der, "--anchor")) },
     { time: new Date(setup.time), minDays: setup.minDays },
   );
-  const pool = new BlockHashPool(1);
+  // Bytes read, told to the main thread at most every PROGRESS_MS and before each outcome (a message per read chunk cost 5% of a thread).
+  let unreported = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const reportRead = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (unreported > 0) port.postMessage({ type: "read", bytes: unreported } satisfies FromThread);
+    unreported = 0;
+  };
   const context: JobContext = {
     dir: setup.dir,
     identity,
     trust: { anchors: identity.anchors, chain: identity.chain },
     cache: new PackageCache(),
     time: new Date(setup.time),
-    pool,
+    pool: "inline",
     force: setup.force,
     dryRun: setup.dryRun,
     expiredGraceDays: setup.expiredGraceDays,
     digests: setup.digests,
-    onRead: (bytes) => port.postMessage({ type: "read", bytes } satisfies FromThread),
+    onRead: (bytes) => {
+      unreported += bytes;
+      timer ??= setTimeout(reportRead, PROGRESS_MS);
+    },
   };
   // The main thread terminates this thread (and its hashing thread) once every outcome is in.
   port.on("message", (file: string) => {
-    void processPackage(context, file).then((outcome) => port.postMessage({ type: "outcome", outcome: portable(outcome) } satisfies FromThread));
+    void processPackage(context, file).then((outcome) => {
+      reportRead();
+      port.postMessage({ type: "outcome", outcome: portable(outcome) } satisfies FromThread);
+    });
   });
 }
 

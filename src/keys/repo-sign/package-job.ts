@@ -5,6 +5,7 @@ import path from "node:path";
 import { asPkgtrustError, PkgtrustError } from "../../errors.js";
 import { ArReader, AR_MAGIC, type ArMember } from "../../package/ar-reader.js";
 import { arPadding, type ArMemberInfo } from "../../package/ar-writer.js";
+import { BlockHasher } from "../../package/block-hasher.js";
 import { ByteReader } from "../../package/byte-reader.js";
 import { handleChunks } from "../../file-chunks.js";
 import { ContentsReader } from "../../package/inner-contents.js";
@@ -41,7 +42,8 @@ export interface JobContext {
   /** The run's memos: its packages embed the same few certificates. */
   readonly cache: PackageCache;
   readonly time: Date;
-  readonly pool: BlockHashPool;
+  /** Where blocks are hashed: shared threads, or "inline" on a job thread (its siblings keep the other cores busy). */
+  readonly pool: BlockHashPool | "inline";
   readonly force: boolean;
   readonly dryRun: boolean;
   /** How long ago an old signer may have expired and still have its packages re-signed (verificationTime). */
@@ -283,10 +285,11 @@ async function resign(context: JobContext, file: string, handle: FileHandle, sta
 /** Hashes an unsigned package's blocks while feeding `also`; returns the block digests. */
 async function hashBlocks(context: JobContext, handle: FileHandle, stat: Stats, also: (chunk: Uint8Array) => Promise<void>, expected?: readonly string[]): Promise<{ blocks: string[]; total: number }> {
   const blocks: string[] = [];
-  const hasher = new ParallelBlockHasher(SIGNING_BLOCK_SIZE, (index, hex) => {
+  const onBlock = (index: number, hex: string) => {
     if (expected && expected[index] !== hex) throw new RepoSignError("REPO_PKG_CHANGED", `block ${index} changed between the hashing and the writing pass`, { detail: { block: index } });
     blocks[index] = hex;
-  }, context.pool, stat.size);
+  };
+  const hasher = context.pool === "inline" ? new BlockHasher(SIGNING_BLOCK_SIZE, onBlock) : new ParallelBlockHasher(SIGNING_BLOCK_SIZE, onBlock, context.pool, stat.size);
   try {
     for await (const chunk of counted(chunksOf(handle, stat.size), context.onRead)) {
       await hasher.update(chunk);
@@ -294,7 +297,7 @@ async function hashBlocks(context: JobContext, handle: FileHandle, stat: Stats, 
     }
     await hasher.finish();
   } finally {
-    await hasher.close();
+    if (hasher instanceof ParallelBlockHasher) await hasher.close();
   }
   return { blocks, total: hasher.total };
 }
