@@ -80,6 +80,8 @@ interface Job {
   readonly record: (batch: number, digests: readonly string[]) => void;
   /** Settles once every thread has run out of batches; rejects if one failed. */
   readonly threads: Promise<void>;
+  /** Set once a thread failed or the hasher closed: this thread takes no further batch. */
+  stopped: boolean;
   readonly result: () => RangeHashResult;
 }
 
@@ -134,7 +136,9 @@ export class RangeHasher {
           }),
       ),
     ).then(() => undefined);
-    threads.catch(() => undefined);
+    threads.catch(() => {
+      if (this.job) this.job.stopped = true;
+    });
     const result = () => {
       let blocks = 0;
       for (const count of received) {
@@ -145,7 +149,7 @@ export class RangeHasher {
       }
       return { blocks, ...(firstMismatch !== undefined && firstMismatch < blocks ? { firstMismatch } : {}) };
     };
-    this.job = { path, start, size, blockSize, batchBytes, batches, next, record, threads, result };
+    this.job = { path, start, size, blockSize, batchBytes, batches, next, record, threads, result, stopped: false };
   }
 
   /**
@@ -161,6 +165,7 @@ export class RangeHasher {
   }
 
   async close(): Promise<void> {
+    if (this.job) this.job.stopped = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
@@ -170,7 +175,7 @@ async function hashUntaken(job: Job): Promise<void> {
   let handle: FileHandle | undefined;
   let buffer: Buffer | undefined;
   try {
-    for (let batch = Atomics.add(job.next, 0, 1); batch < job.batches; batch = Atomics.add(job.next, 0, 1)) {
+    for (let batch = Atomics.add(job.next, 0, 1); batch < job.batches && !job.stopped; batch = Atomics.add(job.next, 0, 1)) {
       handle ??= await open(job.path, "r");
       buffer ??= Buffer.allocUnsafeSlow(job.batchBytes);
       const offset = batch * job.batchBytes;
