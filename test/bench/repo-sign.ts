@@ -164,7 +164,7 @@ async function largeSection(root: string, keys: RepoKeys): Promise<{ lines: stri
       line("floor: cat all > one file; sync (median pair)", middle.floor),
       line("cat all > one file (no sync)", cat),
       line("one cat per file; sync", perFile),
-      line(`Node: copy, fsync, rename each file, ${IN_FLIGHT} at a time`, middle.atomic),
+      line(`Node: copy, fsync, rename per file, ${IN_FLIGHT} in flight`, middle.atomic),
       `${line("repo sign (fsync per file, median pair)", middle.ours.seconds)}  ${(files.length / middle.ours.seconds).toFixed(0)} packages/s  ratio ${ratio.toFixed(2)} (target <= 2) ${ratio <= 2 ? "ok" : "MISSED"}`,
       `${"  repo sign against that copy (median pair)".padEnd(48)}${(middle.ours.seconds / middle.atomic).toFixed(2)}x: the rest is CPU (verify, sign, parse)`,
       `${"peak RSS of repo sign".padEnd(48)}${(Math.max(...pairs.map((p) => p.ours.rssKiB)) / 1024).toFixed(1)} MiB`,

@@ -95,7 +95,7 @@ export async function serveJobs(): Promise<void> {
       timer ??= setTimeout(reportRead, PROGRESS_MS);
     },
   };
-  // The main thread terminates this thread (and its hashing thread) once every outcome is in.
+  // The main thread terminates this thread once every outcome is in.
   port.on("message", (file: string) => {
     void processPackage(context, file).then((outcome) => {
       reportRead();
