@@ -6,7 +6,6 @@ import path from "node:path";
 import { finished } from "node:stream/promises";
 import { promisify } from "node:util";
 import type { TargetRoot } from "../config/target-root.js";
-import { batched } from "../net/body.js";
 import type { FetchCall, Fetcher } from "../net/fetcher.js";
 import type { PackageCache } from "../package/package-cache.js";
 import { verifyPackage } from "../package/verify-package.js";
@@ -50,9 +49,6 @@ export interface PkgAdd {
 
 /** The words every face uses when no pkg_add ran (plain report, JSON's why, the wizard). */
 export const NO_PKG_ADD = "checked by pkgtrust's pkg_install-exact verifier; pkg_add was not run";
-
-/** What verifyPackage gets at a time of a download (the size of a file's read chunk, see fileChunks). */
-const DOWNLOAD_BATCH = 1024 * 1024;
 
 /** Passes the download through while saving it for pkg_add; the file is complete once the verifier lets go. */
 async function* teeToFile(body: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
@@ -116,8 +112,7 @@ export async function testInstall(request: TestInstallRequest): Promise<TestInst
   try {
     const { body } = await request.fetcher.stream(url, limits.testPackageBytes, request.call);
     const packageFile = path.join(scratch.host, entry.fileName);
-    const source = request.pkgAdd ? teeToFile(body, packageFile) : body;
-    const verdict = await verifyPackage(batched(source, DOWNLOAD_BATCH), trust, { time: request.time, policy: PKG_INSTALL_POLICY, ...(request.cache ? { cache: request.cache } : {}) });
+    const verdict = await verifyPackage(request.pkgAdd ? teeToFile(body, packageFile) : body, trust, { time: request.time, policy: PKG_INSTALL_POLICY, ...(request.cache ? { cache: request.cache } : {}) });
     if (!verdict.trusted) {
       throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${entry.pkgname} does not verify under the new configuration: ${verdict.reason}`, {
         detail: { package: entry.pkgname, code: verdict.code ?? null },

@@ -85,36 +85,6 @@ async function* meter(iterator: AsyncIterator<Uint8Array>, metering: Metering): 
   }
 }
 
-/**
- * Regroups a download's chunks (undici hands them out 64 KiB at a time) into chunks of
- * `size` bytes in one buffer that is refilled for the next chunk: a consumer that keeps
- * nothing across pulls (verifyPackage, whose ByteReader copies what it keeps) then does its
- * per-chunk work (a zlib round trip, a batch for the hashing threads) 16 times less often.
- * A source error comes after the bytes that arrived before it, as it would unbatched.
- */
-export async function* batched(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array, void, undefined> {
-  const buffer = Buffer.allocUnsafeSlow(size);
-  let filled = 0;
-  try {
-    for await (const chunk of source) {
-      for (let offset = 0; offset < chunk.length; ) {
-        const take = Math.min(size - filled, chunk.length - offset);
-        buffer.set(chunk.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
-        if (filled === size) {
-          filled = 0;
-          yield buffer;
-        }
-      }
-    }
-  } catch (error) {
-    if (filled > 0) yield buffer.subarray(0, filled);
-    throw error;
-  }
-  if (filled > 0) yield buffer.subarray(0, filled);
-}
-
 export async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of body) chunks.push(chunk);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { batched, meteredBody } from "../../src/net/body.js";
+import { meteredBody } from "../../src/net/body.js";
 import { FetchError } from "../../src/net/errors.js";
 
 async function* chunks(sizes: readonly number[]): AsyncGenerator<Uint8Array> {
@@ -64,55 +64,5 @@ describe("meteredBody", () => {
       for await (const chunk of meteredBody(failing(), metering(100))) void chunk;
     })();
     await expect(reading).rejects.toThrowWithCode("FETCH_INTERRUPTED");
-  });
-});
-
-describe("batched", () => {
-  async function* numbered(sizes: readonly number[], failAtEnd = false): AsyncGenerator<Uint8Array> {
-    let next = 0;
-    for (const size of sizes) yield Uint8Array.from({ length: size }, () => next++ & 0xff);
-    if (failAtEnd) throw new FetchError("FETCH_INTERRUPTED", "the connection was reset");
-  }
-
-  it("passes the same bytes in chunks of the batch size, however the body is split", async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 20 }), fc.integer({ min: 1, max: 2000 }), async (sizes, size) => {
-        const seen: number[] = [];
-        const lengths: number[] = [];
-        for await (const chunk of batched(numbered(sizes), size)) {
-          lengths.push(chunk.length);
-          seen.push(...chunk);
-        }
-        const sum = sizes.reduce((a, b) => a + b, 0);
-        expect(seen).toEqual(Array.from({ length: sum }, (_, i) => i & 0xff));
-        // Every chunk is whole but the last.
-        expect(lengths.slice(0, -1).every((length) => length === size)).toBe(true);
-      }),
-    );
-  });
-
-  it("hands out the bytes that arrived before a source error, then the error", async () => {
-    let received = 0;
-    const reading = (async () => {
-      for await (const chunk of batched(numbered([700, 700], true), 1000)) received += chunk.length;
-    })();
-    await expect(reading).rejects.toThrowWithCode("FETCH_INTERRUPTED");
-    expect(received).toBe(1400);
-  });
-
-  it("releases the source when the consumer stops early", async () => {
-    let released = false;
-    async function* endless(): AsyncGenerator<Uint8Array> {
-      try {
-        for (;;) yield new Uint8Array(100);
-      } finally {
-        released = true;
-      }
-    }
-    for await (const chunk of batched(endless(), 1000)) {
-      expect(chunk.length).toBe(1000);
-      break;
-    }
-    expect(released).toBe(true);
   });
 });
