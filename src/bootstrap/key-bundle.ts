@@ -8,6 +8,7 @@ import { readBundle } from "../bundle/read.js";
 import { asPkgtrustError } from "../errors.js";
 import type { FetchCall, Fetcher } from "../net/fetcher.js";
 import { displayUrl } from "../net/errors.js";
+import type { VerificationCache } from "../pki/verification-cache.js";
 import { BootstrapError } from "./errors.js";
 import { keyBundleUrl } from "./repository.js";
 
@@ -43,9 +44,9 @@ function preview(bytes: Uint8Array): string {
   return text === "" ? "no text" : `"${text}${bytes.length > 40 ? "..." : ""}"`;
 }
 
-export function readKeyBundle(bytes: Uint8Array, url: URL): ReturnType<typeof readBundle> {
+export function readKeyBundle(bytes: Uint8Array, url: URL, cache?: VerificationCache): ReturnType<typeof readBundle> {
   try {
-    return readBundle(Buffer.from(bytes).toString("utf8"), displayUrl(url));
+    return readBundle(Buffer.from(bytes).toString("utf8"), displayUrl(url), cache);
   } catch (error) {
     const failure = asPkgtrustError(error);
     if (!NOT_A_BUNDLE.has(failure.code)) throw error;

@@ -8,6 +8,7 @@ import { FileTransaction } from "../config/transaction.js";
 import { asPkgtrustError, type PkgtrustError } from "../errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../limits.js";
 import type { FetchCall, Fetcher } from "../net/fetcher.js";
+import { PackageCache } from "../package/package-cache.js";
 import { PKG_INSTALL_POLICY, STRICT_POLICY } from "../pki/policy.js";
 import { loadAnchor } from "../trust/anchor.js";
 import { requireCurrentCrls, requireUsableBundle } from "../trust/bundle-rules.js";
@@ -82,6 +83,9 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
   const { root } = request;
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const run = runSignal(deps.signal, limits.setupDeadlineMs);
+  // One run's memos: the anchor, the bundle's certificates, the trust files written from them
+  // and the test package's signature hold the same few certificates, each parsed once.
+  const cache = new PackageCache();
   const { signal } = run;
   let step: Step = "fetch";
   let transaction: FileTransaction | undefined;
@@ -105,9 +109,9 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
 
     step = "verify";
     emit({ type: "step-started", step, detail: `against ${request.anchorPath}` });
-    const anchor = await loadAnchor(root, request.anchorPath);
+    const anchor = await loadAnchor(root, request.anchorPath, cache);
     const anchorSummary: AnchorSummary = { path: anchor.path, roots: anchor.roots.map(({ subject, sha256 }) => ({ subject, sha256 })) };
-    const bundle = readKeyBundle(bytes, bundleUrl);
+    const bundle = readKeyBundle(bytes, bundleUrl, cache);
     const verdict = await verifyBundle(bundle, anchor.certificates, { time: deps.now, policy: request.allowWeak ? PKG_INSTALL_POLICY : STRICT_POLICY, limits: limits.pathSearch });
     checkpoint(signal);
     const summaries = verdict.certificates.map((entry) => summarise(entry, deps.now));
@@ -156,6 +160,7 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
         fetcher: deps.fetcher,
         call: fetchCall(step),
         limits,
+        cache,
         ...(request.testPackage === undefined ? {} : { requested: request.testPackage }),
         ...(deps.pkgAdd === undefined ? {} : { pkgAdd: deps.pkgAdd }),
         ...(deps.noPkgAddReason === undefined ? {} : { noPkgAddReason: deps.noPkgAddReason }),

@@ -7,6 +7,7 @@ import { finished } from "node:stream/promises";
 import { promisify } from "node:util";
 import type { TargetRoot } from "../config/target-root.js";
 import type { FetchCall, Fetcher } from "../net/fetcher.js";
+import type { PackageCache } from "../package/package-cache.js";
 import { verifyPackage } from "../package/verify-package.js";
 import { PKG_INSTALL_POLICY } from "../pki/policy.js";
 import { writtenTrust } from "../trust/pkg-install-trust.js";
@@ -30,6 +31,8 @@ export interface TestInstallRequest {
   readonly pkgAdd?: PkgAdd;
   /** Why no pkg_add runs, when none is given (shown with the verdict). */
   readonly noPkgAddReason?: string;
+  /** The run's memos: the certificates of the trust files and of the signature were mostly parsed before. */
+  readonly cache?: PackageCache;
 }
 
 /**
@@ -102,14 +105,14 @@ export async function testInstall(request: TestInstallRequest): Promise<TestInst
   const entries = await readPkgSummary(request.repository, request.fetcher, request.call, limits.summary);
   const entry = chooseTestPackage(entries, request.requested);
   const url = packageUrl(request.repository, entry);
-  const written = await writtenTrust(request.root, request.configPath);
+  const written = await writtenTrust(request.root, request.configPath, request.cache);
   if (!written.ok) throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", written.reason);
   const { trust } = written;
   const scratch = await makeScratch(request.pkgAdd);
   try {
     const { body } = await request.fetcher.stream(url, limits.testPackageBytes, request.call);
     const packageFile = path.join(scratch.host, entry.fileName);
-    const verdict = await verifyPackage(request.pkgAdd ? teeToFile(body, packageFile) : body, trust, { time: request.time, policy: PKG_INSTALL_POLICY });
+    const verdict = await verifyPackage(request.pkgAdd ? teeToFile(body, packageFile) : body, trust, { time: request.time, policy: PKG_INSTALL_POLICY, ...(request.cache ? { cache: request.cache } : {}) });
     if (!verdict.trusted) {
       throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${entry.pkgname} does not verify under the new configuration: ${verdict.reason}`, {
         detail: { package: entry.pkgname, code: verdict.code ?? null },

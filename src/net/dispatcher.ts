@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { rootCertificates } from "node:tls";
-import { EnvHttpProxyAgent, Pool, type Dispatcher } from "undici";
+import { EnvHttpProxyAgent, Pool, type Dispatcher } from "./undici.js";
 import { DEFAULT_LIMITS, type Timeouts } from "../limits.js";
 import { FetchError } from "./errors.js";
 

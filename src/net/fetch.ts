@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { request, type Dispatcher } from "undici";
+import { request, type Dispatcher } from "./undici.js";
 import { PkgtrustError } from "../errors.js";
 import { DEFAULT_LIMITS } from "../limits.js";
 import { VERSION } from "../version.js";

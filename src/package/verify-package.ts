@@ -11,6 +11,7 @@ import { rangeHashingOf, type RangeHashing, type RangeHashResult } from "../rang
 import { BATCH_BYTES, hashInParallel, ParallelBlockHasher, type BlockHashPool } from "./parallel-block-hasher.js";
 import type { ArMember } from "./ar-reader.js";
 import { readPkcs7Signature, verifySigners } from "./pkcs7-signature.js";
+import { gatherSmallChunks } from "./small-chunks.js";
 import { parsePkgHash, type PkgHash } from "./pkg-hash.js";
 import { decideTrust, type PackageTrust, type TrustAnswer } from "./verdict.js";
 
@@ -68,6 +69,8 @@ export interface VerifyOptions {
 }
 
 const TAR_MAGIC = "ustar";
+/** Chunks of at least this size (a file's 1 MiB reads, but for a piece at a member's edge) are not gathered. */
+const DIRECT_CHUNK = 256 * 1024;
 
 type BlockCheck = (index: number, hex: string) => void;
 
@@ -84,7 +87,8 @@ async function hashAndWalk(ar: ArReader, inner: ArMember, hashBytes: Uint8Array,
   const hasher = blockHasherFor(hash, pool, check);
   try {
     await tap?.signed(hashBytes, inner);
-    for await (const chunk of ar.body(inner.name)) {
+    // A download's 64 KiB chunks in 1 MiB batches, as a file's are read.
+    for await (const chunk of gatherSmallChunks(ar.body(inner.name), BATCH_BYTES, DIRECT_CHUNK)) {
       await hasher.update(chunk);
       if (!contents.done) await contents.write(chunk);
       await tap?.inner(chunk);

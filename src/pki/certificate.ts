@@ -180,7 +180,10 @@ function badDer(source: string, line: number | undefined, what: string, cause: u
  */
 export function parseCertificate(der: Uint8Array, source = "certificate", line?: number, cache?: VerificationCache): Certificate {
   if (!cache) return parseUncached(der, source, line, undefined);
-  return cache.certificates.get(`${source}\0${line ?? ""}\0${createHash("sha256").update(der).digest("hex")}`, () => parseUncached(der, source, line, cache));
+  // By the DER alone: a run meets the same certificate in several files (setup: the anchor,
+  // the bundle, the trust files it writes, the package's signature). Only where it was read differs.
+  const parsed = cache.certificates.get(createHash("sha256").update(der).digest("hex"), () => parseUncached(der, source, line, cache));
+  return parsed.source === source && parsed.line === line ? parsed : Object.freeze({ ...parsed, source, line });
 }
 
 function parseUncached(der: Uint8Array, source: string, line: number | undefined, cache: VerificationCache | undefined): Certificate {

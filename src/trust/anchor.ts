@@ -8,6 +8,7 @@ import { PkgtrustError } from "../errors.js";
 import { readInputText, type Unreadable } from "../input-file.js";
 import type { Certificate } from "../pki/certificate.js";
 import { readCertificateFile } from "../pki/certificate-file.js";
+import type { VerificationCache } from "../pki/verification-cache.js";
 import { TrustError } from "./errors.js";
 
 export interface Anchor {
@@ -19,18 +20,18 @@ export interface Anchor {
 }
 
 /** The anchor in a file's text; `roots` may be empty, which each reader refuses with its own code. */
-function anchorIn(text: string, path: string): Anchor {
-  const { certificates } = readCertificateFile(text, path);
+function anchorIn(text: string, path: string, cache?: VerificationCache): Anchor {
+  const { certificates } = readCertificateFile(text, path, cache);
   return { path, certificates, roots: certificates.filter((certificate) => certificate.selfSigned) };
 }
 
 /** Reads the base-system anchor file (a target path, confined to the root) without ever changing it. */
-export async function loadAnchor(root: TargetRoot, anchorPath: string): Promise<Anchor> {
+export async function loadAnchor(root: TargetRoot, anchorPath: string, cache?: VerificationCache): Promise<Anchor> {
   const bytes = await root.readIfExists(anchorPath);
   if (bytes === undefined) {
     throw new TrustError("BOOT_ANCHOR_MISSING", `the anchor file ${anchorPath} does not exist`, { detail: { path: anchorPath } });
   }
-  const anchor = anchorIn(bytes.toString("utf8"), anchorPath);
+  const anchor = anchorIn(bytes.toString("utf8"), anchorPath, cache);
   if (anchor.roots.length === 0) {
     throw new TrustError("BOOT_ANCHOR_NO_ROOT", `the anchor file ${anchorPath} holds no self-signed CA certificate`, { detail: { path: anchorPath } });
   }

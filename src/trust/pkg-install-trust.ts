@@ -10,6 +10,7 @@ import { readInputText, type Unreadable } from "../input-file.js";
 import { PackageError } from "../package/errors.js";
 import type { PackageTrust } from "../package/verdict.js";
 import type { Certificate } from "../pki/certificate.js";
+import type { VerificationCache } from "../pki/verification-cache.js";
 import { readCertificateInput, readTrustFile } from "./trust-files.js";
 
 export interface ConfiguredTrust {
@@ -33,19 +34,19 @@ export function configuredTrust(configText: string): ConfiguredTrust {
 export type WrittenTrust = { readonly ok: true; readonly trust: PackageTrust } | { readonly ok: false; readonly reason: string };
 
 /** The trust pkg_install will use, read back from a configuration just written under the target root. */
-export async function writtenTrust(root: TargetRoot, configPath: string): Promise<WrittenTrust> {
+export async function writtenTrust(root: TargetRoot, configPath: string, cache?: VerificationCache): Promise<WrittenTrust> {
   const configured = configuredTrust((await root.readIfExists(configPath))?.toString("utf8") ?? "");
   if (!configured.verifiedInstallation) return { ok: false, reason: `${configPath} does not say VERIFIED_INSTALLATION=always` };
-  const anchors = await readTarget(root, configured.anchor);
+  const anchors = await readTarget(root, configured.anchor, cache);
   if (!Array.isArray(anchors)) return anchors;
-  const chain = await readTarget(root, configured.chain);
+  const chain = await readTarget(root, configured.chain, cache);
   if (!Array.isArray(chain)) return chain;
   return { ok: true, trust: { anchors, chain } };
 }
 
-async function readTarget(root: TargetRoot, targetPath: string | undefined): Promise<Certificate[] | { ok: false; reason: string }> {
+async function readTarget(root: TargetRoot, targetPath: string | undefined, cache: VerificationCache | undefined): Promise<Certificate[] | { ok: false; reason: string }> {
   if (targetPath === undefined) return [];
-  const file = await readTrustFile(root, targetPath);
+  const file = await readTrustFile(root, targetPath, cache);
   return file === undefined ? { ok: false, reason: `${targetPath}, named in the configuration, is missing` } : file.certificates;
 }
 

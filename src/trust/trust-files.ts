@@ -11,6 +11,7 @@ import { readBundle, type Bundle } from "../bundle/read.js";
 import type { Certificate } from "../pki/certificate.js";
 import { readCertificateFile } from "../pki/certificate-file.js";
 import type { Crl } from "../pki/crl.js";
+import type { VerificationCache } from "../pki/verification-cache.js";
 
 export interface TrustFile {
   /** The file as read, for digests. */
@@ -20,10 +21,10 @@ export interface TrustFile {
 }
 
 /** A PEM file of certificates and CRLs under the target root; undefined when it does not exist. PEM_* errors when it is damaged. */
-export async function readTrustFile(root: TargetRoot, targetPath: string): Promise<TrustFile | undefined> {
+export async function readTrustFile(root: TargetRoot, targetPath: string, cache?: VerificationCache): Promise<TrustFile | undefined> {
   const bytes = await root.readIfExists(targetPath);
   if (bytes === undefined) return undefined;
-  return { bytes, ...readCertificateFile(bytes.toString("utf8"), targetPath) };
+  return { bytes, ...readCertificateFile(bytes.toString("utf8"), targetPath, cache) };
 }
 
 /** A PEM file of certificates and CRLs named on the command line; the caller's `unreadable` error when it cannot be read. */

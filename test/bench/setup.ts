@@ -4,10 +4,12 @@
  * package, which pkgtrust verifies while downloading, against `curl -o` followed by
  * `openssl dgst -sha512`, over HTTP (target <= 0.8x) and over HTTPS (<= 0.9x). The
  * repository is served by a separate process (test/fixtures/repo-server.ts: node:http and
- * node:https with the test CA) so that the timed commands run synchronously here.
+ * node:https with the test CA) so that the timed commands run synchronously here. Under the
+ * download rows, their floor: the body alone through pkgtrust's fetcher against curl's, and
+ * the server's own CPU per download (it shares the two cores with both sides).
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -17,9 +19,21 @@ import { standardPki, writeRepository } from "../fixtures/repository.js";
 import { CLI, DIST, loadLine, measure, paired, ratioRow, type BenchPackage, type Measured, type SectionResult } from "./package.js";
 
 const SERVER = fileURLToPath(new URL("../fixtures/repo-server.js", import.meta.url));
+const DOWNLOAD_CHILD = fileURLToPath(new URL("./download-child.js", import.meta.url));
 const ROUNDS = 5;
 
-async function serve(dir: string): Promise<{ http: URL; https: URL; caPem: string; stop(): void }> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux; undefined elsewhere). */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /s, "").split(" ");
+    // utime and stime (fields 14 and 15 of stat(5)), in clock ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+async function serve(dir: string): Promise<{ http: URL; https: URL; caPem: string; cpuSeconds(): number | undefined; stop(): void }> {
   const child = spawn(
     process.execPath,
     ["--input-type=module", "-e", `const { startRepoServer } = await import(${JSON.stringify(SERVER)}); const s = await startRepoServer({ root: process.argv[1] }); process.stdout.write(JSON.stringify({ http: s.httpUrl.href, https: s.httpsUrl.href, caPem: s.caPem }) + "\\n");`, dir],
@@ -33,7 +47,7 @@ async function serve(dir: string): Promise<{ http: URL; https: URL; caPem: strin
     });
   });
   const { http, https, caPem } = JSON.parse(text) as { http: string; https: string; caPem: string };
-  return { http: new URL(http), https: new URL(https), caPem, stop: () => child.kill() };
+  return { http: new URL(http), https: new URL(https), caPem, cpuSeconds: () => cpuSeconds(child.pid), stop: () => child.kill() };
 }
 
 function target(base: string, name: string, anchorPem: string): string {
@@ -93,9 +107,36 @@ export async function setupSection(dir: string, pki: TestPki, big: BenchPackage)
       });
       const rows = [ratioRow(`setup + ${(size / 1048576).toFixed(0)} MiB test package, dist`, result.dist.seconds, result.reference.seconds, goal), ratioRow("  the same, bin/pkgtrust.mjs", result.bin.seconds, result.reference.seconds)];
       lines.push(`${scheme}: curl -o, then openssl dgst (reference) ${result.reference.seconds.toFixed(3)} s`, ...rows.map((r) => r.line), `  peak RSS ${(result.dist.rssKiB / 1024).toFixed(1)} MiB; ${loadLine()}`);
+      lines.push(...downloadFloor(base));
       missed ||= rows.some((r) => r.missed);
     }
     return { lines, missed };
+
+    /**
+     * The floor under the download rows: the body alone read by pkgtrust's fetcher (undici) and
+     * dropped, against curl's, in whole-process times; and the CPU that the repository server
+     * (node:http, a separate process) spends per download on the same two cores.
+     */
+    function downloadFloor(base: URL): string[] {
+      const url = new URL("big/All/bench-1.0.tgz", base).href;
+      const tls = base.protocol === "https:";
+      const before = server.cpuSeconds();
+      measure("curl", ["-s", "-f", ...(tls ? ["--cacert", caFile] : []), "-o", "/dev/null", url]);
+      const after = server.cpuSeconds();
+      const floor = paired(ROUNDS, {
+        curl: () => measure("curl", ["-s", "-f", ...(tls ? ["--cacert", caFile] : []), "-o", "/dev/null", url]),
+        fetcher: () => {
+          const run = measure(process.execPath, [DOWNLOAD_CHILD, url, ...(tls ? [caFile] : [])]);
+          if (run.status !== 0) throw new Error(`the fetcher's download of ${url} failed with status ${run.status}`);
+          return run;
+        },
+      });
+      const serverCpu = before === undefined || after === undefined ? "unknown" : `${(after - before).toFixed(2)} s`;
+      return [
+        `  floor: curl -o /dev/null (reference)      ${floor.curl.seconds.toFixed(3)} s; the server's CPU per download ${serverCpu}`,
+        ratioRow("  floor: pkgtrust's fetcher, body dropped", floor.fetcher.seconds, floor.curl.seconds).line,
+      ];
+    }
   } finally {
     server.stop();
     rmSync(www, { recursive: true, force: true });

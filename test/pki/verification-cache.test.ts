@@ -49,6 +49,17 @@ describe("the verification cache of a run", () => {
     expect(parseCertificate(signer.der, signer.name, undefined, cache)).not.toBe(child);
   });
 
+  it("parses a certificate once per run, whichever file it is read from, and keeps where each copy was read", () => {
+    const cache = new VerificationCache();
+    const fromBundle = readBundle(ca.certPem + signer.certPem, "bundle.pem", cache).certificates;
+    const fromChain = readBundle(signer.certPem, "chain.pem", cache).certificates;
+    expect(fromChain[0]?.openssl).toBe(fromBundle[1]?.openssl);
+    expect([fromChain[0]?.source, fromChain[0]?.line, fromBundle[1]?.source, fromBundle[1]?.line]).toEqual(["chain.pem", 1, "bundle.pem", 12]);
+    const copy = fromChain[0] as ReturnType<typeof parseCertificate>;
+    expect({ ...copy, openssl: undefined }).toEqual({ ...parseCertificate(signer.der, "chain.pem", 1), openssl: undefined });
+    expect(Object.isFrozen(copy)).toBe(true);
+  });
+
   it("holds the PKCS#7 reader's parses per run, not per process", () => {
     const content = Buffer.from("pkgsrc signature\n");
     const text = signDetached(content, { key: createPrivateKey(signer.keyPem), certificate: signer.der, chain: [ca.der] });
