@@ -87,8 +87,10 @@ async function hashAndWalk(ar: ArReader, inner: ArMember, hashBytes: Uint8Array,
   const hasher = blockHasherFor(hash, pool, check);
   try {
     await tap?.signed(hashBytes, inner);
-    // A download's 64 KiB chunks in 1 MiB batches, as a file's are read.
-    for await (const chunk of gatherSmallChunks(ar.body(inner.name), BATCH_BYTES, DIRECT_CHUNK)) {
+    // A download's 64 KiB chunks in 1 MiB batches, as a file's are read; a small package's
+    // batch is its size, and a member that comes in one piece passes as it is (repo sign's).
+    const batch = Math.min(BATCH_BYTES, inner.size);
+    for await (const chunk of gatherSmallChunks(ar.body(inner.name), batch, Math.min(DIRECT_CHUNK, batch))) {
       await hasher.update(chunk);
       if (!contents.done) await contents.write(chunk);
       await tap?.inner(chunk);
