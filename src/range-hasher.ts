@@ -15,7 +15,7 @@ import { Worker } from "node:worker_threads";
  * bytes from `start`, the last block possibly short.
  *
  * Memory is bounded: each thread holds one batch buffer and the digests of its batches.
- * The threads start before the range is known (they boot while +PKG_HASH is read).
+ * The threads are made before the range is known, and hash while the signature is checked.
  */
 
 /** Bytes a thread reads and hashes at a time: a whole number of blocks, sized for the page cache. */
