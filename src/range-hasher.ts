@@ -137,7 +137,7 @@ export class RangeHasher {
       ),
     ).then(() => undefined);
     threads.catch(() => {
-      if (this.job) this.job.stopped = true;
+      job.stopped = true;
     });
     const result = () => {
       let blocks = 0;
@@ -149,7 +149,8 @@ export class RangeHasher {
       }
       return { blocks, ...(firstMismatch !== undefined && firstMismatch < blocks ? { firstMismatch } : {}) };
     };
-    this.job = { path, start, size, blockSize, batchBytes, batches, next, record, threads, result, stopped: false };
+    const job: Job = { path, start, size, blockSize, batchBytes, batches, next, record, threads, result, stopped: false };
+    this.job = job;
   }
 
   /**
