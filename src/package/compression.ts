@@ -2,9 +2,8 @@ import { Duplex, PassThrough, Transform } from "node:stream";
 import { ReadableStream, type ReadableStreamDefaultController } from "node:stream/web";
 import * as zlib from "node:zlib";
 import { Decompress as ZstdDecompress } from "fzstd";
-import bitIterator from "unbzip2-stream/lib/bit_iterator.js";
-import bzip2 from "unbzip2-stream/lib/bzip2.js";
 import xzDecompress from "xz-decompress";
+import { Bzip2Decoder } from "./bzip2.js";
 
 /**
  * The compressions of an inner package (and of pkg_summary), told apart by their magic
@@ -54,7 +53,7 @@ export function detectCompression(head: Uint8Array): Detected {
 const FULL = new Error("output cap reached");
 
 /**
- * A Transform around a push decoder that calls `emit` synchronously (fzstd, unbzip2-stream).
+ * A Transform around a push decoder that calls `emit` synchronously (fzstd, bzip2).
  * Such a decoder turns one input chunk into as much output as it encodes, ignoring
  * backpressure (a decompression bomb): past `maxOutput` bytes it is stopped and the rest of
  * the input is ignored, and the stream ends there; the reader's own cap reports it.
@@ -174,72 +173,8 @@ function zstdStream(maxOutput: number): Duplex {
   });
 }
 
-/**
- * bzip2 with unbzip2-stream's decoder core (lib/bzip2.js), driven here instead of by its
- * stream wrapper, which collects a whole block (up to 46 MB of output) in a JavaScript array:
- * output goes out in 64 KiB buffers, so the cap stops a block midway. A block is decoded
- * once all its input may be there (the wrapper's rule: 100 kB per block-size step plus
- * 25 kB ahead), or at the end of the input; the stream CRC is checked at its end.
- */
 function bzip2Stream(maxOutput: number): Duplex {
-  return pushDecoder(maxOutput, (emit) => {
-    const queue: Uint8Array[] = [];
-    let received = 0;
-    let blockSize = 0;
-    let streamCrc: number | null = null;
-    let out = Buffer.allocUnsafe(65536);
-    let used = 0;
-    let bitReader: ReturnType<typeof bitIterator> | undefined;
-    // The bit reader takes its first buffer when it is made: make it once there is one.
-    const bits = () => (bitReader ??= bitIterator(() => queue.shift()));
-    const put = (byte: number) => {
-      out[used++] = byte;
-      if (used === out.length) {
-        emit(out);
-        out = Buffer.allocUnsafe(65536);
-        used = 0;
-      }
-    };
-    const step = () => {
-      if (blockSize === 0) {
-        blockSize = bzip2.header(bits());
-        streamCrc = 0;
-        return;
-      }
-      streamCrc = bzip2.decompress(bits(), put, new Int32Array(100_000 * blockSize), 100_000 * blockSize, streamCrc);
-      if (streamCrc === null) blockSize = 0; // end of a stream; another may follow
-      if (used > 0) {
-        emit(out.subarray(0, used));
-        out = Buffer.allocUnsafe(65536);
-        used = 0;
-      }
-    };
-    const ahead = () => received - (bitReader?.bytesRead ?? 0);
-    let pending: Buffer[] = [];
-    let pendingLength = 0;
-    const enqueue = () => {
-      if (pendingLength === 0) return;
-      queue.push(Buffer.concat(pending));
-      received += pendingLength;
-      pending = [];
-      pendingLength = 0;
-    };
-    return {
-      write: (chunk) => {
-        // The bit reader shifts one buffer at a time off the queue: queue large ones.
-        pending.push(Buffer.from(chunk));
-        pendingLength += chunk.length;
-        if (pendingLength < 65536) return;
-        enqueue();
-        while (ahead() + 1 >= 25_000 + 100_000 * blockSize) step();
-      },
-      end: () => {
-        enqueue();
-        while (ahead() > 0) step();
-        if (streamCrc !== null) throw new Error("the bzip2 stream ends early");
-      },
-    };
-  });
+  return pushDecoder(maxOutput, (emit) => new Bzip2Decoder(emit));
 }
 
 function xzStream(): Duplex {
@@ -316,6 +251,16 @@ export class DecompressionFailure extends Error {
   }
 }
 
+function drainedOrClosed(stream: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done).off("close", done);
+      resolve();
+    };
+    stream.on("drain", done).on("close", done);
+  });
+}
+
 /** Decompresses a whole buffer, stopping as soon as the output passes `maxBytes` (a decompression bomb). */
 export async function decompressCapped(bytes: Uint8Array, compression: Compression, maxBytes: number): Promise<Buffer> {
   const stream = decompressor(compression, maxBytes);
@@ -323,7 +268,7 @@ export async function decompressCapped(bytes: Uint8Array, compression: Compressi
   let total = 0;
   const feeding = (async () => {
     for (let offset = 0; offset < bytes.length && !stream.destroyed; offset += 65536) {
-      if (!stream.write(bytes.subarray(offset, offset + 65536))) await new Promise<void>((resolve) => stream.once("drain", resolve).once("close", resolve));
+      if (!stream.write(bytes.subarray(offset, offset + 65536))) await drainedOrClosed(stream);
     }
     stream.end();
   })();

@@ -60,7 +60,7 @@ export class ContentsReader {
   private readonly walker: TarWalker | undefined;
   private readonly maxUnpacked: number;
   private name: string | undefined;
-  /** Bytes fed at a time: small for the JavaScript decoders (see write), whole chunks for zlib. */
+  /** Bytes fed at a time: small for the synchronous decoders (see write), whole chunks for zlib. */
   private slice = FEED_SLICE;
   /** Whether chunks go to zlib, which may have them without a copy (see writeSlice). */
   private zlibInput = false;
@@ -89,7 +89,7 @@ export class ContentsReader {
   /**
    * Feeds the next bytes of the inner package; resolves when the parser has taken them.
    * In slices, each awaited: a decoder that turns one input chunk into output synchronously
-   * (bzip2 in JavaScript) would otherwise decode a whole read chunk of blocks past +CONTENTS.
+   * (bzip2, zstd without node:zlib) would otherwise decode a whole read chunk of blocks past +CONTENTS.
    */
   async write(chunk: Uint8Array): Promise<void> {
     for (let offset = 0; offset < chunk.length && !this.settled; ) {
@@ -113,7 +113,7 @@ export class ContentsReader {
     } else {
       // zlib has used a chunk when the write's callback comes: a big one (a file's read
       // chunk) is fed as it is and waited for. Smaller ones (a download's) are copied and
-      // queued, so that zlib's thread is not waited for at every one; the JavaScript
+      // queued, so that zlib's thread is not waited for at every one; the other
       // decoders keep the chunk until they get to it: a copy too.
       data = zeroCopy ? chunk : Buffer.from(chunk);
     }

@@ -6,7 +6,7 @@
  * cores (hashing and inflating every byte); medians of paired rounds.
  */
 import { spawnSync } from "node:child_process";
-import { randomFillSync } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createWriteStream, rmSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -43,16 +43,18 @@ async function innerRange(signed: string): Promise<{ start: number; end: number 
   }
 }
 
-export async function writeInnerPackage(path: string, size: number): Promise<void> {
+/** An inner package of one incompressible `size`-byte file: gzip'd (level 1), or a plain tar for another compressor. */
+export async function writeInnerPackage(path: string, size: number, compression: "gzip" | "none" = "gzip"): Promise<void> {
   const tar = pack();
   const contents = Buffer.from("@name bench-1.0\n@cwd /usr/pkg\nshare/bench/data\n");
   tar.entry({ name: "+CONTENTS", size: contents.length }, contents);
   const entry = tar.entry({ name: "share/bench/data", size }, () => tar.finalize());
-  const writing = pipeline(tar, createGzip({ level: 1 }), createWriteStream(path));
-  const chunk = Buffer.alloc(1 << 20);
-  for (let written = 0; written < size; written += chunk.length) {
-    // Incompressible, so that the package is as large as its payload.
-    if (!entry.write(randomFillSync(chunk).subarray(0, Math.min(chunk.length, size - written)))) await new Promise<void>((r) => entry.once("drain", () => r()));
+  const writing = compression === "gzip" ? pipeline(tar, createGzip({ level: 1 }), createWriteStream(path)) : pipeline(tar, createWriteStream(path));
+  const CHUNK = 1 << 20;
+  for (let written = 0; written < size; written += CHUNK) {
+    // Incompressible, so that the package is as large as its payload; a new buffer each
+    // time, as the entry may still hold the last one.
+    if (!entry.write(randomBytes(Math.min(CHUNK, size - written)))) await new Promise<void>((r) => entry.once("drain", () => r()));
   }
   entry.end(Buffer.alloc(0));
   await writing;

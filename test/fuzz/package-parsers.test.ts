@@ -1,9 +1,14 @@
-/** Fuzzing the signed-package parsers: the ar reader and +PKG_HASH (see harness.ts). */
+/** Fuzzing the signed-package parsers: the ar reader, +PKG_HASH and the inner package's reader (see harness.ts). */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AR_MAGIC, ArReader } from "../../src/package/ar-reader.js";
 import { ByteReader } from "../../src/package/byte-reader.js";
+import { ContentsReader } from "../../src/package/inner-contents.js";
 import { formatPkgHash, parsePkgHash } from "../../src/package/pkg-hash.js";
+import { makeableCompressions, makeInnerPackage } from "../fixtures/packages.js";
 import { chunked, fuzz, FUZZ_TIMEOUT_MS, mutated, mutatedBytes } from "./harness.js";
 
 const latin1 = (text: string) => Buffer.from(text, "latin1");
@@ -59,7 +64,37 @@ const pkgHashText = mutated(
     }),
 );
 
+/** Reads an inner package as verify-package does: @name, then the walk to the end of its tar. */
+async function readInner([bytes, chunk]: [Uint8Array, number]): Promise<void> {
+  const reader = new ContentsReader({ toEnd: { innerSize: bytes.length } });
+  for (const part of Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk))) {
+    if (reader.done) break;
+    await reader.write(part);
+  }
+  await reader.end();
+}
+
+const innerDir = mkdtempSync(join(tmpdir(), "pkgtrust-fuzz-inner-"));
+const innerPackages: Uint8Array[] = [];
+beforeAll(async () => {
+  for (const compression of makeableCompressions(["gzip", "bzip2", "xz", "zstd", "none"] as const, "fuzzing the inner package of every compression")) {
+    innerPackages.push((await makeInnerPackage(innerDir, { pkgname: "fuzz-1.0", compression, payload: 3000 })).bytes);
+  }
+});
+afterAll(() => rmSync(innerDir, { recursive: true, force: true }));
+
 describe("fuzzing", () => {
+  it(
+    "the inner package's reader, every compression: only coded errors, each case bounded",
+    async () => {
+      const inner = mutatedBytes(fc.constantFrom(...innerPackages));
+      const report = await fuzz("inner package", fc.tuple(inner, fc.integer({ min: 1, max: 4096 })), readInner);
+      expect(report.outcomes.ok).toBeGreaterThan(0);
+      expect(report.outcomes.PKG_INNER_FORMAT).toBeGreaterThan(0);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+
   it(
     "the ar reader: only coded errors, each case bounded",
     async () => {

@@ -159,9 +159,15 @@ const CASES = [
   "bytes after the gzip member",
   "gzip stream cut short before the tar ends",
   "pax header giving the last entry a size beyond the data",
+  "bytes after the bzip2 stream",
+  "tar in three concatenated bzip2 streams",
+  "bzip2 stream cut short before the tar ends",
+  "bzip2 stream cut short after the tar's end",
+  "damaged bzip2 stream after the one holding a small tar",
+  "damaged bzip2 stream after full 64 KiB blocks holding the tar's end",
 ].filter((name) => {
   // cases.ts makes only the compressions this machine can make.
-  const compression = / compressed with (\w+)$/.exec(name)?.[1];
+  const compression = / compressed with (\w+)$/.exec(name)?.[1] ?? (name.includes("bzip2") ? "bzip2" : undefined);
   if (name.startsWith("DSA ")) return DSA_CASES;
   return compression === undefined || canCompress(compression as InnerCompression);
 });
