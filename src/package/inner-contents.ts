@@ -26,6 +26,8 @@ const FEED_SLICE = 64 * 1024;
 const ASYNC_FEED_SLICE = 1024 * 1024;
 /** Chunks from this size on go to zlib without a copy (see writeSlice). */
 const ZERO_COPY_MIN = 256 * 1024;
+/** Decompressed bytes between two calls of `collect` (see the constructor): the peak RSS of a big package's walk against the calls' cost. */
+const COLLECT_EVERY = 4 * 1024 * 1024;
 
 /**
  * Decompressed bytes a whole inner package of `size` bytes may unpack to (4 GiB plus 256
@@ -68,9 +70,15 @@ export class ContentsReader {
   private wake: (() => void) | undefined;
   /** With toEnd: the walk reached the archive's end (its end-of-archive block, or the data's end between entries). */
   private walked = false;
+  private readonly collect: (() => void) | undefined;
 
-  /** `toEnd`: read the whole archive, as a verifier must; `innerSize` bounds what it may unpack to (or `maxUnpacked`). */
-  constructor(options: { toEnd?: { innerSize: number; maxUnpacked?: number } } = {}) {
+  /**
+   * `toEnd`: read the whole archive, as a verifier must; `innerSize` bounds what it may unpack
+   * to (or `maxUnpacked`). `collect`: called after every 4 MiB of decompressed output, to free
+   * the decompressor's spent output buffers (a young-generation collection, src/young-gc.ts).
+   */
+  constructor(options: { toEnd?: { innerSize: number; maxUnpacked?: number }; collect?: () => void } = {}) {
+    this.collect = options.collect;
     this.walker = options.toEnd ? new TarWalker() : undefined;
     this.maxUnpacked = options.toEnd ? (options.toEnd.maxUnpacked ?? unpackedLimit(options.toEnd.innerSize)) : MAX_TAR_PREFIX;
     this.result = new Promise<string>((resolve, reject) => {
@@ -241,6 +249,7 @@ export class ContentsReader {
     // whole walk is bounded too. The input is never paused (tar-stream is fed, not piped, and
     // holds at most the capped prefix), so a push decoder's output is walked as it comes, never held.
     let decompressed = 0;
+    let collected = 0;
     input.on("data", (data: Buffer) => {
       decompressed += data.length;
       const prefix = this.beforeContentsEnd();
@@ -249,6 +258,10 @@ export class ContentsReader {
       else {
         if (prefix && !tar.destroyed) tar.write(data);
         this.walk(data);
+      }
+      if (this.collect && decompressed - collected >= COLLECT_EVERY) {
+        collected = decompressed;
+        this.collect();
       }
     });
     const broken = (what: string, error?: Error) => {

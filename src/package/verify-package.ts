@@ -66,6 +66,12 @@ export interface VerifyOptions {
    * decoding every byte of a bzip2 or xz package would dominate the run.
    */
   readonly readToEnd?: boolean;
+  /**
+   * Called after every few MiB of the inner package decompressed, to free the decompressor's
+   * spent buffers, which V8 frees late (the CLI passes a young-generation collection,
+   * src/young-gc.ts); default: V8 frees them in its own time.
+   */
+  readonly collect?: () => void;
 }
 
 const TAR_MAGIC = "ustar";
@@ -201,7 +207,7 @@ async function checkSigned(
   const check = (index: number, hex: string) => {
     if (hex !== hash.blocks[index]) throw new PackageError("PKG_BLOCK_MISMATCH", `block ${index} of the inner package does not match +PKG_HASH`, { detail: { block: index } });
   };
-  const contents = new ContentsReader(options.readToEnd === false ? {} : { toEnd: { innerSize: hash.fileSize } });
+  const contents = new ContentsReader({ ...(options.readToEnd === false ? {} : { toEnd: { innerSize: hash.fileSize } }), collect: options.collect });
   if (ranged) await walkWhileThreadsHash(ar, inner, hash, contents, ranged, check);
   else await hashAndWalk(ar, inner, hashBytes, hash, contents, decision.trusted ? options.tap : undefined, options.hashPool, check);
   const name = await contents.end();

@@ -206,4 +206,14 @@ describe("reading the inner package to its end, as libarchive does for pkg_insta
     // A generous bound: holding the output would take 128 MiB.
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
   });
+
+  it("asks for a collection after every 4 MiB of decompressed output", async () => {
+    // About 10 MiB unpacked (the payload is incompressible): two collections.
+    const inner = await makeInnerPackage(dir, { pkgname: "collected-1.0", payload: 10 * 1024 * 1024 });
+    let collections = 0;
+    const reader = new ContentsReader({ toEnd: { innerSize: inner.bytes.length }, collect: () => collections++ });
+    for (let i = 0; i < inner.bytes.length && !reader.done; i += 1 << 20) await reader.write(inner.bytes.subarray(i, i + (1 << 20)));
+    expect(await reader.end()).toBe("collected-1.0");
+    expect(collections).toBe(2);
+  });
 });

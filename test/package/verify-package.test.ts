@@ -298,6 +298,18 @@ describe("a package large enough for the worker threads", () => {
     expect(await outcome(run(cut))).toMatchObject({ thrown: "PKG_TRUNCATED" });
     expect(await outcome(run(tamperedEarly))).toMatchObject({ code: "PKG_BLOCK_MISMATCH" });
   });
+
+  it("asks the caller for a collection as the walk unpacks it, the verdict unchanged", async () => {
+    const c = fixtures.byName("signed by an ECDSA P-256 signer");
+    const inner = await makeInnerPackage(fixtures.dir, { pkgname: "collected-1.0", payload: PARALLEL_MIN_SIZE + 300_000 });
+    const output = join(fixtures.dir, "collected-signed.tgz");
+    await signPackage({ input: inner.path, output, keyPem: c.signer!.keyPem, certPem: c.signer!.certPem, chainPem: readFileSync(join(fixtures.pki.dir, "Repo_CA.crt"), "utf8") });
+    let collections = 0;
+    const verdict = await verifyPackage(fileChunks(output), trustOf(c), { time: NOW, policy: PKG_INSTALL_POLICY, collect: () => collections++ });
+    expect(verdict).toMatchObject({ trusted: true, pkgname: "collected-1.0" });
+    // One after every 4 MiB unpacked: 8.3 MiB here.
+    expect(collections).toBe(2);
+  });
 });
 
 describe("a block size other than 65536", () => {

@@ -12,6 +12,7 @@ import { parseCommandLine, requirePositionals } from "../options.js";
 import { writeJson, writeLines } from "../output.js";
 import { requireInputFile } from "../../input-file.js";
 import { namedTrust } from "../../trust/pkg-install-trust.js";
+import { youngCollector } from "../../young-gc.js";
 
 const schema = z.object({
   anchor: z.string().min(1).optional(),
@@ -69,7 +70,7 @@ export const command: Command = {
     if (files === undefined) throw new UsageError("USAGE_MISSING_ARGUMENT", "an anchor file is required (--anchor FILE or --config pkg_install.conf)");
     const { trust } = files;
     const time = options.at ?? context.now;
-    const checked = await verifyPackage(fileChunks(packagePath, undefined, undefined, unreadable), trust, { time, policy: PKG_INSTALL_POLICY });
+    const checked = await verifyPackage(fileChunks(packagePath, undefined, undefined, unreadable), trust, { time, policy: PKG_INSTALL_POLICY, collect: youngCollector() });
     const verdict = { ...checked, warnings: [...files.warnings, ...checked.warnings] };
     if (options.json) {
       writeJson(context.stdout, outputSchema, {
