@@ -112,12 +112,14 @@ function gzipHeaderLength(bytes: Buffer): number | undefined {
  * read: +CONTENTS, the first entry, is in the first one.
  */
 const INFLATE_CHUNK = 256 * 1024;
+/** zlib's output chunks for a walk through a whole package: inflating goes faster still (256 MiB package: 1.33 to 1.21 s of CPU). */
+export const WALK_INFLATE_CHUNK = 1024 * 1024;
 
-function gzipStream(): Duplex {
+function gzipStream(chunkSize: number): Duplex {
   let header: Buffer | undefined = Buffer.alloc(0);
   let inflated = false;
   // Large output chunks: with zlib's 16 KiB default, a 256 MiB package makes 16,000 callbacks.
-  const inflate = zlib.createInflateRaw({ chunkSize: INFLATE_CHUNK });
+  const inflate = zlib.createInflateRaw({ chunkSize });
   // Room for a download's small chunks to queue while zlib's thread works on one.
   const stream = new Transform({
     writableHighWaterMark: INFLATE_CHUNK,
@@ -222,12 +224,12 @@ function xzStream(): Duplex {
 /**
  * A stream that decompresses `compression`; "none" passes the bytes through. Readers stop
  * it at their cap; `maxOutput` bounds what a decoder that ignores backpressure produces
- * before that (the stream then ends early).
+ * before that (the stream then ends early). `inflateChunk`: the size of gzip's output chunks.
  */
-export function decompressor(compression: Compression, maxOutput = Number.POSITIVE_INFINITY): Duplex {
+export function decompressor(compression: Compression, maxOutput = Number.POSITIVE_INFINITY, inflateChunk = INFLATE_CHUNK): Duplex {
   switch (compression) {
     case "gzip":
-      return gzipStream();
+      return gzipStream(inflateChunk);
     case "bzip2":
       return bzip2Stream(maxOutput);
     case "xz":

@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import { extract } from "tar-stream";
-import { decompressor, detectCompression, MAGIC_BYTES } from "./compression.js";
+import { decompressor, detectCompression, MAGIC_BYTES, WALK_INFLATE_CHUNK } from "./compression.js";
 import { PackageError } from "./errors.js";
 import { TarWalker } from "./tar-walk.js";
 
@@ -232,7 +232,7 @@ export class ContentsReader {
     this.zlibInput = compression === "gzip";
     const tar = extract();
     this.tar = tar;
-    const input = decompressor(compression, this.maxUnpacked);
+    const input = decompressor(compression, this.maxUnpacked, this.walker ? WALK_INFLATE_CHUNK : undefined);
     // libarchive ends a compressed stream quietly where the data stops making sense (trailing
     // bytes after a gzip member): end the tar there, and report the error only if +CONTENTS
     // is not complete by then.
