@@ -22,6 +22,7 @@ import { checkNoRollback } from "./rollback-guard.js";
 import { checkpoint, runSignal, untilStopped } from "./run-signal.js";
 import { summarise } from "./certificate-summary.js";
 import { testInstall, type PkgAdd } from "./test-install.js";
+import { youngCollector } from "../young-gc.js";
 
 export interface SetupRequest {
   /** As the user gave it: URL or absolute path. */
@@ -161,6 +162,7 @@ export async function runSetup(request: SetupRequest, deps: SetupDependencies): 
         call: fetchCall(step),
         limits,
         cache,
+        collect: youngCollector(),
         ...(request.testPackage === undefined ? {} : { requested: request.testPackage }),
         ...(deps.pkgAdd === undefined ? {} : { pkgAdd: deps.pkgAdd }),
         ...(deps.noPkgAddReason === undefined ? {} : { noPkgAddReason: deps.noPkgAddReason }),

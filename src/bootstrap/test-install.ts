@@ -33,6 +33,8 @@ export interface TestInstallRequest {
   readonly noPkgAddReason?: string;
   /** The run's memos: the certificates of the trust files and of the signature were mostly parsed before. */
   readonly cache?: PackageCache;
+  /** Frees the walk's spent zlib buffers as it goes (VerifyOptions.collect). */
+  readonly collect?: () => void;
 }
 
 /**
@@ -112,7 +114,7 @@ export async function testInstall(request: TestInstallRequest): Promise<TestInst
   try {
     const { body } = await request.fetcher.stream(url, limits.testPackageBytes, request.call);
     const packageFile = path.join(scratch.host, entry.fileName);
-    const verdict = await verifyPackage(request.pkgAdd ? teeToFile(body, packageFile) : body, trust, { time: request.time, policy: PKG_INSTALL_POLICY, ...(request.cache ? { cache: request.cache } : {}) });
+    const verdict = await verifyPackage(request.pkgAdd ? teeToFile(body, packageFile) : body, trust, { time: request.time, policy: PKG_INSTALL_POLICY, ...(request.cache ? { cache: request.cache } : {}), collect: request.collect });
     if (!verdict.trusted) {
       throw new BootstrapError("BOOT_TEST_INSTALL_FAILED", `${entry.pkgname} does not verify under the new configuration: ${verdict.reason}`, {
         detail: { package: entry.pkgname, code: verdict.code ?? null },

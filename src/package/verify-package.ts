@@ -68,8 +68,8 @@ export interface VerifyOptions {
   readonly readToEnd?: boolean;
   /**
    * Called after every few MiB of the inner package decompressed, to free the decompressor's
-   * spent buffers, which V8 frees late (the CLI passes a young-generation collection,
-   * src/young-gc.ts); default: V8 frees them in its own time.
+   * spent buffers, which V8 frees late (verify-package and setup pass a young-generation
+   * collection, src/young-gc.ts); default: V8 frees them in its own time.
    */
   readonly collect?: () => void;
 }

@@ -52,6 +52,8 @@ beforeAll(async () => {
   const packages: RepoPackage[] = [
     ...(["gzip", "bzip2", "xz", "zstd", "none"] as const).map((compression) => ({ pkgname: `${compression}-1.0`, signer: build, chain: [ca], compression, payload: 120_000 })),
     { pkgname: "noembed-1.0", signer: build },
+    // Unpacks to more than the 4 MiB between two of the walk's collections.
+    { pkgname: "big-1.0", signer: build, chain: [ca], payload: 6_000_000 },
     { pkgname: "privateeku-1.0", signer: privateEku, chain: [ca] },
     { pkgname: "lonely-1.0", signer: build, chain: [ca], noSignerCert: true },
     { pkgname: "tampered-1.0", signer: build, chain: [ca], tamper: true, payload: 100_000 },
@@ -108,7 +110,14 @@ describe.runIf(RUNS)("setup's test-install and pkg_install's calls under the con
     expect(disagreements).toEqual([]);
     // The matrix holds both verdicts, so agreement is not agreement on one answer.
     const trusted = names.filter((name) => referenceVerify({ file: matrix[name] as string, conf: path.join(target, configFile), root: target, time: NOW }).trusted);
-    expect(trusted.sort()).toEqual(["bzip2-1.0", "gzip-1.0", "kcsnotca-1.0", "noembed-1.0", "none-1.0", "privateeku-1.0", "xz-1.0", "zstd-1.0"]);
+    expect(trusted.sort()).toEqual(["big-1.0", "bzip2-1.0", "gzip-1.0", "kcsnotca-1.0", "noembed-1.0", "none-1.0", "privateeku-1.0", "xz-1.0", "zstd-1.0"]);
+  });
+
+  it("frees the walk's spent buffers as a big package downloads (the collection setup passes)", async () => {
+    let collections = 0;
+    const outcome = await testInstall({ root: new TargetRoot(target), repository: new URL("matrix/All/", server.httpUrl), configPath: configFile, requested: "big-1.0", time: NOW, fetcher: fetcher(), call: {}, collect: () => collections++ });
+    expect(outcome).toMatchObject({ package: "big-1.0", trusted: true });
+    expect(collections).toBeGreaterThanOrEqual(1);
   });
 
   it("is refused by pkg_install when the configuration does not say VERIFIED_INSTALLATION=always, or says it twice", () => {
