@@ -4,6 +4,7 @@ import * as zlib from "node:zlib";
 import { Decompress as ZstdDecompress } from "fzstd";
 import xzDecompress from "xz-decompress";
 import { Bzip2Decoder } from "./bzip2.js";
+import { gzipStream } from "./gzip.js";
 
 /**
  * The compressions of an inner package (and of pkg_summary), told apart by their magic
@@ -85,75 +86,10 @@ function pushDecoder(maxOutput: number, start: (emit: (data: Uint8Array) => void
   return stream;
 }
 
-/** Length of a gzip member header (RFC 1952 section 2.3), or undefined while incomplete. */
-function gzipHeaderLength(bytes: Buffer): number | undefined {
-  if (bytes.length < 10) return undefined;
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b || bytes[2] !== 8) throw new Error("not a gzip member with deflate data");
-  const flags = bytes[3] ?? 0;
-  let at = 10;
-  if (flags & 4) {
-    if (bytes.length < at + 2) return undefined;
-    at += 2 + bytes.readUInt16LE(at); // FEXTRA
-  }
-  for (const flag of [8, 16]) {
-    if (!(flags & flag)) continue; // FNAME, FCOMMENT: zero-terminated
-    const zero = bytes.indexOf(0, at);
-    if (zero < 0) return undefined;
-    at = zero + 1;
-  }
-  if (flags & 2) at += 2; // FHCRC
-  return bytes.length < at ? undefined : at;
-}
-
-/**
- * gzip as libarchive's gzip filter reads it: the deflate data of the member, without
- * checking the trailer's CRC and length (an "XXX TODO" there), and nothing after the
- * member taken as an error. (node:zlib's gunzip refuses both.) Further members are not
- * read: +CONTENTS, the first entry, is in the first one.
- */
+/** zlib's output chunks for gzip (src/package/gzip.ts). */
 const INFLATE_CHUNK = 256 * 1024;
-/** zlib's output chunks for a walk through a whole package: inflating goes faster still (256 MiB package: 1.33 to 1.21 s of CPU). */
+/** ... for a walk through a whole package: inflating goes faster still (256 MiB package: 1.33 to 1.21 s of CPU). */
 export const WALK_INFLATE_CHUNK = 1024 * 1024;
-
-function gzipStream(chunkSize: number): Duplex {
-  let header: Buffer | undefined = Buffer.alloc(0);
-  let inflated = false;
-  // Large output chunks: with zlib's 16 KiB default, a 256 MiB package makes 16,000 callbacks.
-  const inflate = zlib.createInflateRaw({ chunkSize });
-  // Room for a download's small chunks to queue while zlib's thread works on one.
-  const stream = new Transform({
-    writableHighWaterMark: INFLATE_CHUNK,
-    transform(chunk: Buffer, _encoding, callback) {
-      if (inflated) return callback();
-      let data = chunk;
-      if (header) {
-        header = Buffer.concat([header, chunk]);
-        let length: number | undefined;
-        try {
-          length = gzipHeaderLength(header);
-        } catch (error) {
-          return callback(error as Error);
-        }
-        if (length === undefined) return callback();
-        data = header.subarray(length);
-        header = undefined;
-      }
-      // Called back once zlib has used the chunk: the caller may then reuse its buffer (ContentsReader does).
-      inflate.write(data, () => callback());
-    },
-    flush(callback) {
-      if (header && header.length > 0) return callback(new Error("the gzip header is cut short"));
-      inflate.end();
-      if (inflated) return callback();
-      inflate.once("end", () => callback());
-    },
-  });
-  inflate.on("data", (data: Buffer) => stream.push(data));
-  inflate.on("end", () => (inflated = true));
-  inflate.on("error", (error) => stream.destroy(error));
-  stream.on("close", () => inflate.destroy());
-  return stream;
-}
 
 function zstdStream(maxOutput: number): Duplex {
   // node:zlib has zstd from Node 22.15 / 23.8 on; fzstd (pure JS) before that.
