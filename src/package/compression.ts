@@ -5,6 +5,7 @@ import { Decompress as ZstdDecompress } from "fzstd";
 import xzDecompress from "xz-decompress";
 import { Bzip2Decoder } from "./bzip2.js";
 import { gzipStream } from "./gzip.js";
+import { OutputBlocks } from "./output-blocks.js";
 
 /**
  * The compressions of an inner package (and of pkg_summary), told apart by their magic
@@ -134,7 +135,8 @@ function xzStream(): Duplex {
     { highWaterMark: 1 },
   );
   const reader = new xzDecompress.XzReadableStream(compressed).getReader();
-  return new Duplex({
+  const blocks = new OutputBlocks((data) => stream.push(data));
+  const stream = new Duplex({
     write(chunk: Buffer, _encoding, callback) {
       feed.enqueue(new Uint8Array(chunk));
       if ((feed.desiredSize ?? 0) > 0) callback();
@@ -145,16 +147,22 @@ function xzStream(): Duplex {
       callback();
     },
     read() {
-      reader.read().then(
-        ({ done, value }) => void this.push(done ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength)),
-        (error: unknown) => this.destroy(error as Error),
-      );
+      // Until something is handed on: a chunk that completes no 64 KiB block pushes nothing.
+      const pull = () =>
+        reader.read().then(({ done, value }) => {
+          if (done) {
+            blocks.end();
+            this.push(null);
+          } else if (!blocks.add(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) void pull();
+        }, (error: unknown) => this.destroy(error as Error));
+      void pull();
     },
     destroy(error, callback) {
       reader.cancel().catch(() => undefined);
       callback(error);
     },
   });
+  return stream;
 }
 
 /**

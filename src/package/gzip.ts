@@ -1,12 +1,11 @@
 import { Transform, type Duplex } from "node:stream";
 import * as zlib from "node:zlib";
+import { OutputBlocks } from "./output-blocks.js";
 
 /**
  * gzip as libarchive's gzip filter reads it for pkg_install (archive_read_support_filter_gzip.c),
  * with node:zlib inflating each member's deflate data:
- * - output reaches the tar reader in 64 KiB blocks, each filled across members; an error
- *   fails the block being filled, so its partial output is never seen (gzip_filter_read
- *   returns ARCHIVE_FATAL);
+ * - output reaches the tar reader in 64 KiB blocks filled across members (OutputBlocks);
  * - the first header must be one its bidder takes (peek_at_header: deflate, no reserved
  *   flag, every field present), or the data is not gzip at all;
  * - after a member's deflate data, 8 trailer bytes must follow, unchecked (an "XXX TODO"
@@ -15,8 +14,6 @@ import * as zlib from "node:zlib";
  * - input that ends inside a member is an error ("truncated gzip input").
  */
 
-/** libarchive's gzip out_block. */
-const BLOCK = 64 * 1024;
 const TRAILER = 8;
 /** A header longer than this (its name or comment never ends) is refused rather than held. */
 const MAX_HEADER = 1024 * 1024;
@@ -57,9 +54,7 @@ class GzipFilter extends Transform {
   /** Input held between members: a header or trailer being collected, and what follows it. */
   private held: Buffer = Buffer.alloc(0);
   private inflate: zlib.InflateRaw | undefined;
-  /** Output past the last 64 KiB boundary, released when the block is full or the data ends. */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly blocks = new OutputBlocks((data) => this.push(data));
 
   constructor(private readonly chunkSize: number) {
     super({ writableHighWaterMark: WRITABLE_HIGH_WATER_MARK });
@@ -127,7 +122,7 @@ class GzipFilter extends Transform {
     this.phase = "member";
     // Large output chunks: with zlib's 16 KiB default, a 256 MiB package makes 16,000 callbacks.
     const inflate = zlib.createInflateRaw({ chunkSize: this.chunkSize });
-    inflate.on("data", (data: Buffer) => this.output(data));
+    inflate.on("data", (data: Buffer) => this.blocks.add(data));
     inflate.on("error", (error) => this.destroy(error));
     this.inflate = inflate;
     return rest;
@@ -162,32 +157,10 @@ class GzipFilter extends Transform {
     }
   }
 
-  /** Holds output back to the last 64 KiB boundary, as libarchive hands on only full blocks. */
-  private output(data: Buffer): void {
-    this.pending.push(data);
-    this.pendingBytes += data.length;
-    let release = this.pendingBytes - (this.pendingBytes % BLOCK);
-    this.pendingBytes -= release;
-    while (release > 0) {
-      const head = this.pending[0] as Buffer;
-      if (head.length <= release) {
-        this.push(head);
-        this.pending.shift();
-        release -= head.length;
-      } else {
-        this.push(head.subarray(0, release));
-        this.pending[0] = head.subarray(release);
-        release = 0;
-      }
-    }
-  }
-
   /** The data ends here: the block filled so far goes out, later bytes are ignored. */
   private endOfData(): void {
     this.phase = "ended";
-    for (const data of this.pending) this.push(data);
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.blocks.end();
   }
 }
 

@@ -166,6 +166,10 @@ const CASES = [
   "damaged gzip member after the one holding a small tar",
   "damaged gzip member after full 64 KiB blocks holding the tar's end",
   "gzip header with a reserved flag set",
+  "tar in two concatenated xz streams",
+  "xz stream cut short after the tar's end",
+  "bytes after the xz stream",
+  "zero padding after the xz stream",
   "bytes after the bzip2 stream",
   "tar in three concatenated bzip2 streams",
   "bzip2 stream cut short before the tar ends",
@@ -174,7 +178,7 @@ const CASES = [
   "damaged bzip2 stream after full 64 KiB blocks holding the tar's end",
 ].filter((name) => {
   // cases.ts makes only the compressions this machine can make.
-  const compression = / compressed with (\w+)$/.exec(name)?.[1] ?? (name.includes("bzip2") ? "bzip2" : undefined);
+  const compression = / compressed with (\w+)$/.exec(name)?.[1] ?? ["bzip2", "xz"].find((c) => name.includes(`${c} stream`));
   if (name.startsWith("DSA ")) return DSA_CASES;
   return compression === undefined || canCompress(compression as InnerCompression);
 });
