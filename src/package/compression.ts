@@ -6,6 +6,7 @@ import xzDecompress from "xz-decompress";
 import { Bzip2Decoder } from "./bzip2.js";
 import { gzipStream } from "./gzip.js";
 import { OutputBlocks } from "./output-blocks.js";
+import { settled } from "./settled.js";
 
 /**
  * The compressions of an inner package (and of pkg_summary), told apart by their magic
@@ -197,16 +198,6 @@ export class DecompressionFailure extends Error {
   }
 }
 
-function drainedOrClosed(stream: Duplex): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done).off("close", done);
-      resolve();
-    };
-    stream.on("drain", done).on("close", done);
-  });
-}
-
 /** Decompresses a whole buffer, stopping as soon as the output passes `maxBytes` (a decompression bomb). */
 export async function decompressCapped(bytes: Uint8Array, compression: Compression, maxBytes: number): Promise<Buffer> {
   const stream = decompressor(compression, maxBytes);
@@ -214,7 +205,7 @@ export async function decompressCapped(bytes: Uint8Array, compression: Compressi
   let total = 0;
   const feeding = (async () => {
     for (let offset = 0; offset < bytes.length && !stream.destroyed; offset += 65536) {
-      if (!stream.write(bytes.subarray(offset, offset + 65536))) await drainedOrClosed(stream);
+      if (!stream.write(bytes.subarray(offset, offset + 65536))) await settled(stream, (done) => stream.once("drain", done));
     }
     stream.end();
   })();

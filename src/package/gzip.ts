@@ -1,6 +1,7 @@
 import { Transform, type Duplex } from "node:stream";
 import * as zlib from "node:zlib";
 import { OutputBlocks } from "./output-blocks.js";
+import { settled } from "./settled.js";
 
 /**
  * gzip as libarchive's gzip filter reads it for pkg_install (archive_read_support_filter_gzip.c),
@@ -162,18 +163,6 @@ class GzipFilter extends Transform {
     this.phase = "ended";
     this.blocks.end();
   }
-}
-
-/** Resolves when `start`'s callback is called, or when `inflate` closes first (a zlib error). */
-function settled(inflate: zlib.InflateRaw, start: (done: () => void) => void): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      inflate.off("close", done);
-      resolve();
-    };
-    inflate.once("close", done);
-    start(done);
-  });
 }
 
 /** A stream that decompresses gzip as above, in output chunks of `chunkSize` from zlib. */
