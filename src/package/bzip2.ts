@@ -1,8 +1,9 @@
 import { BZIP2_WASM } from "./bzip2-wasm.js";
+import { WasmInstances } from "./wasm-instances.js";
 
 /**
  * bzip2 as libarchive's bzip2 filter reads it for pkg_install, with libbzip2 itself
- * (compiled to WebAssembly, scripts/build-bzip2-wasm.mjs) making the same calls:
+ * (compiled to WebAssembly, scripts/build-wasm.mjs) making the same calls:
  * - output leaves in 64 KiB blocks, each filled across BZ2_bzDecompress calls and across
  *   concatenated streams; a damaged or cut-short stream fails the block being filled, so
  *   its partial output is never seen (bzip2_filter_read returns ARCHIVE_FATAL);
@@ -41,17 +42,8 @@ interface Bzip2Exports {
   bz_finish(): void;
 }
 
-let compiled: WebAssembly.Module | undefined;
-/** The instance of the last decoder that finished cleanly: a new one would grow its ~4 MB of memory again. */
-let idle: Bzip2Exports | undefined;
-
-function takeInstance(): Bzip2Exports {
-  const reused = idle;
-  idle = undefined;
-  if (reused) return reused;
-  compiled ??= new WebAssembly.Module(Buffer.from(BZIP2_WASM, "base64"));
-  return new WebAssembly.Instance(compiled).exports as unknown as Bzip2Exports;
-}
+/** A stream grows an instance's memory by about 4 MB. */
+const instances = new WasmInstances<Bzip2Exports>(BZIP2_WASM);
 
 /** bzip2_reader_bid: whether `head` (BID_BYTES long) starts a bzip2 stream. */
 function bidsAsStream(head: Uint8Array): boolean {
@@ -69,7 +61,7 @@ export class Bzip2Decoder {
   private streams = 0;
 
   constructor(private readonly emit: (data: Buffer) => void) {
-    this.wasm = takeInstance();
+    this.wasm = instances.take();
     this.wasm.bz_output_taken();
   }
 
@@ -147,6 +139,6 @@ export class Bzip2Decoder {
     if (this.streams === 0) throw new Error("the data is not bzip2");
     this.state = "ended";
     this.flush();
-    idle = this.wasm;
+    instances.giveBack(this.wasm);
   }
 }

@@ -1,12 +1,11 @@
 import { Duplex, PassThrough, Transform } from "node:stream";
 import { ReadableStream, type ReadableStreamDefaultController } from "node:stream/web";
-import * as zlib from "node:zlib";
-import { Decompress as ZstdDecompress } from "fzstd";
 import xzDecompress from "xz-decompress";
 import { Bzip2Decoder } from "./bzip2.js";
 import { gzipStream } from "./gzip.js";
 import { OutputBlocks } from "./output-blocks.js";
 import { settled } from "./settled.js";
+import { ZstdDecoder } from "./zstd.js";
 
 /**
  * The compressions of an inner package (and of pkg_summary), told apart by their magic
@@ -32,6 +31,9 @@ const READABLE: readonly { readonly name: Exclude<Compression, "none">; readonly
   { name: "zstd", magic: [0x28, 0xb5, 0x2f, 0xfd] },
 ];
 
+/** A zstd skippable frame, which libarchive's zstd bidder takes as zstd too: 0x184D2A50 to 0x184D2A5F, little-endian. */
+const isSkippableFrame = (head: Uint8Array) => ((head[0] ?? 0) & 0xf0) === 0x50 && starts(head.subarray(1), [0x2a, 0x4d, 0x18]);
+
 /** Bytes enough to tell every format above apart. */
 export const MAGIC_BYTES = 6;
 
@@ -45,6 +47,7 @@ export type Detected = { readonly compression: Compression } | { readonly unread
 /** The compression of data starting with `head` (at least MAGIC_BYTES of it, unless shorter); anything else is taken as uncompressed. */
 export function detectCompression(head: Uint8Array): Detected {
   if (isBzip2(head)) return { compression: "bzip2" };
+  if (isSkippableFrame(head)) return { compression: "zstd" };
   const readable = READABLE.find((f) => starts(head, f.magic));
   if (readable) return { compression: readable.name };
   const unreadable = UNREADABLE.find((f) => starts(head, f.magic));
@@ -56,7 +59,7 @@ export function detectCompression(head: Uint8Array): Detected {
 const FULL = new Error("output cap reached");
 
 /**
- * A Transform around a push decoder that calls `emit` synchronously (fzstd, bzip2).
+ * A Transform around a push decoder that calls `emit` synchronously (zstd, bzip2).
  * Such a decoder turns one input chunk into as much output as it encodes, ignoring
  * backpressure (a decompression bomb): past `maxOutput` bytes it is stopped and the rest of
  * the input is ignored, and the stream ends there; the reader's own cap reports it.
@@ -94,23 +97,7 @@ const INFLATE_CHUNK = 256 * 1024;
 export const WALK_INFLATE_CHUNK = 1024 * 1024;
 
 function zstdStream(maxOutput: number): Duplex {
-  // node:zlib has zstd from Node 22.15 / 23.8 on; fzstd (pure JS) before that.
-  const native = (zlib as { createZstdDecompress?: () => Duplex }).createZstdDecompress;
-  if (native) return native();
-  return pushDecoder(maxOutput, (emit) => {
-    let ended = false;
-    const decoder = new ZstdDecompress((data, final) => {
-      emit(data);
-      if (final) ended = true;
-    });
-    return {
-      write: (chunk) => decoder.push(chunk),
-      end: () => {
-        decoder.push(new Uint8Array(0), true);
-        if (!ended) throw new Error("the zstd stream ends early");
-      },
-    };
-  });
+  return pushDecoder(maxOutput, (emit) => new ZstdDecoder(emit));
 }
 
 function bzip2Stream(maxOutput: number): Duplex {

@@ -62,6 +62,10 @@ describe("reading @name from the inner package", () => {
     expect(detectCompression(Buffer.from("BZh0"))).toEqual({ compression: "none" });
     expect(detectCompression(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))).toEqual({ compression: "xz" });
     expect(detectCompression(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))).toEqual({ compression: "zstd" });
+    // A zstd skippable frame first (libarchive's zstd bidder takes 0x184D2A50 to 0x184D2A5F).
+    expect(detectCompression(Buffer.from([0x50, 0x2a, 0x4d, 0x18]))).toEqual({ compression: "zstd" });
+    expect(detectCompression(Buffer.from([0x5f, 0x2a, 0x4d, 0x18]))).toEqual({ compression: "zstd" });
+    expect(detectCompression(Buffer.from([0x60, 0x2a, 0x4d, 0x18]))).toEqual({ compression: "none" });
     expect(detectCompression(Buffer.from([0x1f, 0x8b, 8]))).toEqual({ compression: "gzip" });
     expect(detectCompression(Buffer.from("+CONTENTS"))).toEqual({ compression: "none" });
   });

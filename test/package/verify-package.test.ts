@@ -176,9 +176,23 @@ const CASES = [
   "bzip2 stream cut short after the tar's end",
   "damaged bzip2 stream after the one holding a small tar",
   "damaged bzip2 stream after full 64 KiB blocks holding the tar's end",
+  "tar in two concatenated zstd frames",
+  "zstd frame cut short before the tar ends",
+  "zstd frame cut short after the tar's end",
+  "zstd frame with a wrong checksum",
+  "bytes after the zstd frame",
+  "zero padding after the zstd frame",
+  "skippable frame before the zstd frame",
+  "skippable frame after the zstd frame",
+  "damaged zstd frame after the one holding a small tar",
+  "damaged zstd frame after full 128 KiB blocks holding the tar's end",
+  "damaged zstd frame after the tar's end in a part-filled 128 KiB block",
+  "last zstd frame across a 128 KiB block boundary, with a checksum",
+  "last zstd frame across a 128 KiB block boundary, without a checksum",
+  "zstd frame with a window beyond libzstd's default limit",
 ].filter((name) => {
   // cases.ts makes only the compressions this machine can make.
-  const compression = / compressed with (\w+)$/.exec(name)?.[1] ?? ["bzip2", "xz"].find((c) => name.includes(`${c} stream`));
+  const compression = / compressed with (\w+)$/.exec(name)?.[1] ?? ["bzip2", "xz", "zstd"].find((c) => name.includes(`${c} stream`) || name.includes(`${c} frame`));
   if (name.startsWith("DSA ")) return DSA_CASES;
   return compression === undefined || canCompress(compression as InnerCompression);
 });
