@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * Builds the decoders pkgtrust runs as WebAssembly, from the C libraries libarchive calls for
- * pkg_install: src/package/bzip2-wasm.ts (libbzip2) and src/package/zstd-wasm.ts (libzstd's
- * decoder). Each is the sources Debian ships, checked against their SHA-256, and the glue in
- * scripts/wasm/<name>/, compiled with Debian's clang 14 and lld (`apt-get install clang-14 lld-14`).
+ * pkg_install: src/package/bzip2-wasm.ts (libbzip2), zstd-wasm.ts (libzstd's decoder) and
+ * xz-wasm.ts (liblzma's decoder). Each is the sources Debian ships, checked against their
+ * SHA-256, and the glue in scripts/wasm/<name>/, compiled with Debian's clang 14 and lld;
+ * zstd and xz link wasi-libc's malloc and string functions (`apt-get install clang-14 lld-14
+ * wasi-libc`). No module imports anything.
  *
  *   node scripts/build-wasm.mjs [name ...]          rebuild and write the modules (all by default)
  *   node scripts/build-wasm.mjs --check [name ...]  rebuild and fail unless each equals the committed one
@@ -11,6 +13,7 @@
  * The builds are reproducible (no paths or dates end up in them), so --check in CI proves that
  * the committed bytes are these sources and nothing else.
  */
+/* global WebAssembly */
 import { Buffer } from "node:buffer";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -35,6 +38,8 @@ const LIBRARIES = {
     files: ["bzlib.c", "decompress.c", "huffman.c", "crctable.c", "randtable.c"],
     headers: ["bzlib.h", "bzlib_private.h"],
     includes: ["."],
+    // No libc at all: glue.c's allocator is enough for libbzip2.
+    libc: false,
     flags: ["-DBZ_NO_STDIO", "-Wno-unused-function"],
     exports: ["bz_input", "bz_output", "bz_start", "bz_feed", "bz_step", "bz_input_left", "bz_output_length", "bz_output_taken", "bz_finish"],
   },
@@ -52,12 +57,39 @@ const LIBRARIES = {
     ],
     headers: ["lib/zstd.h", "lib/zstd_errors.h", "lib/common", "lib/decompress"],
     includes: ["lib", "lib/common"],
-    // C99, as upstream's Makefile builds it (C11 would need <assert.h> for static_assert).
-    // No legacy (pre-1.0) frames: libarchive's bidder takes only the current and skippable magic.
-    flags: ["-std=c99", "-DZSTD_LEGACY_SUPPORT=0", "-DZSTD_DISABLE_ASM", "-DXXH_NAMESPACE=ZSTD_"],
+    libc: true,
+    // No legacy (pre-1.0) frames: libarchive's bidder takes only the current and skippable
+    // magic first (docs/pkg_install-notes.md section 8 says what differs after a current one).
+    flags: ["-DZSTD_LEGACY_SUPPORT=0", "-DZSTD_DISABLE_ASM", "-DXXH_NAMESPACE=ZSTD_"],
     exports: ["zs_input", "zs_output", "zs_block", "zs_create", "zs_init", "zs_feed", "zs_step", "zs_is_error", "zs_error_name", "zs_input_left", "zs_output_length", "zs_output_taken"],
   },
+  xz: {
+    // The version Debian 12 builds liblzma5 from.
+    url: "http://deb.debian.org/debian/pool/main/x/xz-utils/xz-utils_5.4.1.orig.tar.xz",
+    sha256: "5d9827aa1875b21c288f78864bb26d2650b436ea8d2cad364e4921eb6266a5a5",
+    dir: "xz-5.4.1",
+    version: "xz 5.4.1",
+    constant: "XZ_WASM",
+    what: "liblzma's decoder",
+    /** The .xz stream decoder with every filter and check liblzma decodes; no encoders, no threads. */
+    files: [
+      ...["common", "block_decoder", "block_header_decoder", "block_util", "filter_common", "filter_decoder", "filter_flags_decoder", "index_hash", "stream_decoder", "stream_flags_common", "stream_flags_decoder", "vli_decoder", "vli_size"].map((file) => `src/liblzma/common/${file}.c`),
+      ...["check", "crc32_fast", "crc32_table", "crc64_fast", "crc64_table", "sha256"].map((file) => `src/liblzma/check/${file}.c`),
+      "src/liblzma/lz/lz_decoder.c", "src/liblzma/lzma/lzma_decoder.c", "src/liblzma/lzma/lzma2_decoder.c",
+      "src/liblzma/delta/delta_common.c", "src/liblzma/delta/delta_decoder.c",
+      ...["simple_coder", "simple_decoder", "x86", "powerpc", "ia64", "arm", "armthumb", "arm64", "sparc"].map((file) => `src/liblzma/simple/${file}.c`),
+    ],
+    headers: ["src/common", "src/liblzma"],
+    includes: ["src/liblzma/api", "src/liblzma/common", "src/liblzma/check", "src/liblzma/lz", "src/liblzma/rangecoder", "src/liblzma/lzma", "src/liblzma/delta", "src/liblzma/simple", "src/common"],
+    libc: true,
+    // NDEBUG as configure sets it without --enable-debug; scripts/wasm/xz/include/config.h stands for configure.
+    flags: ["-DNDEBUG", "-DHAVE_CONFIG_H"],
+    exports: ["xz_input", "xz_output", "xz_start", "xz_feed", "xz_step", "xz_input_left", "xz_output_length", "xz_output_taken", "xz_finish"],
+  },
 };
+
+/** Debian's wasi-libc (package wasi-libc): headers and the static library. */
+const WASI_LIBC = "/usr/lib/wasm32-wasi/libc.a";
 
 async function fetchSource(library, work) {
   const response = await fetch(library.url);
@@ -74,13 +106,16 @@ async function fetchSource(library, work) {
 function compile(name, library, work, source) {
   const glue = join(ROOT, "scripts", "wasm", name);
   const wasm = join(work, `${name}.wasm`);
-  // -mbulk-memory: memset and memcpy become memory.fill and memory.copy, so no libc is linked at all.
+  // -mbulk-memory: memset and memcpy become memory.fill and memory.copy. -nostdlib: no start
+  // files or compiler runtime, only the library archive below.
   execFileSync("clang-14", [
-    "--target=wasm32", "-O2", "-mbulk-memory", "-nostdlib", "-Wall", ...library.flags,
-    `-I${join(glue, "include")}`, ...library.includes.map((dir) => `-I${join(source, dir)}`), "-fuse-ld=/usr/bin/wasm-ld-14", "-Wl,--no-entry",
+    `--target=${library.libc ? "wasm32-wasi" : "wasm32"}`, "-O2", "-mbulk-memory", "-nostdlib", "-Wall", ...library.flags,
+    `-I${join(glue, "include")}`, ...library.includes.map((dir) => `-I${join(source, dir)}`), "-fuse-ld=/usr/bin/wasm-ld-14", "-Wl,--no-entry", "-Wl,--strip-debug",
     ...library.exports.map((symbol) => `-Wl,--export=${symbol}`),
-    "-o", wasm, join(glue, "glue.c"), ...library.files.map((file) => join(source, file)),
+    "-o", wasm, join(glue, "glue.c"), ...library.files.map((file) => join(source, file)), ...(library.libc ? [WASI_LIBC] : []),
   ], { stdio: ["ignore", "inherit", "inherit"] });
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasm)));
+  if (imports.length > 0) throw new Error(`${name}: the module imports ${imports.map((i) => `${i.module}.${i.name}`).join(", ")}`);
   return readFileSync(wasm);
 }
 

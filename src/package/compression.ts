@@ -1,10 +1,8 @@
 import { Duplex, PassThrough, Transform } from "node:stream";
-import { ReadableStream, type ReadableStreamDefaultController } from "node:stream/web";
-import xzDecompress from "xz-decompress";
 import { Bzip2Decoder } from "./bzip2.js";
 import { gzipStream } from "./gzip.js";
-import { OutputBlocks } from "./output-blocks.js";
 import { settled } from "./settled.js";
+import { XzDecoder } from "./xz.js";
 import { ZstdDecoder } from "./zstd.js";
 
 /**
@@ -59,7 +57,7 @@ export function detectCompression(head: Uint8Array): Detected {
 const FULL = new Error("output cap reached");
 
 /**
- * A Transform around a push decoder that calls `emit` synchronously (zstd, bzip2).
+ * A Transform around a push decoder that calls `emit` synchronously (bzip2, xz, zstd).
  * Such a decoder turns one input chunk into as much output as it encodes, ignoring
  * backpressure (a decompression bomb): past `maxOutput` bytes it is stopped and the rest of
  * the input is ignored, and the stream ends there; the reader's own cap reports it.
@@ -104,53 +102,8 @@ function bzip2Stream(maxOutput: number): Duplex {
   return pushDecoder(maxOutput, (emit) => new Bzip2Decoder(emit));
 }
 
-function xzStream(): Duplex {
-  // xz-decompress (xz-embedded in WebAssembly) reads a web stream and is read as one. Its
-  // decoders share a module-wide lock that only the end or cancel() releases, so destroying
-  // this stream cancels it. Input waits until the decoder asks for more; output is decoded
-  // only when it is read.
-  let feed!: ReadableStreamDefaultController<Uint8Array>;
-  let waiting: (() => void) | undefined;
-  const compressed = new ReadableStream<Uint8Array>(
-    {
-      start: (controller) => void (feed = controller),
-      pull: () => {
-        const resume = waiting;
-        waiting = undefined;
-        resume?.();
-      },
-    },
-    { highWaterMark: 1 },
-  );
-  const reader = new xzDecompress.XzReadableStream(compressed).getReader();
-  const blocks = new OutputBlocks((data) => stream.push(data));
-  const stream = new Duplex({
-    write(chunk: Buffer, _encoding, callback) {
-      feed.enqueue(new Uint8Array(chunk));
-      if ((feed.desiredSize ?? 0) > 0) callback();
-      else waiting = callback;
-    },
-    final(callback) {
-      feed.close();
-      callback();
-    },
-    read() {
-      // Until something is handed on: a chunk that completes no 64 KiB block pushes nothing.
-      const pull = () =>
-        reader.read().then(({ done, value }) => {
-          if (done) {
-            blocks.end();
-            this.push(null);
-          } else if (!blocks.add(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) void pull();
-        }, (error: unknown) => this.destroy(error as Error));
-      void pull();
-    },
-    destroy(error, callback) {
-      reader.cancel().catch(() => undefined);
-      callback(error);
-    },
-  });
-  return stream;
+function xzStream(maxOutput: number): Duplex {
+  return pushDecoder(maxOutput, (emit) => new XzDecoder(emit));
 }
 
 /**
@@ -165,7 +118,7 @@ export function decompressor(compression: Compression, maxOutput = Number.POSITI
     case "bzip2":
       return bzip2Stream(maxOutput);
     case "xz":
-      return xzStream();
+      return xzStream(maxOutput);
     case "zstd":
       return zstdStream(maxOutput);
     case "none":

@@ -2,9 +2,12 @@
  * Instances of one WebAssembly decoder module (src/package/bzip2.ts, zstd.ts): compiled once,
  * and the instance of the last decoder that finished cleanly kept for the next, so that a
  * run over many packages does not grow a new instance's memory each time. An instance whose
- * decoder failed or was stopped midway is dropped.
+ * decoder failed or was stopped midway is dropped, and so is one whose memory grew past
+ * KEEP_MEMORY for a large window: WebAssembly memory never shrinks.
  */
-export class WasmInstances<Exports> {
+const KEEP_MEMORY = 16 * 1024 * 1024;
+
+export class WasmInstances<Exports extends { readonly memory: WebAssembly.Memory }> {
   private compiled: WebAssembly.Module | undefined;
   private idle: Exports | undefined;
 
@@ -19,6 +22,6 @@ export class WasmInstances<Exports> {
   }
 
   giveBack(exports: Exports): void {
-    this.idle = exports;
+    if (exports.memory.buffer.byteLength <= KEEP_MEMORY) this.idle = exports;
   }
 }

@@ -32,8 +32,6 @@ interface ZstdExports {
 
 /** glue.c's input buffer. */
 const INPUT = 65536;
-/** An instance whose memory grew past this for a large window is not kept for the next decoder. */
-const KEEP_MEMORY = 16 * 1024 * 1024;
 
 const instances = new WasmInstances<ZstdExports>(ZSTD_WASM);
 
@@ -57,7 +55,7 @@ export class ZstdDecoder {
   end(): void {
     if (this.inFrame) throw new Error("the zstd data is cut short inside a frame");
     this.flush();
-    if (this.wasm.memory.buffer.byteLength <= KEEP_MEMORY) instances.giveBack(this.wasm);
+    instances.giveBack(this.wasm);
   }
 
   private decode(data: Uint8Array): void {

@@ -5,7 +5,6 @@
  * bytes that ZSTD_decompressStream fills across calls and across frames, ZSTD_initDStream
  * before each frame, and a frame that is still open when the input ends is an error.
  */
-#include <stdlib.h>
 #include "zstd.h"
 
 #define INPUT 65536
@@ -16,38 +15,6 @@ static ZSTD_inBuffer in;
 static ZSTD_outBuffer out;
 static unsigned char input[INPUT];
 static unsigned char output[BLOCK];
-
-/*
- * A bump allocator whose free() takes back the latest allocation only. That is enough for the
- * decoder: it allocates its context once, then one buffer that it frees and allocates again
- * whenever a frame needs a larger (or much smaller) window, always as the latest allocation.
- */
-extern unsigned char __heap_base;
-static size_t top = (size_t)&__heap_base;
-static size_t latest;
-
-void *malloc(size_t size) {
-  size_t start = (top + 15) & ~(size_t)15;
-  size_t end = start + size;
-  size_t have = __builtin_wasm_memory_size(0) * 65536;
-  if (end < start) return NULL;
-  if (end > have && __builtin_wasm_memory_grow(0, (end - have + 65535) / 65536) == (size_t)-1) return NULL;
-  top = end;
-  latest = start;
-  return (void *)start;
-}
-
-void *calloc(size_t count, size_t size) {
-  void *pointer;
-  if (size != 0 && count > (size_t)-1 / size) return NULL;
-  pointer = malloc(count * size);
-  if (pointer != NULL) __builtin_memset(pointer, 0, count * size);
-  return pointer;
-}
-
-void free(void *pointer) {
-  if (pointer != NULL && (size_t)pointer == latest) top = latest;
-}
 
 unsigned char *zs_input(void) { return input; }
 unsigned char *zs_output(void) { return output; }
