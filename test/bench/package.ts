@@ -80,22 +80,44 @@ export function best(command: string, args: string[]): Measured {
   return { seconds: Math.min(...runs.map((r) => r.seconds)), rssKiB: Math.max(...runs.map((r) => r.rssKiB)), status: Math.max(...runs.map((r) => r.status)) };
 }
 
+/** A contender's medians (as Measured) and its runs, round by round. */
+export interface Summary extends Measured {
+  readonly runs: readonly Measured[];
+}
+
+const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
 /**
  * Paired runs: round after round, each contender once, in turn (so that a change in the
  * machine's load hits all of them alike); per contender the median wall time, the highest
  * peak RSS and the worst status. The first contender is the reference of the ratios.
  */
-export function paired<K extends string>(rounds: number, contenders: Record<K, () => Measured>): Record<K, Measured> {
+export function paired<K extends string>(rounds: number, contenders: Record<K, () => Measured>): Record<K, Summary> {
   const keys = Object.keys(contenders) as K[];
   const runs = new Map<K, Measured[]>(keys.map((k) => [k, []]));
   for (let round = 0; round < rounds; round++) for (const key of keys) runs.get(key)?.push(contenders[key]());
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
   return Object.fromEntries(
-    keys.map((key) => {
+    keys.map((key): [K, Summary] => {
       const list = runs.get(key) ?? [];
-      return [key, { seconds: median(list.map((r) => r.seconds)), rssKiB: Math.max(...list.map((r) => r.rssKiB)), status: Math.max(...list.map((r) => r.status)) }];
+      return [key, { seconds: median(list.map((r) => r.seconds)), rssKiB: Math.max(...list.map((r) => r.rssKiB)), status: Math.max(...list.map((r) => r.status)), runs: list }];
     }),
-  ) as Record<K, Measured>;
+  ) as Record<K, Summary>;
+}
+
+/**
+ * How much slower `b` is than `a`: the median of their differences round by round, and in
+ * how many rounds b was the slower. On a shared machine the load moves between rounds by more
+ * than two near-equal contenders differ, and the difference of their medians moves with it.
+ */
+export function pairedGap(a: Summary, b: Summary): { seconds: number; slower: number; rounds: number } {
+  const gaps = b.runs.map((run, round) => run.seconds - (a.runs[round]?.seconds ?? NaN));
+  const slower = gaps.filter((gap) => gap > 0).length;
+  return { seconds: median(gaps), slower, rounds: gaps.length };
+}
+
+/** A row for pairedGap, `name` being its second contender: "+0.012 s (bin slower in 4 of 7 rounds)". */
+export function gapRow(label: string, gap: ReturnType<typeof pairedGap>, name: string): string {
+  return `${label.padEnd(44)}${gap.seconds >= 0 ? "+" : ""}${gap.seconds.toFixed(3)} s (${name} slower in ${gap.slower} of ${gap.rounds} rounds)`;
 }
 
 /** One row: the time, its ratio to the reference and, with a target, whether it is met. */
@@ -181,6 +203,7 @@ export async function packageSection({ anchor, signed }: BenchPackage): Promise<
     `package                                     ${(size / MiB).toFixed(1)} MiB; median of ${ROUNDS} paired rounds`,
     `openssl dgst -sha512 (reference)            ${reference.toFixed(3)} s`,
     ...rows.map((r) => r.line),
+    gapRow("bin minus dist, the rounds' median gap", pairedGap(result.dist, result.bin), "bin"),
     `peak RSS of verify-package (dist / bin)     ${(result.dist.rssKiB / 1024).toFixed(1)} / ${(result.bin.rssKiB / 1024).toFixed(1)} MiB (target <= 100) ${rss <= 100 ? "ok" : "MISSED"}`,
     `  (a verifier must inflate every byte as well as hash it: the 0.75x target is ${floor / reference > 0.75 ? "below" : "above"} the floor, the bin's 1.0x ${processFloor / reference > 1 ? "below" : "above"} a whole process's)`,
     `${before}; after: ${loadLine().replace(/ \(.*/, "")}`,

@@ -3,7 +3,7 @@
  * and `verify-package --help` from the package's bin (target <= 1.3x each), and the same
  * from the single file and from build/ module by module (PKGTRUST_UNBUNDLED=1) for comparison.
  */
-import { CLI, DIST, loadLine, measure, paired, ratioRow, type SectionResult } from "./package.js";
+import { CLI, DIST, gapRow, loadLine, measure, paired, pairedGap, ratioRow, type SectionResult } from "./package.js";
 
 const ROUNDS = 15;
 const TARGET = 1.3;
@@ -36,7 +36,13 @@ export function startupSection(): SectionResult {
     ratioRow("build: pkgtrust verify-package --help", result.buildHelp.seconds, reference),
   ];
   return {
-    lines: [`node -e 0 (reference)                       ${reference.toFixed(3)} s; median of ${ROUNDS} paired rounds`, ...rows.map((r) => r.line), loadLine()],
+    lines: [
+      `node -e 0 (reference)                       ${reference.toFixed(3)} s; median of ${ROUNDS} paired rounds`,
+      ...rows.map((r) => r.line),
+      gapRow("bin minus dist: --version", pairedGap(result.distVersion, result.binVersion), "bin"),
+      gapRow("bin minus dist: verify-package --help", pairedGap(result.distHelp, result.binHelp), "bin"),
+      loadLine(),
+    ],
     missed: rows.some((r) => r.missed),
   };
 }
