@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: speed and memory as ratios against reference tools run in the same
  * process (never timed assertions in tests). Exits non-zero when a target is missed.
- * BENCH_ONLY picks sections (a comma list of start-up, verify-package, bzip2, setup, bundle,
+ * BENCH_ONLY picks sections (a comma list of start-up, verify-package, bzip2, xz, zstd, setup, bundle,
  * repo-sign, repo-sign-large: the 2,000-package part alone); BENCH_2GIB=1 adds the peak RSS
  * of verifying a 2 GiB package (it needs 4 GiB of free disk for a while).
  */
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestPki } from "../fixtures/pki.js";
 import { bundleSection } from "./bundle.js";
-import { bzip2Section } from "./bzip2.js";
+import { BENCH_COMPRESSIONS, compressionSection } from "./compressions.js";
 import { hugeSection, makeBenchPackage, packageSection, type SectionResult } from "./package.js";
 import { repoSignSection } from "./repo-sign.js";
 import { setupSection } from "./setup.js";
@@ -32,7 +32,7 @@ try {
     if (wanted("verify-package")) report("verify-package, 256 MiB", await packageSection(big));
     if (wanted("setup")) report("setup against a loopback repository", await setupSection(dir, pki, big));
   }
-  if (wanted("bzip2")) report("verify-package, bzip2 -9", await bzip2Section(dir, pki));
+  for (const how of BENCH_COMPRESSIONS) if (wanted(how.name)) report(`verify-package, ${how.name} ${how.level}`, await compressionSection(dir, pki, how));
   if (process.env.BENCH_2GIB === "1") report("verify-package, 2 GiB", await hugeSection(dir, pki));
   if (wanted("bundle")) report("key bundle, 1,000 certificates", await bundleSection(pki));
   if (wanted("repo-sign") || wanted("repo-sign-large")) report("repo sign", await repoSignSection(dir, { small: wanted("repo-sign") }));

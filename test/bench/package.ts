@@ -44,7 +44,18 @@ async function innerRange(signed: string): Promise<{ start: number; end: number 
 }
 
 /** An inner package of one incompressible `size`-byte file: gzip'd (level 1), or a plain tar for another compressor. */
-export async function writeInnerPackage(path: string, size: number, compression: "gzip" | "none" = "gzip"): Promise<void> {
+/** 1 MiB of text like a packing list's, different for each `index`: compresses about as real files do. */
+function textChunk(index: number, size: number): Buffer {
+  const lines: string[] = [];
+  for (let line = 0, length = 0; length < size; line++) {
+    const text = `share/bench/${index}/file-${line}.txt ${(index * 7919 + line * 104_729) % 1_000_003} ${line % 13}\n`;
+    lines.push(text);
+    length += text.length;
+  }
+  return Buffer.from(lines.join("")).subarray(0, size);
+}
+
+export async function writeInnerPackage(path: string, size: number, compression: "gzip" | "none" = "gzip", payload: "random" | "text" = "random"): Promise<void> {
   const tar = pack();
   const contents = Buffer.from("@name bench-1.0\n@cwd /usr/pkg\nshare/bench/data\n");
   tar.entry({ name: "+CONTENTS", size: contents.length }, contents);
@@ -52,9 +63,11 @@ export async function writeInnerPackage(path: string, size: number, compression:
   const writing = compression === "gzip" ? pipeline(tar, createGzip({ level: 1 }), createWriteStream(path)) : pipeline(tar, createWriteStream(path));
   const CHUNK = 1 << 20;
   for (let written = 0; written < size; written += CHUNK) {
-    // Incompressible, so that the package is as large as its payload; a new buffer each
-    // time, as the entry may still hold the last one.
-    if (!entry.write(randomBytes(Math.min(CHUNK, size - written)))) await new Promise<void>((r) => entry.once("drain", () => r()));
+    // Random data is incompressible, so that the package is as large as its payload; a new
+    // buffer each time, as the entry may still hold the last one.
+    const length = Math.min(CHUNK, size - written);
+    const chunk = payload === "random" ? randomBytes(length) : textChunk(written / CHUNK, length);
+    if (!entry.write(chunk)) await new Promise<void>((r) => entry.once("drain", () => r()));
   }
   entry.end(Buffer.alloc(0));
   await writing;
