@@ -53,7 +53,7 @@ export function detectCompression(head: Uint8Array): Detected {
   return { compression: "none" };
 }
 
-/** Thrown into a push decoder's own loop to stop it once the output passed its cap. */
+/** Thrown into a push decoder's own loop to stop it once the output passed its cap, or its stream was destroyed. */
 const FULL = new Error("output cap reached");
 
 /**
@@ -71,7 +71,7 @@ function pushDecoder(maxOutput: number, start: (emit: (data: Uint8Array) => void
       work();
       callback();
     } catch (error) {
-      callback(full ? null : (error as Error));
+      callback(full || error === FULL ? null : (error as Error));
     }
   };
   const stream = new Transform({
@@ -80,7 +80,8 @@ function pushDecoder(maxOutput: number, start: (emit: (data: Uint8Array) => void
   });
   // The callbacks above run only after this assignment: the stream is written to later.
   const decoder = start((data) => {
-    if (full) throw FULL;
+    // Destroyed (its reader refused the package): the rest of a chunk is not decoded.
+    if (full || stream.destroyed) throw FULL;
     if (data.length === 0) return;
     stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     total += data.length;
@@ -124,6 +125,91 @@ export function decompressor(compression: Compression, maxOutput = Number.POSITI
     case "none":
       return new PassThrough();
   }
+}
+
+/** libarchive's choose_filters stops adding filters at this many (MAX_NUMBER_FILTERS 25 passes, the last only to bid). */
+const MAX_FILTERS = 24;
+/**
+ * Input waiting in a stacked zlib (asynchronous) beyond this is a bomb, refused: the reader
+ * waits for the stacked decompressors between its slices (drained), so only one slice's
+ * output, which a push decoder makes at once, can pile up.
+ */
+const MAX_STACKED_PENDING = 64 * 1024 * 1024;
+
+export interface StackedFilters {
+  /** Destroys every decompressor, the first included. */
+  destroy(): void;
+  /** Resolves once every stacked decompressor has taken its waiting input in (or is gone). */
+  drained(): Promise<void>;
+}
+
+export interface FilterOutput {
+  data(chunk: Buffer): void;
+  end(): void;
+  error(error: Error): void;
+}
+
+/**
+ * Hands on the output of `first` as libarchive's choose_filters reads it for pkg_install: it
+ * bids again on each filter's output and, where a compression bids, stacks its decompressor
+ * on top (a gzip inside an xz is read; up to 24 filters, a 25th is an error). The first
+ * bytes of each output decide, as the bidders' look-ahead does. Output reaches `out`
+ * synchronously as the last decompressor gives it.
+ */
+export function stackFilters(first: Duplex, options: { maxOutput?: number; inflateChunk?: number }, out: FilterOutput): StackedFilters {
+  const layers = [first];
+  const attach = (layer: Duplex, count: number) => {
+    let head: Buffer[] | undefined = [];
+    let headLength = 0;
+    let next: Duplex | undefined;
+    /** Set when this output cannot be read on: nothing more of it is handed on. */
+    let refused = false;
+    const refuse = (message: string) => {
+      refused = true;
+      out.error(new Error(message));
+    };
+    const pass = (data: Buffer) => {
+      if (refused) return;
+      if (!next) return out.data(data);
+      next.write(data);
+      if (next.writableLength > MAX_STACKED_PENDING) refuse("a stacked decompressor is fed faster than it decodes (a decompression bomb)");
+    };
+    const decide = () => {
+      const data = Buffer.concat(head ?? []);
+      head = undefined;
+      const detected = detectCompression(data);
+      if ("unreadable" in detected) return refuse(`a ${detected.unreadable}-compressed stream is stacked inside, which pkgtrust cannot read`);
+      if (detected.compression !== "none") {
+        if (count === MAX_FILTERS) return refuse(`more than ${MAX_FILTERS} compressions are stacked ("Input requires too many filters for decoding")`);
+        next = decompressor(detected.compression, options.maxOutput, options.inflateChunk);
+        layers.push(next);
+        attach(next, count + 1);
+      }
+      if (data.length > 0) pass(data);
+    };
+    layer.on("data", (data: Buffer) => {
+      if (!head) return pass(data);
+      head.push(data);
+      headLength += data.length;
+      if (headLength >= MAGIC_BYTES) decide();
+    });
+    layer.on("end", () => {
+      if (head) decide();
+      if (refused) return;
+      if (next) next.end();
+      else out.end();
+    });
+    layer.on("error", (error: Error) => out.error(error));
+  };
+  attach(first, 1);
+  return {
+    destroy: () => {
+      for (const layer of layers) layer.destroy();
+    },
+    drained: async () => {
+      for (const layer of layers.slice(1)) if (layer.writableNeedDrain) await settled(layer, (done) => layer.once("drain", done));
+    },
+  };
 }
 
 /** Why decompressCapped gave up: the output would exceed the cap, or the data is damaged. */

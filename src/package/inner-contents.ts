@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import { extract } from "tar-stream";
-import { decompressor, detectCompression, MAGIC_BYTES, WALK_INFLATE_CHUNK } from "./compression.js";
+import { decompressor, detectCompression, MAGIC_BYTES, stackFilters, type StackedFilters, WALK_INFLATE_CHUNK } from "./compression.js";
 import { PackageError } from "./errors.js";
 import { TarWalker } from "./tar-walk.js";
 
@@ -47,6 +47,8 @@ export function packingListName(contents: string): string | undefined {
 
 export class ContentsReader {
   private sink: Duplex | undefined;
+  /** The decompressors stacked on `sink` (stackFilters). */
+  private stacked: StackedFilters | undefined;
   private tar: ReturnType<typeof extract> | undefined;
   private started = false;
   /** The first bytes, held until there are enough to tell the compression. */
@@ -142,6 +144,8 @@ export class ContentsReader {
       else if (sink.write(data)) done();
       else sink.on("drain", done);
     });
+    // A decompressor stacked on this one's output (a gzip inside an xz) takes it in at its own pace.
+    await this.stacked?.drained();
   }
 
   /** Ends the input and returns @name. */
@@ -164,7 +168,7 @@ export class ContentsReader {
     this.settled = true;
     this.reject(new PackageError(code, message, { cause }));
     this.wake?.();
-    this.sink?.destroy();
+    this.stacked?.destroy();
   }
 
   /** @name is known; with toEnd, the walk must also reach the end of the archive. */
@@ -178,7 +182,7 @@ export class ContentsReader {
     this.settled = true;
     this.resolve(name);
     this.wake?.();
-    this.sink?.destroy();
+    this.stacked?.destroy();
   }
 
   /** Walks decompressed bytes (toEnd); the archive's end settles the reader once @name is known. */
@@ -232,25 +236,14 @@ export class ContentsReader {
     this.zlibInput = compression === "gzip";
     const tar = extract();
     this.tar = tar;
-    const input = decompressor(compression, this.maxUnpacked, this.walker ? WALK_INFLATE_CHUNK : undefined);
-    // libarchive ends a compressed stream quietly where the data stops making sense (trailing
-    // bytes after a gzip member): end the tar there, and report the error only if +CONTENTS
-    // is not complete by then.
-    input.on("error", (error) => {
-      this.decompressError ??= error;
-      if (this.beforeContentsEnd()) tar.end(Buffer.alloc(0));
-      this.walkEnded(error);
-    });
-    input.on("end", () => {
-      if (this.beforeContentsEnd()) tar.end(Buffer.alloc(0));
-      this.walkEnded();
-    });
+    const inflateChunk = this.walker ? WALK_INFLATE_CHUNK : undefined;
+    const input = decompressor(compression, this.maxUnpacked, inflateChunk);
     // A compression bomb or a huge pax header before +CONTENTS must not fill memory; the
     // whole walk is bounded too. The input is never paused (tar-stream is fed, not piped, and
     // holds at most the capped prefix), so a push decoder's output is walked as it comes, never held.
     let decompressed = 0;
     let collected = 0;
-    input.on("data", (data: Buffer) => {
+    const data = (data: Buffer) => {
       decompressed += data.length;
       const prefix = this.beforeContentsEnd();
       if (prefix && decompressed > MAX_TAR_PREFIX) this.fail("PKG_CONTENTS_TOO_LARGE", `+CONTENTS does not end within the first ${MAX_TAR_PREFIX} bytes of the inner package`);
@@ -263,6 +256,21 @@ export class ContentsReader {
         collected = decompressed;
         this.collect();
       }
+    };
+    this.stacked = stackFilters(input, { maxOutput: this.maxUnpacked, inflateChunk }, {
+      data,
+      // libarchive ends a compressed stream quietly where the data stops making sense
+      // (trailing bytes after a gzip member): end the tar there, and report the error only if
+      // +CONTENTS is not complete by then.
+      error: (error) => {
+        this.decompressError ??= error;
+        if (this.beforeContentsEnd()) tar.end(Buffer.alloc(0));
+        this.walkEnded(error);
+      },
+      end: () => {
+        if (this.beforeContentsEnd()) tar.end(Buffer.alloc(0));
+        this.walkEnded();
+      },
     });
     const broken = (what: string, error?: Error) => {
       const cause = this.decompressError ?? error;
