@@ -1,47 +1,20 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Bzip2Decoder } from "../../src/package/bzip2.js";
 import { requireTool } from "../fixtures/requirements.js";
+import { pushDecoding, TEXT as text } from "./push-decoders.js";
 
 const BLOCK = 65536;
 const bzip2 = (data: Uint8Array, level = 9) => execFileSync("bzip2", [`-${level}`, "-c"], { input: data, maxBuffer: 1 << 28 });
 
-/** Decodes `input` fed in `chunk`-byte writes; the output blocks as emitted, or the error thrown. */
-function decode(input: Uint8Array, chunk = BLOCK): { blocks: Buffer[]; error?: Error } {
-  const blocks: Buffer[] = [];
-  const decoder = new Bzip2Decoder((data) => blocks.push(data));
-  try {
-    for (let at = 0; at < input.length; at += chunk) decoder.write(input.subarray(at, at + chunk));
-    decoder.end();
-    return { blocks };
-  } catch (error) {
-    return { blocks, error: error as Error };
-  }
-}
-
-function decodeOk(input: Uint8Array, chunk?: number): Buffer {
-  const { blocks, error } = decode(input, chunk);
-  if (error) throw error;
-  return Buffer.concat(blocks);
-}
-
-// Text-like data compresses into several bzip2 blocks at -1 (100 kB each); random data does not compress.
-const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `line ${i} of a packing list ${i % 7}\n`).join(""));
+const { decode, decodeOk, roundTrips, flipsFailOrDecode, abandonedLeavesOthersExact } = pushDecoding((emit) => new Bzip2Decoder(emit));
 
 describe.runIf(requireTool("bzip2", "libbzip2's decoder against the bzip2 command"))("bzip2 decoding with libbzip2 (WebAssembly)", () => {
   it("decodes what the bzip2 command makes, whatever the write sizes, in full 64 KiB blocks", () => {
     for (const [data, level] of [[text, 1], [randomBytes(300_000), 9], [Buffer.from("x"), 9]] as const) {
       const compressed = bzip2(data, level);
-      for (const chunk of [1, 13, 4096, BLOCK, compressed.length]) {
-        if (chunk === 1 && compressed.length > 20_000) continue;
-        const { blocks, error } = decode(compressed, chunk);
-        expect(error).toBeUndefined();
-        expect(Buffer.concat(blocks).equals(data)).toBe(true);
-        // libarchive's filter hands on 64 KiB blocks; only the last may be shorter.
-        expect(blocks.slice(0, -1).every((block) => block.length === BLOCK)).toBe(true);
-      }
+      roundTrips(compressed, data, BLOCK);
     }
   });
 
@@ -89,22 +62,11 @@ describe.runIf(requireTool("bzip2", "libbzip2's decoder against the bzip2 comman
   it("refuses a flipped bit anywhere, or decodes it to the original (a bit the format ignores)", () => {
     const data = text.subarray(0, 20_000);
     const compressed = bzip2(data);
-    fc.assert(
-      fc.property(fc.nat(compressed.length - 1), fc.nat(7), (at, bit) => {
-        const damaged = Buffer.from(compressed);
-        damaged[at] = (damaged[at] ?? 0) ^ (1 << bit);
-        const { blocks, error } = decode(damaged, 4096);
-        if (!error) expect(Buffer.concat(blocks).equals(data)).toBe(true);
-      }),
-      { numRuns: 200 },
-    );
+    flipsFailOrDecode(compressed, data);
   });
 
   it("gives exact output from decoders started while another is left midway", () => {
     const compressed = bzip2(text, 1);
-    const abandoned = new Bzip2Decoder(() => undefined);
-    abandoned.write(compressed.subarray(0, 50_000));
-    // Interleaved with the abandoned one, decoders still give exact output.
-    for (let i = 0; i < 3; i++) expect(decodeOk(compressed, 30_000).equals(text)).toBe(true);
+    abandonedLeavesOthersExact(compressed, text);
   });
 });

@@ -1,48 +1,23 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ZstdDecoder } from "../../src/package/zstd.js";
 import { requireTool } from "../fixtures/requirements.js";
+import { pushDecoding, TEXT as text } from "./push-decoders.js";
 
 /** libarchive's zstd output block: ZSTD_DStreamOutSize(). */
 const BLOCK = 131072;
 const zstd = (data: Uint8Array, ...flags: string[]) => execFileSync("zstd", ["-q", "-c", ...flags], { input: data, maxBuffer: 1 << 28 });
 
-/** Decodes `input` fed in `chunk`-byte writes; the output blocks as emitted, or the error thrown. */
-function decode(input: Uint8Array, chunk = 65536): { blocks: Buffer[]; error?: Error } {
-  const blocks: Buffer[] = [];
-  const decoder = new ZstdDecoder((data) => blocks.push(data));
-  try {
-    for (let at = 0; at < input.length; at += chunk) decoder.write(input.subarray(at, at + chunk));
-    decoder.end();
-    return { blocks };
-  } catch (error) {
-    return { blocks, error: error as Error };
-  }
-}
+const { decode, decodeOk, roundTrips, flipsFailOrDecode, abandonedLeavesOthersExact } = pushDecoding((emit) => new ZstdDecoder(emit));
 
-function decodeOk(input: Uint8Array, chunk?: number): Buffer {
-  const { blocks, error } = decode(input, chunk);
-  if (error) throw error;
-  return Buffer.concat(blocks);
-}
-
-const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `line ${i} of a packing list ${i % 7}\n`).join(""));
 const skippable = Buffer.concat([Buffer.from([0x5a, 0x2a, 0x4d, 0x18, 5, 0, 0, 0]), Buffer.from("skip!")]);
 
 describe.runIf(requireTool("zstd", "libzstd's decoder against the zstd command"))("zstd decoding with libzstd (WebAssembly)", () => {
   it("decodes what the zstd command makes, whatever the write sizes, in full 128 KiB blocks", () => {
     for (const [data, flags] of [[text, ["-19"]], [randomBytes(300_000), []], [Buffer.from("x"), []], [text, ["--no-check", "-1"]]] as const) {
       const compressed = zstd(data, ...flags);
-      for (const chunk of [1, 13, 4096, 65536, compressed.length]) {
-        if (chunk === 1 && compressed.length > 20_000) continue;
-        const { blocks, error } = decode(compressed, chunk);
-        expect(error).toBeUndefined();
-        expect(Buffer.concat(blocks).equals(data)).toBe(true);
-        // libarchive's filter hands on ZSTD_DStreamOutSize() blocks; only the last may be shorter.
-        expect(blocks.slice(0, -1).every((block) => block.length === BLOCK)).toBe(true);
-      }
+      roundTrips(compressed, data, BLOCK);
     }
   });
 
@@ -88,21 +63,11 @@ describe.runIf(requireTool("zstd", "libzstd's decoder against the zstd command")
   it("refuses a flipped bit anywhere, or decodes it to the original (a bit the format ignores)", () => {
     const data = text.subarray(0, 20_000);
     const compressed = zstd(data);
-    fc.assert(
-      fc.property(fc.nat(compressed.length - 1), fc.nat(7), (at, bit) => {
-        const damaged = Buffer.from(compressed);
-        damaged[at] = (damaged[at] ?? 0) ^ (1 << bit);
-        const { blocks, error } = decode(damaged, 4096);
-        if (!error) expect(Buffer.concat(blocks).equals(data)).toBe(true);
-      }),
-      { numRuns: 200 },
-    );
+    flipsFailOrDecode(compressed, data);
   });
 
   it("gives exact output from decoders started while another is left midway", () => {
     const compressed = zstd(text, "-1");
-    const abandoned = new ZstdDecoder(() => undefined);
-    abandoned.write(compressed.subarray(0, 30_000));
-    for (let i = 0; i < 3; i++) expect(decodeOk(compressed, 30_000).equals(text)).toBe(true);
+    abandonedLeavesOthersExact(compressed, text);
   });
 });
