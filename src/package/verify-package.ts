@@ -154,11 +154,12 @@ function notArError(head: Uint8Array): PackageError {
 async function readSigned(reader: ByteReader, trust: PackageTrust, options: VerifyOptions, state: { pkgname?: string }, fileHashing: (() => RangeHashing) | undefined): Promise<PackageVerdict> {
   if (Buffer.from(await reader.peek(8)).toString("latin1") !== "!<arch>\n") throw notArError(await reader.peek(512));
   const ar = await ArReader.open(reader);
-  // pkg_install (read_file_from_archive): +PKG_HASH first, then +PKG_SIGNATURE, else no valid signature.
-  const first = await ar.next();
+  // pkg_install (read_file_from_archive): +PKG_HASH first, then +PKG_SIGNATURE, else no valid
+  // signature; GNU name tables ("//") before either are skipped, one before the inner package is not.
+  const first = await ar.nextFile();
   if (first?.name !== "+PKG_HASH") throw new PackageError("PKG_UNSIGNED", `the package has no +PKG_HASH member${first ? ` (it starts with '${first.name}')` : ""}`);
   const hashBytes = await ar.readBody(MAX_HASH_MEMBER, "+PKG_HASH");
-  const second = await ar.next();
+  const second = await ar.nextFile();
   if (second?.name === "+PKG_GPG_SIGNATURE") throw new PackageError("PKG_GPG_SIGNED", "the package is signed with OpenPGP (+PKG_GPG_SIGNATURE), not X.509");
   if (second?.name !== "+PKG_SIGNATURE") throw new PackageError("PKG_UNSIGNED", `the package has +PKG_HASH but no +PKG_SIGNATURE${second ? ` (found '${second.name}')` : ""}`);
   const signatureText = Buffer.from(await ar.readBody(MAX_SIGNATURE_MEMBER, "+PKG_SIGNATURE")).toString("latin1");

@@ -25,8 +25,14 @@ function chunked(bytes: Uint8Array, size = 7): AsyncIterable<Uint8Array> {
 async function readAll(bytes: Uint8Array, chunk?: number): Promise<{ name: string; data: string }[]> {
   const ar = await ArReader.open(new ByteReader(chunked(bytes, chunk)));
   const out: { name: string; data: string }[] = [];
-  for (let m = await ar.next(); m; m = await ar.next()) out.push({ name: m.name, data: Buffer.from(await ar.readBody(1 << 20)).toString("latin1") });
+  for (let m = await ar.nextFile(); m; m = await ar.nextFile()) out.push({ name: m.name, data: Buffer.from(await ar.readBody(1 << 20)).toString("latin1") });
   return out;
+}
+
+/** An archive of one member with a raw name and size field (and its data, padded). */
+function header(name: string, size: string, data = ""): Buffer {
+  const text = `${name.padEnd(16)}${"0".padEnd(12)}${"0".padEnd(6)}${"0".padEnd(6)}${"644".padEnd(8)}${size.padEnd(10)}\`\n${data}${data.length % 2 ? "\n" : ""}`;
+  return Buffer.from(`!<arch>\n${text}`, "latin1");
 }
 
 const MEMBERS = [
@@ -66,9 +72,9 @@ describe("the ar reader", () => {
     await expect(readAll(Buffer.from("\x1f\x8b\x08 not an archive"))).rejects.toThrowWithCode("PKG_NOT_AR");
   });
 
-  it("reports a header cut short as truncated", async () => {
+  it("takes fewer than 60 bytes for the end of the archive, as libarchive does, and data cut short as truncated", async () => {
     const bytes = assembleAr([{ name: "a", data: Buffer.from("abc") }]);
-    await expect(readAll(bytes.subarray(0, 30))).rejects.toThrowWithCode("PKG_TRUNCATED");
+    expect(await readAll(bytes.subarray(0, 30))).toEqual([]);
     await expect(readAll(bytes.subarray(0, bytes.length - 2))).rejects.toThrowWithCode("PKG_TRUNCATED");
   });
 
@@ -76,8 +82,37 @@ describe("the ar reader", () => {
     const bytes = Buffer.from(assembleAr([{ name: "a", data: Buffer.from("abc") }]));
     bytes[8 + 58] = 0x41;
     await expect(readAll(bytes)).rejects.toThrowWithCode("PKG_AR_FORMAT");
-    const badSize = Buffer.from(assembleAr([{ name: "a", data: Buffer.from("abc") }]).toString("latin1").replace("3         `", "-3        `"), "latin1");
-    await expect(readAll(badSize)).rejects.toThrowWithCode("PKG_AR_FORMAT");
+    await expect(readAll(header(" ".repeat(16), "3"))).rejects.toThrowWithCode("PKG_AR_FORMAT");
+  });
+
+  it("reads sizes and lengths as libarchive's ar_atol10: blanks first, digits up to any other byte, none is 0", async () => {
+    for (const size of ["  3", "\t3", "003", "3x", "3 7", "3\0"]) expect(await readAll(header("a", size, "abc"))).toEqual([{ name: "a", data: "abc" }]);
+    for (const size of ["-3", "+3", ""]) expect(await readAll(header("a", size))).toEqual([{ name: "a", data: "" }]);
+    for (const length of [" 3", "3z"]) expect(await readAll(header(`#1/${length}`, "6", "+Xyabc"))).toEqual([{ name: "+Xy", data: "abc" }]);
+  });
+
+  it("ends names at a NUL, trims trailing spaces and one '/' only without one", async () => {
+    const names = { "+PKG_HASH\0junk": "+PKG_HASH", "+PKG_HASH\0": "+PKG_HASH", "+PKG_HASH/\0": "+PKG_HASH/", "+PKG_HASH/  ": "+PKG_HASH", "+PKG_HASH//": "+PKG_HASH/", "/": "/", "#1/": "#1", "+PKG_HASH\t": "+PKG_HASH\t" };
+    for (const [raw, name] of Object.entries(names)) expect(await readAll(header(raw, "1", "x"))).toEqual([{ name, data: "x" }]);
+    expect(await readAll(header("#1/7", "8", "+X\0abcdz"))).toEqual([{ name: "+X", data: "z" }]);
+    expect(await readAll(header("#1/0", "1", "z"))).toEqual([{ name: "", data: "z" }]);
+  });
+
+  it("reads the GNU name table as libarchive does: returned as '//' of size 0, skipped by nextFile, its rules enforced", async () => {
+    const gnu = (table: string, ref = "/0") => Buffer.concat([header("//", String(table.length), table).subarray(8), header(ref, "1", "x").subarray(8)]);
+    const archive = (...parts: Buffer[]) => Buffer.concat([Buffer.from("!<arch>\n"), ...parts]);
+    const ar = await ArReader.open(new ByteReader(chunked(archive(gnu("+PKG_HASH/\n")))));
+    expect(await ar.next()).toEqual({ name: "//", size: 0 });
+    expect(await ar.next()).toEqual({ name: "+PKG_HASH", size: 1 });
+    // The last name may end in a newline or '`' alone; a name may hold a newline; "/N" is ar_atol10 of what follows '/'.
+    expect(await readAll(archive(gnu("+PKG_HASH\n")))).toEqual([{ name: "+PKG_HASH", data: "x" }]);
+    expect(await readAll(archive(gnu("+PKG_HASH`")))).toEqual([{ name: "+PKG_HASH", data: "x" }]);
+    expect(await readAll(archive(gnu("a\nb/\n")))).toEqual([{ name: "a\nb", data: "x" }]);
+    expect(await readAll(archive(gnu("xx+PKG_HASH/\n", "/2q")))).toEqual([{ name: "+PKG_HASH", data: "x" }]);
+    // "Invalid string table", a second table, an empty one, a reference past its end.
+    for (const bad of [gnu("a/b/\n"), gnu("odd/\nx"), Buffer.concat([gnu("a/\n"), gnu("a/\n")]), gnu("", "x"), gnu("a/\n", "/9")]) {
+      await expect(readAll(archive(bad))).rejects.toThrowWithCode("PKG_AR_FORMAT");
+    }
   });
 
   it("caps members read into memory", async () => {

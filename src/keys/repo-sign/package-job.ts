@@ -143,9 +143,9 @@ async function readSignatureHead(handle: FileHandle, cache: PackageCache): Promi
   const reader = new ByteReader(handleChunks(handle, 0, 64 * 1024, 2));
   try {
     const ar = await ArReader.open(reader);
-    if ((await ar.next())?.name !== "+PKG_HASH") return undefined;
+    if ((await ar.nextFile())?.name !== "+PKG_HASH") return undefined;
     const hashBytes = await ar.readBody(MAX_HASH_MEMBER, "+PKG_HASH");
-    if ((await ar.next())?.name !== "+PKG_SIGNATURE") return undefined;
+    if ((await ar.nextFile())?.name !== "+PKG_SIGNATURE") return undefined;
     const signature = readPkcs7Signature(Buffer.from(await ar.readBody(MAX_SIGNATURE_MEMBER, "+PKG_SIGNATURE")).toString("latin1"), cache);
     return { hashBytes, signature, embedded: signature.embedded.map((der) => parseCertificate(der, "+PKG_SIGNATURE", undefined, cache)) };
   } catch {
