@@ -71,9 +71,9 @@ const LIBRARIES = {
     version: "xz 5.4.1",
     constant: "XZ_WASM",
     what: "liblzma's decoder",
-    /** The .xz stream decoder with every filter and check liblzma decodes; no encoders, no threads. */
+    /** The .xz stream and LZMA-alone decoders with every filter and check liblzma decodes; no encoders, no threads. */
     files: [
-      ...["common", "block_decoder", "block_header_decoder", "block_util", "filter_common", "filter_decoder", "filter_flags_decoder", "index_hash", "stream_decoder", "stream_flags_common", "stream_flags_decoder", "vli_decoder", "vli_size"].map((file) => `src/liblzma/common/${file}.c`),
+      ...["common", "alone_decoder", "block_decoder", "block_header_decoder", "block_util", "filter_common", "filter_decoder", "filter_flags_decoder", "index_hash", "stream_decoder", "stream_flags_common", "stream_flags_decoder", "vli_decoder", "vli_size"].map((file) => `src/liblzma/common/${file}.c`),
       ...["check", "crc32_fast", "crc32_table", "crc64_fast", "crc64_table", "sha256"].map((file) => `src/liblzma/check/${file}.c`),
       "src/liblzma/lz/lz_decoder.c", "src/liblzma/lzma/lzma_decoder.c", "src/liblzma/lzma/lzma2_decoder.c",
       "src/liblzma/delta/delta_common.c", "src/liblzma/delta/delta_decoder.c",

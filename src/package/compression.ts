@@ -9,21 +9,20 @@ import { ZstdDecoder } from "./zstd.js";
  * The compressions of an inner package (and of pkg_summary), told apart by their magic
  * bytes, never by a file name, as libarchive's filter bidders do for pkg_install
  * (archive_read_support_filter_all). pkgsrc's PKG_COMPRESSION makes gzip, bzip2 and xz;
- * libarchive also reads zstd and an uncompressed tar. Decompressors are streams, so that a
+ * libarchive also reads zstd, LZMA-alone and an uncompressed tar. Decompressors are streams, so that a
  * caller reads only as far as it needs and memory stays bounded by its caps.
  */
 
-export type Compression = "gzip" | "bzip2" | "xz" | "zstd" | "none";
+export type Compression = "gzip" | "bzip2" | "xz" | "zstd" | "lzma" | "none";
 
 /** What libarchive would also read but pkgtrust cannot: named in the error. */
 const UNREADABLE: readonly { readonly name: string; readonly magic: readonly number[] }[] = [
-  { name: "lzma (LZMA-alone)", magic: [0x5d, 0x00, 0x00] },
   { name: "compress (.Z)", magic: [0x1f, 0x9d] },
   { name: "lzip", magic: [0x4c, 0x5a, 0x49, 0x50] },
   { name: "lz4", magic: [0x04, 0x22, 0x4d, 0x18] },
 ];
 
-const READABLE: readonly { readonly name: Exclude<Compression, "none">; readonly magic: readonly number[] }[] = [
+const READABLE: readonly { readonly name: Exclude<Compression, "lzma" | "none">; readonly magic: readonly number[] }[] = [
   { name: "gzip", magic: [0x1f, 0x8b] },
   { name: "xz", magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
   { name: "zstd", magic: [0x28, 0xb5, 0x2f, 0xfd] },
@@ -32,13 +31,31 @@ const READABLE: readonly { readonly name: Exclude<Compression, "none">; readonly
 /** A zstd skippable frame, which libarchive's zstd bidder takes as zstd too: 0x184D2A50 to 0x184D2A5F, little-endian. */
 const isSkippableFrame = (head: Uint8Array) => ((head[0] ?? 0) & 0xf0) === 0x50 && starts(head.subarray(1), [0x2a, 0x4d, 0x18]);
 
-/** Bytes enough to tell every format above apart. */
-export const MAGIC_BYTES = 6;
+/** Bytes enough to tell every format above apart (LZMA-alone's bid reads 14). */
+export const MAGIC_BYTES = 14;
 
 const starts = (head: Uint8Array, magic: readonly number[]) => magic.every((byte, i) => head[i] === byte);
 
 /** bzip2: "BZh" and a block size digit 1-9 (libarchive's bzip2 bidder). */
 const isBzip2 = (head: Uint8Array) => starts(head, [0x42, 0x5a, 0x68]) && (head[3] ?? 0) >= 0x31 && (head[3] ?? 0) <= 0x39;
+
+/** lzma_bidder_bid's dictionary sizes: 2^12 to 2^27, what LZMA SDK and XZ Utils' lzma write. */
+const LZMA_DICTIONARIES = new Set(Array.from({ length: 16 }, (_, i) => 2 ** (12 + i)));
+
+/**
+ * libarchive's lzma_bidder_bid: LZMA-alone has no magic, so its header's likely values are
+ * scored. A properties byte of at most 224 and a dictionary size it knows (or, with the
+ * usual properties byte 0x5d/0x5e and an unknown size, any multiple of 1 MiB from 3 to 63
+ * MiB, which XZ Utils falls back to) make it bid.
+ */
+function isLzmaAlone(head: Uint8Array): boolean {
+  if (head.length < 14 || (head[0] ?? 0) > (4 * 5 + 4) * 9 + 8) return false;
+  const usual = head[0] === 0x5d || head[0] === 0x5e;
+  const unknownSize = head.subarray(5, 13).every((byte) => byte === 0xff);
+  const dictionary = Buffer.from(head.buffer, head.byteOffset, head.byteLength).readUInt32LE(1);
+  if (LZMA_DICTIONARIES.has(dictionary)) return true;
+  return usual && unknownSize && dictionary >= 0x00300000 && dictionary <= 0x03f00000 && (dictionary & 0xfffff) === 0;
+}
 
 export type Detected = { readonly compression: Compression } | { readonly unreadable: string };
 
@@ -46,6 +63,7 @@ export type Detected = { readonly compression: Compression } | { readonly unread
 export function detectCompression(head: Uint8Array): Detected {
   if (isBzip2(head)) return { compression: "bzip2" };
   if (isSkippableFrame(head)) return { compression: "zstd" };
+  if (isLzmaAlone(head)) return { compression: "lzma" };
   const readable = READABLE.find((f) => starts(head, f.magic));
   if (readable) return { compression: readable.name };
   const unreadable = UNREADABLE.find((f) => starts(head, f.magic));
@@ -103,8 +121,8 @@ function bzip2Stream(maxOutput: number): Duplex {
   return pushDecoder(maxOutput, (emit) => new Bzip2Decoder(emit));
 }
 
-function xzStream(maxOutput: number): Duplex {
-  return pushDecoder(maxOutput, (emit) => new XzDecoder(emit));
+function xzStream(maxOutput: number, format: "xz" | "lzma"): Duplex {
+  return pushDecoder(maxOutput, (emit) => new XzDecoder(emit, format));
 }
 
 /**
@@ -119,7 +137,8 @@ export function decompressor(compression: Compression, maxOutput = Number.POSITI
     case "bzip2":
       return bzip2Stream(maxOutput);
     case "xz":
-      return xzStream(maxOutput);
+    case "lzma":
+      return xzStream(maxOutput, compression);
     case "zstd":
       return zstdStream(maxOutput);
     case "none":

@@ -10,10 +10,10 @@ const MALFORMED = {
   PKG_HASH_FORMAT: { exit: EXIT.INPUT, next: "The +PKG_HASH member is not in pkg_install's format: the package was damaged or not made by pkg_admin gpg-sign-package/sign-package." },
   PKG_SIGNATURE_FORMAT: { exit: EXIT.INPUT, next: "The +PKG_SIGNATURE member is not a PEM PKCS#7 detached signature: sign the package again." },
   PKG_UNSUPPORTED_ALGORITHM: { exit: EXIT.INPUT, next: "Sign the package with an RSA or ECDSA key and SHA-256 or stronger." },
-  PKG_INNER_FORMAT: { exit: EXIT.INPUT, next: "The inner package is not a tar (plain, or gzip, bzip2, xz or zstd compressed) starting with +CONTENTS: rebuild it with pkg_create." },
+  PKG_INNER_FORMAT: { exit: EXIT.INPUT, next: "The inner package is not a tar (plain, or gzip, bzip2, xz, zstd or LZMA-alone compressed) starting with +CONTENTS: rebuild it with pkg_create." },
   PKG_CONTENTS_TOO_LARGE: { exit: EXIT.INPUT, next: "The package's +CONTENTS is implausibly large or buried under megabytes of data (a decompression bomb): do not install it." },
   PKG_INNER_TOO_LARGE: { exit: EXIT.INPUT, next: "The inner package unpacks to implausibly many bytes (a decompression bomb): do not install it." },
-  PKG_INNER_COMPRESSION: { exit: EXIT.INPUT, next: "The inner package uses a compression pkgsrc does not make (pkgtrust reads gzip, bzip2, xz, zstd and none): rebuild it with PKG_COMPRESSION=gzip, bzip2 or xz." },
+  PKG_INNER_COMPRESSION: { exit: EXIT.INPUT, next: "The inner package uses a compression pkgsrc does not make (pkgtrust reads gzip, bzip2, xz, zstd, LZMA-alone and none): rebuild it with PKG_COMPRESSION=gzip, bzip2 or xz." },
   PKG_CONFIG_MISSING: { exit: EXIT.INPUT, next: "Set CERTIFICATE_ANCHOR_PKGS in pkg_install.conf, or pass --anchor." },
 } as const satisfies CodeTable;
 

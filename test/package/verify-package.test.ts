@@ -86,6 +86,7 @@ const CASES = [
   "inner package compressed with bzip2",
   "inner package compressed with xz",
   "inner package compressed with zstd",
+  "inner package compressed with lzma",
   "inner package compressed with none",
   "inner package of an exact multiple of 65536, uncompressed",
   "signer with an extra private EKU",

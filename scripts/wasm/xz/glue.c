@@ -1,9 +1,9 @@
 /*
- * liblzma's xz decoder as a WebAssembly module, for src/package/xz.ts. One decoder per
- * instance. The calls mirror libarchive's xz filter, which pkg_install reads xz packages
- * through (xz_filter_read): lzma_stream_decoder with no memory limit and LZMA_CONCATENATED,
- * then lzma_code into a 64 KiB output block until it is full or the stream ends, with
- * LZMA_FINISH once the input has ended.
+ * liblzma's xz and LZMA-alone decoders as a WebAssembly module, for src/package/xz.ts. One
+ * decoder per instance. The calls mirror libarchive's xz and lzma filters, which pkg_install
+ * reads such packages through (xz_filter_read): lzma_stream_decoder with no memory limit and
+ * LZMA_CONCATENATED, or lzma_alone_decoder with no memory limit, then lzma_code into a 64 KiB
+ * output block until it is full or the stream ends, with LZMA_FINISH once the input has ended.
  */
 #include <stdint.h>
 #include "lzma.h"
@@ -19,10 +19,10 @@ static size_t output_used;
 uint8_t *xz_input(void) { return input; }
 uint8_t *xz_output(void) { return output; }
 
-/* lzma_stream_decoder for a new decoder; its lzma_ret. */
-int xz_start(void) {
+/* A new decoder, of LZMA-alone when `alone`, else of .xz; its lzma_ret. */
+int xz_start(int alone) {
   output_used = 0;
-  return lzma_stream_decoder(&stream, UINT64_MAX, LZMA_CONCATENATED);
+  return alone ? lzma_alone_decoder(&stream, UINT64_MAX) : lzma_stream_decoder(&stream, UINT64_MAX, LZMA_CONCATENATED);
 }
 
 /* The first `length` bytes of the input buffer are the next input. */
