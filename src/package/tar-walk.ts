@@ -84,8 +84,8 @@ function validNumber(field: Uint8Array): boolean {
 }
 
 /**
- * archive_read_format_tar_bid on a header: 0 when it cannot be tar (a bad checksum, typeflag,
- * mode or number field), else 48, plus 56 for the POSIX or GNU magic and version, plus 2.
+ * archive_read_format_tar_bid on a header: 0 when it cannot be tar (a bad checksum, typeflag
+ * or number field: the mode's first byte may be 0x80, a base-256 marker), else 48, plus 56 for the POSIX or GNU magic and version, plus 2.
  */
 function bid(header: Buffer): number {
   if (!checksumMatches(header)) return 0;
@@ -95,8 +95,6 @@ function bid(header: Buffer): number {
   const type = header[156] as number;
   const letterOrDigit = (type >= 0x30 && type <= 0x39) || (type >= 0x41 && type <= 0x5a) || (type >= 0x61 && type <= 0x7a);
   if (type !== 0 && !letterOrDigit) return 0;
-  const mode = header[100] as number;
-  if (!(mode === 0 || mode === 255 || mode === 0x20 || (mode >= 0x30 && mode <= 0x37))) return 0;
   // mode, uid, gid, size, mtime, rdevmajor, rdevminor
   const fields: [number, number][] = [[100, 8], [108, 8], [116, 8], [124, 12], [136, 12], [329, 8], [337, 8]];
   if (!fields.every(([at, width]) => validNumber(header.subarray(at, at + width)))) return 0;
