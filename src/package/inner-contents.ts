@@ -207,14 +207,17 @@ export class ContentsReader {
   private walkEnded(error?: Error): void {
     const walker = this.walker;
     if (!walker || this.walked || this.settled) return;
-    if (error) this.fail("PKG_INNER_FORMAT", `the inner package cannot be decompressed to its end: ${error.message}`, error);
-    else if (!walker.atBoundary) {
-      try {
-        walker.end();
-      } catch (failure) {
-        this.fail("PKG_INNER_FORMAT", `the inner package is cut short: ${(failure as Error).message}`, failure);
-      }
-    } else this.walkedToEnd();
+    if (error) {
+      this.fail("PKG_INNER_FORMAT", `the inner package cannot be decompressed to its end: ${error.message}`, error);
+      return;
+    }
+    try {
+      walker.end();
+    } catch (failure) {
+      this.fail("PKG_INNER_FORMAT", `the inner package is cut short: ${(failure as Error).message}`, failure);
+      return;
+    }
+    this.walkedToEnd();
   }
 
   /** Whether +CONTENTS has yet to go past, and tar-stream still needs the bytes: the walker knows at once, tar-stream tells the name a little later. */

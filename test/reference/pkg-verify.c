@@ -427,8 +427,9 @@ main(int argc, char **argv)
 
 	/* ... then every entry to the end, through the block check. */
 	while ((r = archive_read_next_header(inner, &member)) == ARCHIVE_OK) {
+		/* (libarchive 3.6.2 returns an entry without a pathname after 32 chained extension headers.) */
 		if (first == NULL)
-			first = strdup(archive_entry_pathname(member));
+			first = strdup(archive_entry_pathname(member) ? archive_entry_pathname(member) : "");
 		archive_read_data_skip(inner);
 	}
 	if (r != ARCHIVE_EOF)
