@@ -9,8 +9,8 @@ import { ZstdDecoder } from "./zstd.js";
  * The compressions of an inner package (and of pkg_summary), told apart by their magic
  * bytes, never by a file name, as libarchive's filter bidders do for pkg_install
  * (archive_read_support_filter_all). pkgsrc's PKG_COMPRESSION makes gzip, bzip2 and xz;
- * libarchive also reads zstd, LZMA-alone and an uncompressed tar. Decompressors are streams, so that a
- * caller reads only as far as it needs and memory stays bounded by its caps.
+ * libarchive also reads zstd, LZMA-alone and an uncompressed tar. Decompressors are
+ * streams, so that a caller reads only as far as it needs and memory stays bounded by its caps.
  */
 
 export type Compression = "gzip" | "bzip2" | "xz" | "zstd" | "lzma" | "none";
@@ -28,13 +28,13 @@ const READABLE: readonly { readonly name: Exclude<Compression, "lzma" | "none">;
   { name: "zstd", magic: [0x28, 0xb5, 0x2f, 0xfd] },
 ];
 
-/** A zstd skippable frame, which libarchive's zstd bidder takes as zstd too: 0x184D2A50 to 0x184D2A5F, little-endian. */
-const isSkippableFrame = (head: Uint8Array) => ((head[0] ?? 0) & 0xf0) === 0x50 && starts(head.subarray(1), [0x2a, 0x4d, 0x18]);
-
 /** Bytes enough to tell every format above apart (LZMA-alone's bid reads 14). */
 export const MAGIC_BYTES = 14;
 
 const starts = (head: Uint8Array, magic: readonly number[]) => magic.every((byte, i) => head[i] === byte);
+
+/** A zstd skippable frame, which libarchive's zstd bidder takes as zstd too: 0x184D2A50 to 0x184D2A5F, little-endian. */
+const isSkippableFrame = (head: Uint8Array) => ((head[0] ?? 0) & 0xf0) === 0x50 && starts(head.subarray(1), [0x2a, 0x4d, 0x18]);
 
 /** bzip2: "BZh" and a block size digit 1-9 (libarchive's bzip2 bidder). */
 const isBzip2 = (head: Uint8Array) => starts(head, [0x42, 0x5a, 0x68]) && (head[3] ?? 0) >= 0x31 && (head[3] ?? 0) <= 0x39;
