@@ -34,8 +34,15 @@ const SEED = Number(process.env.FUZZ_SEED ?? 1);
  */
 const KNOWN = [
   /before entry 0: (Solaris ACL header 'A'|GNU volume header 'V')/,
-  /^(tar|gzip): entry 0: (no magic \(v7\)|magic ustarX|magic 'ustar {2}' without NUL|ustar magic, version blanks|checksum as a signed sum.*|typeflag "7")$/,
+  /^(tar|gzip): entry 0: (no magic \(v7\)|magic ustarX|magic 'ustar {2}' without NUL|ustar magic, version blanks|checksum as a signed sum.*|typeflag "[7N]")$/,
   /GNU\.sparse\.map=0,10/,
+  // Found by CI's 5,000-case run (FUZZ_RUNS=5000), not modelled yet; each a package the
+  // reference trusts and pkgtrust refuses (fail closed): tar-stream reading +CONTENTS through
+  // an L header without NUL before a GNU sparse entry, the 32-header limit when a K or A
+  // header ends the chain, a malformed Solaris ACL after a K header.
+  /before entry 0: GNU 'L' header, \+CONTENTS without NUL; before entry 1: GNU sparse 'S' entry/,
+  /3[23] empty pax 'x' headers; before entry \d: (GNU 'K' header|Solaris ACL header 'A')/,
+  /GNU 'K' header, \+CONTENTS; before entry \d: Solaris ACL header 'A', garbage/,
 ];
 
 let pki: TestPki;
