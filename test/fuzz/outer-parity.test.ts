@@ -24,6 +24,8 @@ describe.skipIf(!REFERENCE)("differential fuzzing of the outer layers against th
     "gives pkg_install's verdict on every edited ar archive and +PKG_HASH",
     async () => {
       const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
+      // Said first, so that a run that dies can be replayed.
+      process.stdout.write(`fuzz outer layers: seed ${seed}\n`);
       const start = performance.now();
       const { disagreements, outcomes } = await fuzzer.run(RUNS, seed, (line) => process.stdout.write(`${line}\n`));
       process.stdout.write(`fuzz outer layers (seed ${seed}): ${RUNS} cases in ${((performance.now() - start) / 1000).toFixed(1)} s; ${JSON.stringify(outcomes)}\n`);

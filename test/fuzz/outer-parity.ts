@@ -169,7 +169,8 @@ function randomHashEdit(random: Random): Edit {
       const delta = random.pick([-1, 1, -65536, 65536]);
       const recount = random.int(2) === 0;
       return hashEdit(`file size ${delta > 0 ? "+" : ""}${delta}${recount ? ", block hashes for that size" : ""}`, (m) => {
-        const blockSize = Number(/^block size: 0*(\d+)$/m.exec(m.hash)?.[1] ?? 65536);
+        // A block size edited to 0 before this leaves no size to hash by: 65536 then.
+        const blockSize = Number(/^block size: 0*(\d+)$/m.exec(m.hash)?.[1] ?? 65536) || 65536;
         const fileSize = m.inner.length + delta;
         if (recount) m.hash = hashText(m.inner.subarray(0, Math.max(1, fileSize)), blockSize, fileSize);
         else m.hash = m.hash.replace(/^file size: .*$/m, `file size: ${fileSize}`);
