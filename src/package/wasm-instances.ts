@@ -1,5 +1,5 @@
 /**
- * Instances of one WebAssembly decoder module (src/package/bzip2.ts, zstd.ts): compiled once,
+ * Instances of one WebAssembly decoder module (src/package/bzip2.ts, xz.ts, zstd.ts): compiled once,
  * and the instance of the last decoder that finished cleanly kept for the next, so that a
  * run over many packages does not grow a new instance's memory each time. An instance whose
  * decoder failed or was stopped midway is dropped, and so is one whose memory grew past

@@ -16,7 +16,7 @@ import { XZ_WASM } from "./xz-wasm.js";
  *   cut short or padding of the wrong length is an error there.
  */
 
-/** lzma.h's lzma_ret values that liblzma returns here, and libarchive's words for the errors. */
+/** lzma.h's lzma_ret values that liblzma returns here, and what each error means. */
 const LZMA_OK = 0;
 const LZMA_STREAM_END = 1;
 const FAILURES: Readonly<Record<number, string>> = {
