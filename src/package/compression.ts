@@ -146,8 +146,8 @@ const MAX_STACKED_PENDING = 64 * 1024 * 1024;
 export interface StackedFilters {
   /** Destroys every decompressor, the first included. */
   destroy(): void;
-  /** Resolves once every stacked decompressor has taken its waiting input in (or is gone). */
-  drained(): Promise<void>;
+  /** Resolves once every stacked decompressor has taken its waiting input in (or is gone); undefined when none has input waiting. */
+  drained(): Promise<void> | undefined;
 }
 
 export interface FilterOutput {
@@ -213,8 +213,9 @@ export function stackFilters(first: Duplex, options: { maxOutput?: number; infla
     destroy: () => {
       for (const layer of layers) layer.destroy();
     },
-    drained: async () => {
-      for (const layer of layers.slice(1)) if (layer.writableNeedDrain) await settled(layer, (done) => layer.once("drain", done));
+    drained: () => {
+      const waiting = layers.slice(1).filter((layer) => layer.writableNeedDrain);
+      return waiting.length === 0 ? undefined : Promise.all(waiting.map((layer) => settled(layer, (done) => layer.once("drain", done)))).then(() => undefined);
     },
   };
 }

@@ -144,8 +144,10 @@ export class ContentsReader {
       else if (sink.write(data)) done();
       else sink.on("drain", done);
     });
-    // A decompressor stacked on this one's output (a gzip inside an xz) takes it in at its own pace.
-    await this.stacked?.drained();
+    // A decompressor stacked on this one's output (a gzip inside an xz) takes it in at its own
+    // pace; nothing is awaited on the usual path, a single compression.
+    const stackedWaiting = this.stacked?.drained();
+    if (stackedWaiting) await stackedWaiting;
   }
 
   /** Ends the input and returns @name. */
