@@ -17,6 +17,8 @@
 const BLOCK = 512;
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
+/** Below this a number times 10 plus a digit is still exact (2^53 / 16, for bases up to 10). */
+const EXACT_BELOW = 2 ** 49;
 
 export class TarFormatError extends Error {
   override readonly name = "TarFormatError";
@@ -31,7 +33,14 @@ function atolBase(field: Uint8Array, base: number): bigint {
     negative = true;
     at++;
   }
-  let value = 0n;
+  // Digits go into a number while it stays exact (every octal field of a header does), then into a bigint.
+  let small = 0;
+  for (; at < field.length && small < EXACT_BELOW; at++) {
+    const digit = (field[at] as number) - 0x30;
+    if (digit < 0 || digit >= base) return BigInt(negative ? -small : small);
+    small = small * base + digit;
+  }
+  let value = BigInt(small);
   for (; at < field.length; at++) {
     const digit = (field[at] as number) - 0x30;
     if (digit < 0 || digit >= base) break;
