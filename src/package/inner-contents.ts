@@ -1,6 +1,5 @@
 import type { Duplex } from "node:stream";
-import { extract } from "tar-stream";
-import { decompressor, detectCompression, MAGIC_BYTES, stackFilters, type StackedFilters, WALK_INFLATE_CHUNK } from "./compression.js";
+import { type Compression, decompressor, detectCompression, MAGIC_BYTES, stackFilters, type StackedFilters, WALK_INFLATE_CHUNK } from "./compression.js";
 import { PackageError } from "./errors.js";
 import { TarWalker } from "./tar-walk.js";
 
@@ -49,21 +48,21 @@ export class ContentsReader {
   private sink: Duplex | undefined;
   /** The decompressors stacked on `sink` (stackFilters). */
   private stacked: StackedFilters | undefined;
-  private tar: ReturnType<typeof extract> | undefined;
   private started = false;
   /** The first bytes, held until there are enough to tell the compression. */
   private head: Buffer[] = [];
   private headLength = 0;
-  /** A decompression error, reported only if +CONTENTS was not complete before it. */
-  private decompressError: Error | undefined;
   private settled = false;
   private readonly result: Promise<string>;
   private resolve!: (name: string) => void;
   private reject!: (error: unknown) => void;
-  /** With toEnd: the walk to the end of the archive, and @name once +CONTENTS is read. */
-  private readonly walker: TarWalker | undefined;
+  /** Reads the tar as libarchive does: +CONTENTS is its first entry, and with toEnd the walk goes on to the archive's end. */
+  private readonly walker: TarWalker;
+  private readonly toEnd: boolean;
   private readonly maxUnpacked: number;
   private name: string | undefined;
+  /** Whether the first entry's header was judged (+CONTENTS, not too large, not sparse). */
+  private firstJudged = false;
   /** Bytes fed at a time: small for the synchronous decoders (see write), whole chunks for zlib. */
   private slice = FEED_SLICE;
   /** Whether chunks go to zlib, which may have them without a copy (see writeSlice). */
@@ -81,7 +80,8 @@ export class ContentsReader {
    */
   constructor(options: { toEnd?: { innerSize: number; maxUnpacked?: number }; collect?: () => void } = {}) {
     this.collect = options.collect;
-    this.walker = options.toEnd ? new TarWalker() : undefined;
+    this.toEnd = options.toEnd !== undefined;
+    this.walker = new TarWalker({ keepFirst: MAX_CONTENTS, stopAfterFirst: !this.toEnd });
     this.maxUnpacked = options.toEnd ? (options.toEnd.maxUnpacked ?? unpackedLimit(options.toEnd.innerSize)) : MAX_TAR_PREFIX;
     this.result = new Promise<string>((resolve, reject) => {
       this.resolve = resolve;
@@ -177,54 +177,72 @@ export class ContentsReader {
   private succeed(name: string): void {
     if (this.settled) return;
     this.name = name;
-    if (this.walker && !this.walked) {
-      this.tar?.destroy();
-      return;
-    }
+    if (this.toEnd && !this.walked) return;
     this.settled = true;
     this.resolve(name);
     this.wake?.();
     this.stacked?.destroy();
   }
 
-  /** Walks decompressed bytes (toEnd); the archive's end settles the reader once @name is known. */
+  /** Walks decompressed bytes; +CONTENTS is judged as soon as its header and then its body went past. */
   private walk(data: Buffer): void {
     const walker = this.walker;
-    if (!walker || walker.ended || this.settled) return;
+    if (this.settled || walker.ended) return;
     try {
       walker.write(data);
     } catch (error) {
       this.fail("PKG_INNER_FORMAT", `the inner package is not a whole tar archive: ${(error as Error).message}`, error);
       return;
     }
+    this.readContents();
     if (walker.ended) this.walkedToEnd();
+  }
+
+  /**
+   * pkg_install's read_meta_data_from_archive: +CONTENTS is the entry of that pathname, its
+   * data read whatever its type (a directory's is empty); pkgtrust requires it first (row 3b).
+   */
+  private readContents(): void {
+    const first = this.walker.firstEntry;
+    if (!first || this.name !== undefined || this.settled) return;
+    if (!this.firstJudged) {
+      this.firstJudged = true;
+      if (first.name !== "+CONTENTS") return this.fail("PKG_INNER_FORMAT", `the inner package starts with '${first.name}', not +CONTENTS`);
+      if (first.size > MAX_CONTENTS) return this.fail("PKG_CONTENTS_TOO_LARGE", `+CONTENTS has ${first.size} bytes, more than the ${MAX_CONTENTS} allowed`);
+      // Its data would be the map's pieces with holes between them, not the bytes stored: not whole (pkgtrust's rule).
+      if (first.sparse) return this.fail("PKG_INNER_FORMAT", "+CONTENTS is a sparse file, so it is not whole");
+    }
+    const body = this.walker.firstBody;
+    if (!body) return;
+    const name = packingListName(body.toString("utf8"));
+    if (name === undefined) this.fail("PKG_INNER_FORMAT", "+CONTENTS has no @name line");
+    else this.succeed(name);
   }
 
   private walkedToEnd(): void {
     this.walked = true;
-    if (this.name !== undefined) this.succeed(this.name);
+    if (this.name !== undefined) return this.succeed(this.name);
+    if (!this.walker.firstEntry) this.fail("PKG_INNER_FORMAT", "the inner package has no entry");
+    // The data ended inside +CONTENTS: libarchive skips a body cut short, but pkg_add cannot read it whole.
+    else this.fail("PKG_INNER_FORMAT", "+CONTENTS is cut short, so it is not whole");
   }
 
   /** The decompressed data ended, cleanly or with `error`: libarchive's ARCHIVE_EOF needs a block boundary and no error. */
-  private walkEnded(error?: Error): void {
-    const walker = this.walker;
-    if (!walker || this.walked || this.settled) return;
+  private dataEnded(compression: Compression, error?: Error): void {
+    if (this.settled) return;
     if (error) {
-      this.fail("PKG_INNER_FORMAT", `the inner package cannot be decompressed to its end: ${error.message}`, error);
+      // Without toEnd the reader settled as soon as +CONTENTS was read: what fails after it does not matter.
+      const where = this.name === undefined ? "" : " to its end";
+      this.fail("PKG_INNER_FORMAT", `the inner package${compression === "none" ? "" : ` (${compression})`} cannot be decompressed${where}: ${error.message}`, error);
       return;
     }
     try {
-      walker.end();
+      this.walker.end();
     } catch (failure) {
       this.fail("PKG_INNER_FORMAT", `the inner package is cut short: ${(failure as Error).message}`, failure);
       return;
     }
     this.walkedToEnd();
-  }
-
-  /** Whether +CONTENTS has yet to go past, and tar-stream still needs the bytes: the walker knows at once, tar-stream tells the name a little later. */
-  private beforeContentsEnd(): boolean {
-    return this.walker ? !this.walker.pastFirstEntry : this.name === undefined;
   }
 
   private start(head: Uint8Array): void {
@@ -236,27 +254,21 @@ export class ContentsReader {
     }
     const { compression } = detected;
     if (compression === "gzip" || compression === "none") this.slice = ASYNC_FEED_SLICE;
-    // Only zlib is done with its input at the write's callback and emits new buffers; a plain
-    // tar passes the chunk itself on to tar-stream, which may hold it longer.
+    // Only zlib is done with its input at the write's callback and emits new buffers; the
+    // walker copies what it keeps, but a plain tar's chunk may wait in the pass-through stream.
     this.zlibInput = compression === "gzip";
-    const tar = extract();
-    this.tar = tar;
-    const inflateChunk = this.walker ? WALK_INFLATE_CHUNK : undefined;
+    const inflateChunk = this.toEnd ? WALK_INFLATE_CHUNK : undefined;
     const input = decompressor(compression, this.maxUnpacked, inflateChunk);
     // A compression bomb or a huge pax header before +CONTENTS must not fill memory; the
-    // whole walk is bounded too. The input is never paused (tar-stream is fed, not piped, and
-    // holds at most the capped prefix), so a push decoder's output is walked as it comes, never held.
+    // whole walk is bounded too. The input is never paused, so a push decoder's output is
+    // walked as it comes, never held.
     let decompressed = 0;
     let collected = 0;
     const data = (data: Buffer) => {
       decompressed += data.length;
-      const prefix = this.beforeContentsEnd();
-      if (prefix && decompressed > MAX_TAR_PREFIX) this.fail("PKG_CONTENTS_TOO_LARGE", `+CONTENTS does not end within the first ${MAX_TAR_PREFIX} bytes of the inner package`);
+      if (!this.walker.pastFirstEntry && decompressed > MAX_TAR_PREFIX) this.fail("PKG_CONTENTS_TOO_LARGE", `+CONTENTS does not end within the first ${MAX_TAR_PREFIX} bytes of the inner package`);
       else if (decompressed > this.maxUnpacked) this.fail("PKG_INNER_TOO_LARGE", `the inner package unpacks to more than ${this.maxUnpacked} bytes`);
-      else {
-        if (prefix && !tar.destroyed) tar.write(data);
-        this.walk(data);
-      }
+      else this.walk(data);
       if (this.collect && decompressed - collected >= COLLECT_EVERY) {
         collected = decompressed;
         this.collect();
@@ -264,44 +276,8 @@ export class ContentsReader {
     };
     this.stacked = stackFilters(input, { maxOutput: this.maxUnpacked, inflateChunk }, {
       data,
-      // libarchive ends a compressed stream quietly where the data stops making sense
-      // (trailing bytes after a gzip member): end the tar there, and report the error only if
-      // +CONTENTS is not complete by then.
-      error: (error) => {
-        this.decompressError ??= error;
-        if (this.beforeContentsEnd()) tar.end(Buffer.alloc(0));
-        this.walkEnded(error);
-      },
-      end: () => {
-        if (this.beforeContentsEnd()) tar.end(Buffer.alloc(0));
-        this.walkEnded();
-      },
-    });
-    const broken = (what: string, error?: Error) => {
-      const cause = this.decompressError ?? error;
-      if (this.decompressError) this.fail("PKG_INNER_FORMAT", `the inner package (${compression}) cannot be decompressed: ${this.decompressError.message}`, cause);
-      else this.fail("PKG_INNER_FORMAT", what, cause);
-    };
-    tar.on("error", (error: Error) => broken(`the inner package${compression === "none" ? "" : ` (${compression})`} is not a tar archive: ${error.message}`, error));
-    tar.on("finish", () => broken("the inner package has no entry"));
-    tar.on("entry", (header, stream) => {
-      // pkg_install (extract_pkgname): the first entry must be +CONTENTS.
-      if (header.name !== "+CONTENTS" || (header.type ?? "file") !== "file") {
-        this.fail("PKG_INNER_FORMAT", `the inner package starts with '${header.name}', not +CONTENTS`);
-        return;
-      }
-      if ((header.size ?? 0) > MAX_CONTENTS) {
-        this.fail("PKG_CONTENTS_TOO_LARGE", `+CONTENTS has ${header.size} bytes, more than the ${MAX_CONTENTS} allowed`);
-        return;
-      }
-      const parts: Buffer[] = [];
-      stream.on("data", (part: unknown) => parts.push(part as Buffer));
-      stream.on("error", (error: Error) => this.fail("PKG_INNER_FORMAT", `+CONTENTS cannot be read: ${error.message}`, error));
-      stream.on("end", () => {
-        const name = packingListName(Buffer.concat(parts).toString("utf8"));
-        if (name === undefined) this.fail("PKG_INNER_FORMAT", "+CONTENTS has no @name line");
-        else this.succeed(name);
-      });
+      error: (error) => this.dataEnded(compression, error),
+      end: () => this.dataEnded(compression),
     });
     this.sink = input;
   }

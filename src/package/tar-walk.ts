@@ -24,6 +24,13 @@ export class TarFormatError extends Error {
   override readonly name = "TarFormatError";
 }
 
+/**
+ * An ARCHIVE_WARN of libarchive's tar reader. It ends pkg_install's walk like an error, unless
+ * a handler further up the entry's chain of headers drops it: header_longlink (K) returns
+ * ARCHIVE_OK whatever the headers after it returned, header_Solaris_ACL (A) its ACL's own status.
+ */
+class TarWarning extends TarFormatError {}
+
 /** tar_atol_base_n: blanks, an optional minus, digits of the base until anything else; INT64_MAX (or MIN) on overflow. */
 function atolBase(field: Uint8Array, base: number): bigint {
   let at = 0;
@@ -121,7 +128,8 @@ const damaged = (what: string) => new TarFormatError(`${what} (libarchive: damag
 /**
  * pax_header: "LEN key=value\n" records filling the whole body (a NUL in it is no end), parsed in place as
  * libarchive does (each record's newline and '=' become NULs, which matters when two x
- * headers share its one buffer); any malformed record is an error. Calls `attribute` per record.
+ * headers share its one buffer); a malformed record ends the parse with a warning (the
+ * records before it stay applied). Calls `attribute` per record.
  */
 function parsePax(text: Buffer, attribute: (key: string, value: Buffer) => void): void {
   let attr = 0;
@@ -136,18 +144,19 @@ function parsePax(text: Buffer, attribute: (key: string, value: Buffer) => void)
         p++;
         break;
       }
-      if (c < 0x30 || c > 0x39) throw damaged("a pax extended header is malformed");
+      if (c < 0x30 || c > 0x39) throw new TarWarning("a pax extended header is malformed (libarchive: ignoring malformed pax extended attributes)");
       lineLength = lineLength * 10 + (c - 0x30);
-      if (lineLength > 999999) throw damaged("a pax extended attribute is over 1 MB");
+      if (lineLength > 999999) throw new TarWarning("a pax extended attribute is over 1 MB (libarchive: rejecting pax extended attribute)");
       p++;
       left--;
     }
-    if (lineLength > length || lineLength < 1 || text[attr + lineLength - 1] !== 0x0a) throw damaged("a pax extended attribute is malformed");
+    if (lineLength > length || lineLength < 1 || text[attr + lineLength - 1] !== 0x0a) throw new TarWarning("a pax extended attribute is malformed (libarchive: ignoring malformed pax extended attribute)");
     text[attr + lineLength - 1] = 0;
+    // pax_header returns -1 here, which the tar_read_header above it turns into ARCHIVE_FATAL.
     if (text[p] === 0x3d) throw damaged("a pax extended attribute has no key");
     let equals = p;
     while (text[equals] !== 0 && text[equals] !== 0x3d) equals++;
-    if (text[equals] === 0) throw damaged("a pax extended attribute has no '='");
+    if (text[equals] === 0) throw new TarWarning("a pax extended attribute has no '=' (libarchive: invalid pax extended attributes)");
     text[equals] = 0;
     attribute(text.subarray(p, equals).toString("latin1"), cString(text.subarray(equals + 1)));
     attr += lineLength;
@@ -163,6 +172,15 @@ const MAX_EXTENSION = 1024 * 1024;
 const MAX_DEPTH = 32;
 
 type Format = "pax" | "gnu" | "ustar" | "tar" | undefined;
+
+/** The first entry as libarchive hands it to pkg_install: archive_entry_pathname and the size of its data. */
+export interface FirstEntry {
+  /** The pathname's bytes, as latin1. */
+  readonly name: string;
+  readonly size: number;
+  /** With a sparse map (GNU or Solaris): its data is not its body as stored. */
+  readonly sparse: boolean;
+}
 
 export class TarWalker {
   private header = Buffer.alloc(BLOCK);
@@ -181,15 +199,51 @@ export class TarWalker {
   private entries = 0;
   private started = false;
   private finished = false;
+  /** The entry's sparse list (gnu_add_sparse_entry): archive_read_format_tar_skip consumes its data pieces, not the size. */
+  private sparse: { readonly size: bigint; readonly hole: boolean }[] = [];
+  /** header_common: GNU.sparse records are allowed once an entry of type 0 or S was read (never reset, as in libarchive). */
+  private sparseAllowed = false;
+  /** GNU sparse 0.0's GNU.sparse.offset and .numbytes waiting for each other: struct tar's fields, 0 at first and kept across entries. */
+  private sparseOffset = 0n;
+  private sparseNumbytes = 0n;
+  /** header_recursion_depth left over: "Too many special headers" returns without its decrement, so each one lowers the limit for the rest of the archive. */
+  private depthCarry = 0;
+  /** The entry whose header chain is read, until its body starts (after any old GNU sparse blocks). */
+  private pending: { readonly name: Buffer; readonly size: bigint } | undefined;
+  /** The first entry as libarchive hands it to pkg_install, and its body while it is kept. */
+  private first: FirstEntry | undefined;
+  private firstParts: Buffer[] | undefined;
+  private firstKept: Buffer | undefined;
+  private readonly keepFirst: number;
+  private readonly stopAfterFirst: boolean;
+
+  /**
+   * `keepFirst`: the first entry's body is kept (firstBody) when it is not sparse and has at
+   * most this many bytes. `stopAfterFirst`: nothing after the first entry is walked.
+   */
+  constructor(options: { keepFirst?: number; stopAfterFirst?: boolean } = {}) {
+    this.keepFirst = options.keepFirst ?? 0;
+    this.stopAfterFirst = options.stopAfterFirst ?? false;
+  }
+
+  /** The first entry, once its header chain is read. */
+  get firstEntry(): FirstEntry | undefined {
+    return this.first;
+  }
+
+  /** The first entry's body, once it went past whole, if it was kept. */
+  get firstBody(): Buffer | undefined {
+    return this.firstKept;
+  }
 
   /** True once the end-of-archive block was read: the rest of the data is never looked at. */
   get ended(): boolean {
     return this.finished;
   }
 
-  /** True once the first entry's header and body went past (tar-stream needs no more to read +CONTENTS). */
+  /** True once the first entry's header and body went past. */
   get pastFirstEntry(): boolean {
-    return this.finished || this.entries > 1 || (this.entries === 1 && this.remaining === 0);
+    return this.finished || this.entries > 1 || (this.entries === 1 && this.remaining === 0 && this.pending === undefined);
   }
 
   /** Whether the data may end here: anywhere but inside a header's chain or an extension header's body. */
@@ -200,12 +254,13 @@ export class TarWalker {
   /** Walks the next bytes; throws TarFormatError where libarchive's reader fails. */
   write(chunk: Uint8Array): void {
     let at = 0;
-    while (at < chunk.length && !this.finished) {
+    while (at < chunk.length && !this.finished && !(this.stopAfterFirst && this.pastFirstEntry)) {
       if (this.remaining > 0 && !this.sparseBlocks) {
         const take = Math.min(this.remaining, chunk.length - at);
-        this.extension?.parts.push(Buffer.from(chunk.subarray(at, at + take)));
+        (this.extension?.parts ?? this.firstParts)?.push(Buffer.from(chunk.subarray(at, at + take)));
         this.remaining -= take;
         at += take;
+        if (this.remaining === 0 && this.firstParts && !this.extension) this.firstBodyDone();
         continue;
       }
       if (this.padding > 0 && !this.sparseBlocks) {
@@ -251,7 +306,9 @@ export class TarWalker {
     if (!this.started && bid(header) === 0) throw new TarFormatError("the first block is not a tar header libarchive's bidder takes (libarchive: unrecognized archive format)");
     this.started = true;
     if (!checksumMatches(header)) throw damaged(`the tar header at entry ${this.entries + 1} has a bad checksum`);
-    if (++this.chain.depth > MAX_DEPTH) throw new TarFormatError("more than 32 headers for one entry (libarchive: too many special headers)");
+    // archive_read_format_tar_read_header clears the sparse list before each entry's headers.
+    if (this.chain.depth === 0) this.sparse = [];
+    if (++this.chain.depth + this.depthCarry > MAX_DEPTH) return this.tooManyHeaders();
     const type = String.fromCharCode(header[156] as number);
     // header_volume: no body, the next header is read at once (and, as after a g header, the end may come there).
     if (type === "V") return;
@@ -275,11 +332,11 @@ export class TarWalker {
     if (!extension) return;
     this.extension = undefined;
     const body = Buffer.concat(extension.parts);
-    if (extension.type === "x" || extension.type === "X") {
-      // header_pax_extensions reads every x body into one buffer: the last one read is parsed once per x header.
-      this.chain.paxText = body;
-    } else if (extension.type === "A") solarisAcl(body, extension.size);
-    if (extension.type !== "g") this.chain.extensions.push({ type: extension.type, body });
+    // header_pax_extensions reads every x body into one buffer, header_Solaris_ACL every A body
+    // into another: the last one read is parsed once per header of its kind.
+    if (extension.type === "x" || extension.type === "X") this.chain.paxText = body;
+    else if (extension.type === "A") this.chain.aclText = body;
+    if (extension.type !== "g") this.chain.extensions.push({ type: extension.type, body, size: extension.size });
   }
 
   /** header_common and its callers (header_ustar, header_gnutar, header_old_tar), then the pax records. */
@@ -293,43 +350,153 @@ export class TarWalker {
     if (size === INT64_MAX) throw new TarFormatError("a tar entry's size overflows (libarchive: tar entry size overflow)");
     if ("23456".includes(type)) size = 0n;
     else if (type === "1" && size > 0n && !this.hardLinkHasBody(header)) size = 0n;
-    let sparse = gnuMagic && header[386] !== 0 ? this.sparseEntries(header.subarray(386, 482), 4) : false;
-    if (sparse && header[482] !== 0) this.sparseBlocks = true;
-    else sparse = false;
+    if (type === "0" || type === "S") this.sparseAllowed = true;
+    // header_gnutar: an old GNU sparse map in the header, continued in extension blocks while isextended is set.
+    if (gnuMagic && header[386] !== 0 && this.sparseEntries(header.subarray(386, 482), 4) && header[482] !== 0) this.sparseBlocks = true;
+    this.endChain({ name: gnuMagic || this.format === "tar" ? cString(header.subarray(0, 100)) : ustarName(header), size, regular: regular(type, header) });
+  }
+
+  /** tar_read_header's "Too many special headers", a warning: this header is consumed unread, and the handlers of the headers before it unwind from there. */
+  private tooManyHeaders(): void {
+    this.depthCarry++;
+    // No header_common ran: the size is 0 (the entry before was skipped), the pathname unset, the type not a regular file.
+    this.endChain({ name: Buffer.alloc(0), size: 0n, regular: false }, new TarWarning("more than 32 headers for one entry (libarchive: too many special headers)"));
+  }
+
+  /**
+   * The handlers of the entry's extension headers, innermost first, as tar_read_header's
+   * recursion unwinds (each runs after the headers it precedes), then the entry: a warning
+   * left at the top ends the walk; otherwise the entry's body follows.
+   */
+  private endChain(entry: { readonly name: Buffer; readonly size: bigint; readonly regular: boolean }, warning?: TarWarning): void {
     const chain = this.chain;
+    let { name, size } = entry;
     let sparsePending: { major?: bigint; minor?: bigint } | undefined;
-    // The pathname, for the trailing-slash rule below: the header's, then each extension header's
-    // from the innermost out (each one's handler runs after the headers it precedes).
-    let name = gnuMagic || this.format === "tar" ? cString(header.subarray(0, 100)) : ustarName(header);
     for (const extension of [...chain.extensions].reverse()) {
       if (extension.type === "L") name = cString(extension.body);
-      if ((extension.type !== "x" && extension.type !== "X") || !chain.paxText) continue;
-      let path: Buffer | undefined;
-      let override: Buffer | undefined;
-      parsePax(chain.paxText, (key, value) => {
-        if (key === "path") path = value;
-        else if (key === "GNU.sparse.name") override = value;
-        else if (key === "size") size = atolBase(value, 10);
-        else if (key === "GNU.sparse.map") sparseMap(value);
-        else if (key === "SUN.holesdata") holesData(value);
-        else if (key === "GNU.sparse.major") sparsePending = { ...sparsePending, major: atolBase(value, 10) };
-        else if (key === "GNU.sparse.minor") sparsePending = { ...sparsePending, minor: atolBase(value, 10) };
-      });
-      const chosen = override !== undefined && override.length > 0 ? override : path;
-      if (chosen !== undefined && chosen.length > 0) name = chosen;
+      else if (extension.type === "K") warning = undefined;
+      else if (extension.type === "A") warning = solarisAclWarning(chain.aclText ?? extension.body, extension.size);
+      else if (chain.paxText) {
+        // pax_header: a record it cannot parse ends it with a warning, before the pathname is set.
+        let path: Buffer | undefined;
+        let override: Buffer | undefined;
+        let attributeWarning: TarWarning | undefined;
+        try {
+          parsePax(chain.paxText, (key, value) => {
+            try {
+              if (key.startsWith("GNU.sparse") && !this.sparseAllowed) throw new TarFormatError("GNU sparse records on an entry before any regular file (libarchive: non-regular file cannot be sparse)");
+              if (key === "path") path = value;
+              else if (key === "GNU.sparse.name") override = value;
+              else if (key === "size") size = paxSize(value);
+              else if (key === "GNU.sparse.numblocks") this.sparseOffset = this.sparseNumbytes = -1n;
+              else if (key === "GNU.sparse.offset" || key === "GNU.sparse.numbytes") this.sparse00(key, atolBase(value, 10));
+              else if (key === "GNU.sparse.map") this.sparseMap(value);
+              else if (key === "SUN.holesdata") this.holesData(value);
+              else if (key === "GNU.sparse.major") sparsePending = { ...sparsePending, major: atolBase(value, 10) };
+              else if (key === "GNU.sparse.minor") sparsePending = { ...sparsePending, minor: atolBase(value, 10) };
+            } catch (error) {
+              // pax_attribute's warnings are combined and the records after them still read.
+              if (!(error instanceof TarWarning)) throw error;
+              attributeWarning ??= error;
+            }
+          });
+        } catch (error) {
+          if (!(error instanceof TarWarning)) throw error;
+          warning ??= error;
+          continue;
+        }
+        warning ??= attributeWarning;
+        const chosen = override !== undefined && override.length > 0 ? override : path;
+        if (chosen !== undefined && chosen.length > 0) name = chosen;
+      }
     }
-    // archive_read_format_tar_read_header: a regular file whose name ends in '/' is a directory, without a body.
-    if (regular(type, header) && name[name.length - 1] === 0x2f) size = 0n;
-    // gnu_add_sparse_entry for the whole body: a negative size (a pax record's) is malformed sparse map data.
-    if (size < 0n) throw new TarFormatError("a tar entry has a negative pax size (libarchive: malformed sparse map data)");
     if (sparsePending) {
-      // GNU sparse 1.0 keeps its map at the start of the body; any other version is "Unrecognized GNU sparse file format".
+      // GNU sparse 1.0 keeps its map at the start of the body; any other version is "Unrecognized
+      // GNU sparse file format", a warning every level of the recursion raises again.
       throw new TarFormatError(sparsePending.major === 1n && sparsePending.minor === 0n ? "GNU sparse 1.0 files are not read by pkgtrust" : "an unrecognized GNU sparse file format");
     }
+    if (warning) throw warning;
+    // archive_read_format_tar_read_header: a regular file whose name ends in '/' is a directory, without a body.
+    if (entry.regular && name[name.length - 1] === 0x2f) size = 0n;
     this.chain = newChain();
     this.entries++;
-    this.remaining = Number(size);
+    this.pending = { name, size };
+    if (!this.sparseBlocks) this.startBody();
+  }
+
+  /**
+   * The entry's headers are all read: what archive_read_format_tar_skip consumes is the
+   * sparse list's data pieces (the whole body when there is no list), at most the size, then
+   * the padding to the size's block boundary.
+   */
+  private startBody(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    const { size } = pending;
+    let data = 0n;
+    for (const piece of this.sparse) {
+      if (piece.hole) continue;
+      if (piece.size >= INT64_MAX - data) throw new TarFormatError("a sparse map's pieces overflow (libarchive: fatal skip)");
+      data += piece.size;
+    }
+    this.remaining = Number(this.sparse.length === 0 || data > size ? size : data);
     this.padding = Number((BigInt(BLOCK) - (size % BigInt(BLOCK))) % BigInt(BLOCK));
+    if (this.entries !== 1) return;
+    const sparse = this.sparse.length > 0;
+    this.first = { name: pending.name.toString("latin1"), size: Number(size), sparse };
+    if (!sparse && size <= BigInt(this.keepFirst)) {
+      this.firstParts = [];
+      if (this.remaining === 0) this.firstBodyDone();
+    }
+  }
+
+  private firstBodyDone(): void {
+    this.firstKept = Buffer.concat(this.firstParts ?? []);
+    this.firstParts = undefined;
+  }
+
+  /** gnu_add_sparse_entry: "Malformed sparse map data" for a negative offset or size, or their sum beyond int64. */
+  private addSparse(offset: bigint, size: bigint, hole = false): void {
+    if (offset < 0n || size < 0n || offset > INT64_MAX - size) throw new TarFormatError("a GNU sparse map is malformed (libarchive: malformed sparse map data)");
+    this.sparse.push({ size, hole });
+  }
+
+  /** GNU sparse 0.0: GNU.sparse.offset and GNU.sparse.numbytes make a piece once both are set (-1 is unset). */
+  private sparse00(key: "GNU.sparse.offset" | "GNU.sparse.numbytes", value: bigint): void {
+    if (key === "GNU.sparse.offset") this.sparseOffset = value;
+    else this.sparseNumbytes = value;
+    const other = key === "GNU.sparse.offset" ? this.sparseNumbytes : this.sparseOffset;
+    if (other === -1n) return;
+    this.addSparse(this.sparseOffset, this.sparseNumbytes);
+    this.sparseOffset = this.sparseNumbytes = -1n;
+  }
+
+  /** gnu_sparse_01_parse: decimal numbers separated by commas, (offset, size) pairs; an odd one out is ignored. */
+  private sparseMap(value: Buffer): void {
+    const text = value.toString("latin1");
+    if (!/^[0-9,]*$/.test(text)) throw new TarWarning("a GNU.sparse.map pax attribute is malformed (libarchive: a warning)");
+    const numbers = text.split(",").map((digits) => atolBase(Buffer.from(digits, "latin1"), 10));
+    try {
+      for (let i = 0; i + 1 < numbers.length; i += 2) this.addSparse(numbers[i] as bigint, numbers[i + 1] as bigint);
+    } catch (error) {
+      // pax_attribute turns any failure of gnu_sparse_01_parse into a warning.
+      throw new TarWarning((error as Error).message);
+    }
+  }
+
+  /** solaris_sparse_parse: a blank, then decimal numbers separated by blanks, the ends of a hole, data, a hole ... in turn. */
+  private holesData(value: Buffer): void {
+    const text = value.toString("latin1");
+    if (!/^ [0-9 ]*$/.test(text)) throw new TarWarning("a SUN.holesdata pax attribute is malformed (libarchive: parse error: SUN.holesdata)");
+    let end = 0n;
+    let hole = true;
+    for (const digits of text.slice(1).split(" ")) {
+      const start = end;
+      end = atolBase(Buffer.from(digits, "latin1"), 10);
+      if (start < end) this.addSparse(start, end - start, hole);
+      hole = !hole;
+    }
   }
 
   /**
@@ -347,7 +514,7 @@ export class TarWalker {
   private sparseEntries(map: Uint8Array, count: number): boolean {
     let any = false;
     for (let i = 0; i < count && map[i * 24] !== 0; i++) {
-      sparseEntry(number(map.subarray(i * 24, i * 24 + 12)), number(map.subarray(i * 24 + 12, i * 24 + 24)));
+      this.addSparse(number(map.subarray(i * 24, i * 24 + 12)), number(map.subarray(i * 24 + 12, i * 24 + 24)));
       any = true;
     }
     return any;
@@ -357,11 +524,12 @@ export class TarWalker {
   private sparseBlock(block: Buffer): void {
     this.sparseEntries(block.subarray(0, 504), 21);
     this.sparseBlocks = block[504] !== 0;
+    if (!this.sparseBlocks) this.startBody();
   }
 }
 
 function newChain() {
-  return { depth: 0, onlyGlobal: true, paxText: undefined as Buffer | undefined, extensions: [] as { type: string; body: Buffer }[] };
+  return { depth: 0, onlyGlobal: true, paxText: undefined as Buffer | undefined, aclText: undefined as Buffer | undefined, extensions: [] as { type: string; body: Buffer; size: number }[] };
 }
 
 /** header_ustar: prefix, a '/' unless it ends in one, then the name. */
@@ -382,32 +550,26 @@ const GNU_MAGIC = Buffer.from("ustar  \0", "latin1");
 const USTAR = Buffer.from("ustar", "latin1");
 const USTAR_VERSION = Buffer.from("ustar\x0000", "latin1");
 
-/** gnu_add_sparse_entry: "Malformed sparse map data" for a negative offset or size, or their sum beyond int64. */
-function sparseEntry(offset: bigint, size: bigint): void {
-  if (offset < 0n || size < 0n || offset > INT64_MAX - size) throw new TarFormatError("a GNU sparse map is malformed (libarchive: malformed sparse map data)");
+/** pax_attribute's size: decimal, refused when negative or overflowing. */
+function paxSize(value: Buffer): bigint {
+  const size = atolBase(value, 10);
+  if (size < 0n) throw new TarFormatError("a pax size attribute is negative (libarchive: tar size attribute is negative)");
+  if (size === INT64_MAX) throw new TarFormatError("a pax size attribute overflows (libarchive: tar size attribute overflow)");
+  return size;
 }
 
-/** gnu_sparse_01_parse: decimal numbers separated by commas, in (offset, size) pairs. */
-function sparseMap(value: Buffer): void {
-  if (!/^[0-9,]*$/.test(value.toString("latin1"))) throw damaged("a GNU.sparse.map pax attribute is malformed");
-}
-
-/** solaris_sparse_parse: a blank, then decimal numbers separated by blanks. */
-function holesData(value: Buffer): void {
-  if (!/^ [0-9 ]*$/.test(value.toString("latin1"))) throw damaged("a SUN.holesdata pax attribute is malformed");
-}
-
-/** header_Solaris_ACL: a leading octal type that must be a POSIX.1e ACL (01000000 plus its entry count). */
-function solarisAcl(body: Buffer, size: number): void {
+/** header_Solaris_ACL after the headers it precedes: a leading octal type that must be a POSIX.1e ACL (01000000 plus its entry count), else a warning. */
+function solarisAclWarning(body: Buffer, size: number): TarWarning | undefined {
   let type = 0;
   let p = 0;
   while (p < size && body[p] !== 0 && body[p] !== undefined) {
     const c = body[p] as number;
-    if (c < 0x30 || c > 0x37) throw damaged("a Solaris ACL is malformed (invalid digit)");
+    if (c < 0x30 || c > 0x37) return new TarWarning("a Solaris ACL is malformed (libarchive: invalid digit)");
     type = type * 8 + (c - 0x30);
-    if (type > 0o77777777) throw damaged("a Solaris ACL is malformed (count too large)");
+    if (type > 0o77777777) return new TarWarning("a Solaris ACL is malformed (libarchive: count too large)");
     p++;
   }
-  if ((type & ~0o777777) !== 0o1000000) throw damaged("a Solaris ACL is not a POSIX.1e ACL");
-  if (p + 1 >= size) throw damaged("a Solaris ACL is malformed (body overflow)");
+  if ((type & ~0o777777) !== 0o1000000) return new TarWarning("a Solaris ACL is not a POSIX.1e ACL");
+  if (p + 1 >= size) return new TarWarning("a Solaris ACL is malformed (libarchive: body overflow)");
+  return undefined;
 }

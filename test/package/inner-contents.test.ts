@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { detectCompression } from "../../src/package/compression.js";
 import { ContentsReader, packingListName } from "../../src/package/inner-contents.js";
 import { makeableCompressions, makeInnerPackage } from "../fixtures/packages.js";
+import { entry, paxEntry, tarOf as builtTar } from "../fixtures/tar-builder.js";
 import { requireTools } from "../fixtures/requirements.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pkgtrust-inner-"));
@@ -105,8 +106,12 @@ describe("reading @name from the inner package", () => {
   });
 
   it.each(requireTools(["sh", "install"], "decompression bombs made by the shell") ? makeableCompressions(["bzip2", "zstd", "xz"] as const, "decompression bombs") : [])("stops a %s bomb at the cap, without holding its output", async (compression) => {
-    // 128 MiB of zeros, a few KiB compressed: 25 times the cap.
-    const bomb = execFileSync("sh", ["-c", `head -c 134217728 /dev/zero | ${compression === "zstd" ? "zstd -q -c" : `${compression} -c -1`}`], { maxBuffer: 1 << 26 });
+    // Pax headers of 1 MiB each, then zeros to 128 MiB, a few KiB compressed: the walk is still
+    // before +CONTENTS when the output passes the cap (5 MiB), and holding it would take 25 times that.
+    const prefix = join(dir, `bomb-prefix-${compression}`);
+    writeFileSync(prefix, Buffer.concat(Array.from({ length: 8 }, () => entry({ name: "PaxHeader", typeflag: "x" }, Buffer.alloc(1 << 20)))));
+    const compress = compression === "zstd" ? "zstd -q -c" : `${compression} -c -1`;
+    const bomb = execFileSync("sh", ["-c", `{ cat "$1"; head -c 125829120 /dev/zero; } | ${compress}`, "sh", prefix], { maxBuffer: 1 << 26 });
     expect(bomb.length).toBeLessThan(1 << 20);
     const before = process.memoryUsage().rss;
     await expect(nameOf(bomb, 65536)).rejects.toThrowWithCode("PKG_CONTENTS_TOO_LARGE");
@@ -202,6 +207,22 @@ describe("reading the inner package to its end, as libarchive does for pkg_insta
     await expect(readToEnd(tar.subarray(0, second + 200))).rejects.toThrowWithCode("PKG_INNER_FORMAT");
     expect(await readToEnd(tar.subarray(0, second + 512 + 3000))).toBe("whole-1.0");
     expect(await readToEnd(tar.subarray(0, second))).toBe("whole-1.0");
+  });
+
+  it("reads +CONTENTS as pkg_install's read_meta_data does: by pathname, with the data libarchive gives, whole", async () => {
+    const list = Buffer.from("@name first-1.0\n");
+    const rest = entry({ name: "a" }, Buffer.alloc(700, 1));
+    const both = async (tar: Buffer) => [await nameOf(tar, 100).catch((e: { code?: string; message: string }) => `${e.code}: ${e.message}`), await readToEnd(tar, 100).catch((e: { code?: string; message: string }) => `${e.code}: ${e.message}`)];
+    // A GNU dumpdir keeps its data; a directory has none (so no @name); a pax path names it.
+    expect(await both(builtTar([entry({ name: "+CONTENTS", typeflag: "D", magic: "gnu" }, list), rest]))).toEqual(["first-1.0", "first-1.0"]);
+    expect(await both(builtTar([entry({ name: "+CONTENTS", typeflag: "5", size: 0 }), rest]))).toEqual(Array(2).fill("PKG_INNER_FORMAT: +CONTENTS has no @name line"));
+    expect(await both(builtTar([paxEntry(["path=+CONTENTS"]), entry({ name: "other" }, list), rest]))).toEqual(["first-1.0", "first-1.0"]);
+    expect(await both(builtTar([paxEntry(["path=+CONTENTS/"]), entry({ name: "other" }, list), rest]))).toEqual(Array(2).fill("PKG_INNER_FORMAT: the inner package starts with '+CONTENTS/', not +CONTENTS"));
+    // A sparse map or a body cut short: libarchive reads on, but pkg_add would not get the packing list as stored.
+    expect(await both(builtTar([paxEntry([`GNU.sparse.map=0,${list.length}`]), entry({ name: "+CONTENTS" }, list), rest]))).toEqual(Array(2).fill("PKG_INNER_FORMAT: +CONTENTS is a sparse file, so it is not whole"));
+    const cut = builtTar([entry({ name: "+CONTENTS" }, Buffer.concat([list, Buffer.alloc(2000, 0x0a)]))]).subarray(0, 1024);
+    expect(await both(cut)).toEqual(Array(2).fill("PKG_INNER_FORMAT: +CONTENTS is cut short, so it is not whole"));
+    expect(await both(builtTar([]))).toEqual(Array(2).fill("PKG_INNER_FORMAT: the inner package has no entry"));
   });
 
   it("still stops at the first entry for a signer", async () => {
