@@ -32,23 +32,32 @@ async function* readFile(path: string, chunkSize: number, ring: number, unreadab
   }
 }
 
-/** The same from an open file, from byte `start` on, with positioned reads (the handle's offset is not used). */
-export async function* handleChunks(handle: FileHandle, start = 0, chunkSize = 1024 * 1024, ring = 3): AsyncGenerator<Uint8Array> {
-  const buffers = Array.from({ length: ring }, () => Buffer.allocUnsafeSlow(chunkSize));
+/**
+ * The same from an open file, from byte `start` on, with positioned reads (the handle's offset
+ * is not used). `ring`: how many buffers to cycle through, or the buffers themselves (each at
+ * least `chunkSize`, lent by a caller that reuses them from file to file: the read ahead is
+ * awaited before the generator finishes, so none is written to once it returns).
+ */
+export async function* handleChunks(handle: FileHandle, start = 0, chunkSize = 1024 * 1024, ring: number | readonly Buffer[] = 3): AsyncGenerator<Uint8Array> {
+  const buffers = typeof ring === "number" ? Array.from({ length: ring }, () => Buffer.allocUnsafeSlow(chunkSize)) : ring;
   let position = start;
   const read = (i: number) => {
-    const pending = handle.read(buffers[i % ring] as Buffer, 0, chunkSize, position).then(({ bytesRead, buffer }) => buffer.subarray(0, bytesRead));
+    const pending = handle.read(buffers[i % buffers.length] as Buffer, 0, chunkSize, position).then(({ bytesRead, buffer }) => buffer.subarray(0, bytesRead));
     // A read ahead that the caller stops before awaiting must not fail unhandled.
     pending.catch(() => undefined);
     return pending;
   };
   // One read ahead, so that the disk works while the caller hashes.
   let next = read(0);
-  for (let i = 1; ; i++) {
-    const chunk = await next;
-    if (chunk.length === 0) return;
-    position += chunk.length;
-    next = read(i);
-    yield chunk;
+  try {
+    for (let i = 1; ; i++) {
+      const chunk = await next;
+      if (chunk.length === 0) return;
+      position += chunk.length;
+      next = read(i);
+      yield chunk;
+    }
+  } finally {
+    await next.catch(() => undefined);
   }
 }

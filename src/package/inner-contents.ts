@@ -21,8 +21,10 @@ export const MAX_CONTENTS = 4 * 1024 * 1024;
 const MAX_TAR_PREFIX = MAX_CONTENTS + 1024 * 1024;
 /** Input given to the decompressor at a time (below bzip2's smallest block, 100 kB). */
 const FEED_SLICE = 64 * 1024;
-/** The same for zlib's gzip, which works off the main thread and honours backpressure: whole read chunks. */
+/** The same for zlib's gzip, which works off the main thread and honours backpressure: whole read chunks for a walk to the end. */
 const ASYNC_FEED_SLICE = 1024 * 1024;
+/** zlib's output chunks while only +CONTENTS is read (a signer's): about what one 64 KiB slice of input makes. */
+const CONTENTS_INFLATE_CHUNK = 64 * 1024;
 /** Chunks from this size on go to zlib without a copy (see writeSlice). */
 const ZERO_COPY_MIN = 256 * 1024;
 /** Decompressed bytes between two calls of `collect` (see the constructor): the peak RSS of a big package's walk against the calls' cost. */
@@ -253,11 +255,12 @@ export class ContentsReader {
       return;
     }
     const { compression } = detected;
-    if (compression === "gzip" || compression === "none") this.slice = ASYNC_FEED_SLICE;
+    // A signer reads only +CONTENTS: small slices, so that little past it is decompressed.
+    if ((compression === "gzip" || compression === "none") && this.toEnd) this.slice = ASYNC_FEED_SLICE;
     // Only zlib is done with its input at the write's callback and emits new buffers; the
     // walker copies what it keeps, but a plain tar's chunk may wait in the pass-through stream.
     this.zlibInput = compression === "gzip";
-    const inflateChunk = this.toEnd ? WALK_INFLATE_CHUNK : undefined;
+    const inflateChunk = this.toEnd ? WALK_INFLATE_CHUNK : CONTENTS_INFLATE_CHUNK;
     const input = decompressor(compression, this.maxUnpacked, inflateChunk);
     // A compression bomb or a huge pax header before +CONTENTS must not fill memory; the
     // whole walk is bounded too. The input is never paused, so a push decoder's output is

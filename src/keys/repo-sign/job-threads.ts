@@ -18,6 +18,7 @@ import { PackageCache } from "../../package/package-cache.js";
 import { parseCertificate } from "../../pki/certificate.js";
 import { prepareIdentity } from "./identity.js";
 import { failed, processPackage, type JobContext, type Outcome } from "./package-job.js";
+import { ReadBuffers } from "./read-buffers.js";
 
 const ROLE = "pkgtrust-repo-sign-jobs";
 /** Packages handed to a thread at a time, so that its reads, fsyncs and renames overlap. */
@@ -94,6 +95,8 @@ export async function serveJobs(): Promise<void> {
       unreported += bytes;
       timer ??= setTimeout(reportRead, PROGRESS_MS);
     },
+
+    readBuffers: new ReadBuffers(),
   };
   // The main thread terminates this thread once every outcome is in.
   port.on("message", (file: string) => {

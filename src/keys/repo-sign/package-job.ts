@@ -20,6 +20,7 @@ import { PKG_INSTALL_POLICY } from "../../pki/path.js";
 import { signedArchiveHead } from "../sign-package.js";
 import { RepoSignError } from "./errors.js";
 import { embedsExactly, signHash, type SigningIdentity } from "./identity.js";
+import { READ_CHUNK, type ReadBuffers } from "./read-buffers.js";
 import { Replacement, type Replaced } from "./replacement.js";
 import { packageNameOf } from "./scan.js";
 
@@ -52,6 +53,8 @@ export interface JobContext {
   readonly digests: readonly string[];
   /** Bytes read so far, for progress. */
   readonly onRead: (bytes: number) => void;
+  /** The thread's read buffers, lent to one package at a time. */
+  readonly readBuffers: ReadBuffers;
 }
 
 export type Outcome =
@@ -92,9 +95,9 @@ function memberInfo(name: string, size: number, stat: Stats): ArMemberInfo {
   return { name, size, mtime: Math.floor(stat.mtimeMs / 1000), uid: stat.uid, gid: stat.gid, mode: stat.mode };
 }
 
-/** Read buffers no larger than the file (most packages are far below the 1 MiB chunk): less to allocate and collect. */
-function chunksOf(handle: FileHandle, size: number): AsyncGenerator<Uint8Array> {
-  return handleChunks(handle, 0, Math.min(1024 * 1024, Math.max(SIGNING_BLOCK_SIZE, Math.ceil(size / SIGNING_BLOCK_SIZE) * SIGNING_BLOCK_SIZE)));
+/** The file in reads no larger than itself (most packages are far below the 1 MiB chunk), into the package's lent buffers. */
+function chunksOf(handle: FileHandle, size: number, ring: readonly Buffer[]): AsyncGenerator<Uint8Array> {
+  return handleChunks(handle, 0, Math.min(READ_CHUNK, Math.max(SIGNING_BLOCK_SIZE, Math.ceil(size / SIGNING_BLOCK_SIZE) * SIGNING_BLOCK_SIZE)), ring);
 }
 
 function counted(chunks: AsyncIterable<Uint8Array>, onRead: (n: number) => void): AsyncIterable<Uint8Array> {
@@ -139,8 +142,8 @@ interface SignatureHead {
   readonly embedded: readonly Certificate[];
 }
 
-async function readSignatureHead(handle: FileHandle, cache: PackageCache): Promise<SignatureHead | undefined> {
-  const reader = new ByteReader(handleChunks(handle, 0, 64 * 1024, 2));
+async function readSignatureHead(handle: FileHandle, cache: PackageCache, ring: readonly Buffer[]): Promise<SignatureHead | undefined> {
+  const reader = new ByteReader(handleChunks(handle, 0, 64 * 1024, ring));
   try {
     const ar = await ArReader.open(reader);
     if ((await ar.nextFile())?.name !== "+PKG_HASH") return undefined;
@@ -205,10 +208,10 @@ function pathProblemNow(path: readonly Certificate[] | undefined, time: Date): s
 }
 
 /** The FILE_CKSUM digests of a file as it is (none when no summary has FILE_CKSUM). */
-async function wholeFileDigests(context: JobContext, handle: FileHandle, stat: Stats): Promise<Record<string, string>> {
+async function wholeFileDigests(context: JobContext, handle: FileHandle, stat: Stats, ring: readonly Buffer[]): Promise<Record<string, string>> {
   if (context.digests.length === 0) return {};
   const hashes = context.digests.map((algorithm) => [algorithm, createHash(algorithm)] as const);
-  for await (const chunk of counted(chunksOf(handle, stat.size), context.onRead)) for (const [, hash] of hashes) hash.update(chunk);
+  for await (const chunk of counted(chunksOf(handle, stat.size, ring), context.onRead)) for (const [, hash] of hashes) hash.update(chunk);
   return Object.fromEntries(hashes.map(([algorithm, hash]) => [algorithm, hash.digest("hex")]));
 }
 
@@ -236,14 +239,14 @@ async function createOutput(context: JobContext, file: string, head: Buffer): Pr
   }
 }
 
-async function resign(context: JobContext, file: string, handle: FileHandle, stat: Stats, head: SignatureHead | undefined): Promise<Result> {
+async function resign(context: JobContext, file: string, handle: FileHandle, stat: Stats, head: SignatureHead | undefined, ring: readonly Buffer[]): Promise<Result> {
   const judged = verificationTime(head, context.time, context.expiredGraceDays, context.cache);
   let output: Replacement | undefined;
   let inner: ArMemberInfo | undefined;
   let pkgname = "";
   let size = 0;
   try {
-    const verdict = await verifyPackage(counted(chunksOf(handle, stat.size), context.onRead), context.trust, {
+    const verdict = await verifyPackage(counted(chunksOf(handle, stat.size, ring), context.onRead), context.trust, {
       time: judged.at,
       policy: PKG_INSTALL_POLICY,
       hashPool: context.pool,
@@ -283,7 +286,7 @@ async function resign(context: JobContext, file: string, handle: FileHandle, sta
 }
 
 /** Hashes an unsigned package's blocks while feeding `also`; returns the block digests. */
-async function hashBlocks(context: JobContext, handle: FileHandle, stat: Stats, also: (chunk: Uint8Array) => Promise<void>, expected?: readonly string[]): Promise<{ blocks: string[]; total: number }> {
+async function hashBlocks(context: JobContext, handle: FileHandle, stat: Stats, ring: readonly Buffer[], also: (chunk: Uint8Array) => Promise<void>, expected?: readonly string[]): Promise<{ blocks: string[]; total: number }> {
   const blocks: string[] = [];
   const onBlock = (index: number, hex: string) => {
     if (expected && expected[index] !== hex) throw new RepoSignError("REPO_PKG_CHANGED", `block ${index} changed between the hashing and the writing pass`, { detail: { block: index } });
@@ -291,7 +294,7 @@ async function hashBlocks(context: JobContext, handle: FileHandle, stat: Stats, 
   };
   const hasher = context.pool === "inline" ? new BlockHasher(SIGNING_BLOCK_SIZE, onBlock) : new ParallelBlockHasher(SIGNING_BLOCK_SIZE, onBlock, context.pool, stat.size);
   try {
-    for await (const chunk of counted(chunksOf(handle, stat.size), context.onRead)) {
+    for await (const chunk of counted(chunksOf(handle, stat.size, ring), context.onRead)) {
       await hasher.update(chunk);
       await also(chunk);
     }
@@ -302,9 +305,9 @@ async function hashBlocks(context: JobContext, handle: FileHandle, stat: Stats, 
   return { blocks, total: hasher.total };
 }
 
-async function signUnsigned(context: JobContext, file: string, handle: FileHandle, stat: Stats): Promise<Result> {
+async function signUnsigned(context: JobContext, file: string, handle: FileHandle, stat: Stats, ring: readonly Buffer[]): Promise<Result> {
   const contents = new ContentsReader();
-  const first = await hashBlocks(context, handle, stat, async (chunk) => {
+  const first = await hashBlocks(context, handle, stat, ring, async (chunk) => {
     if (!contents.done) await contents.write(chunk);
   });
   if (first.total !== stat.size) throw new RepoSignError("REPO_PKG_CHANGED", `${file} changed size while it was read`, { detail: { file } });
@@ -320,7 +323,7 @@ async function signUnsigned(context: JobContext, file: string, handle: FileHandl
   let output: Replacement | undefined = await createOutput(context, file, head);
   try {
     const current = output;
-    await hashBlocks(context, handle, stat, (chunk) => current.write(chunk).catch((error: unknown) => Promise.reject(writeError(file, error))), first.blocks);
+    await hashBlocks(context, handle, stat, ring, (chunk) => current.write(chunk).catch((error: unknown) => Promise.reject(writeError(file, error))), first.blocks);
     await requireUnchanged(handle, stat, file);
     const replaced = await commit(current, inner, stat, file);
     output = undefined;
@@ -333,25 +336,27 @@ async function signUnsigned(context: JobContext, file: string, handle: FileHandl
 /** Signs, re-signs or skips one package; never throws: a failure is an Outcome. */
 export async function processPackage(context: JobContext, file: string): Promise<Outcome> {
   let opened: { handle: FileHandle; stat: Stats } | undefined;
+  const ring = context.readBuffers.take();
   try {
     opened = await openPackage(file, context.dir);
     const { handle, stat } = opened;
     const { buffer } = await handle.read(Buffer.alloc(AR_MAGIC.length), 0, AR_MAGIC.length, 0);
     const signed = buffer.toString("latin1") === AR_MAGIC;
-    const head = signed ? await readSignatureHead(handle, context.cache) : undefined;
+    const head = signed ? await readSignatureHead(handle, context.cache, ring) : undefined;
     if (head && !context.force) {
       const pkgname = signedByUs(head, context.identity, context.cache);
       if (pkgname !== undefined) {
-        const digests = await wholeFileDigests(context, handle, stat);
+        const digests = await wholeFileDigests(context, handle, stat, ring);
         return { kind: "skipped", file, pkgname, reason: "already signed by this certificate with this chain", size: stat.size, digests };
       }
     }
-    const result = signed ? await resign(context, file, handle, stat, head) : await signUnsigned(context, file, handle, stat);
+    const result = signed ? await resign(context, file, handle, stat, head, ring) : await signUnsigned(context, file, handle, stat, ring);
     if ("refused" in result) return { kind: "failed", file, code: result.refused.code, message: result.refused.message, refused: true };
     return { kind: signed ? "resigned" : "signed", file, pkgname: result.pkgname, oldSize: stat.size, newSize: result.size, digests: result.replaced?.digests ?? {}, warnings: result.warnings ?? [] };
   } catch (error) {
     return failed(file, error);
   } finally {
     await opened?.handle.close();
+    context.readBuffers.give(ring);
   }
 }

@@ -10,6 +10,7 @@ import { bundleWarning } from "./bundle-check.js";
 import { RepoSignError } from "./errors.js";
 import type { SigningIdentity } from "./identity.js";
 import { failed, processPackage, type JobContext, type Outcome } from "./package-job.js";
+import { ReadBuffers } from "./read-buffers.js";
 import { runOnThreads } from "./job-threads.js";
 import { syncDirectory } from "./replacement.js";
 import { isSummaryTemporary, scanRepository, type Listed } from "./scan.js";
@@ -121,6 +122,8 @@ async function runPackages(request: RepoSignRequest, packages: readonly { file: 
     expiredGraceDays: request.expiredGraceDays,
     digests,
     onRead,
+
+    readBuffers: new ReadBuffers(),
   };
   let next = 0;
   const worker = async () => {
