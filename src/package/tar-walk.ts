@@ -206,10 +206,14 @@ export class TarWalker {
   /** GNU sparse 0.0's GNU.sparse.offset and .numbytes waiting for each other: struct tar's fields, 0 at first and kept across entries. */
   private sparseOffset = 0n;
   private sparseNumbytes = 0n;
+  /** The GNU sparse version, struct tar's sparse_gnu_major and minor: set by pax records, kept across entries (0 at first). */
+  private sparseVersion = { major: 0, minor: 0 };
+  /** A GNU sparse 1.0 entry's map, read from the start of its body before the body proper. */
+  private map10: { readonly reader: Sparse10Map; readonly size: bigint; readonly directory: boolean } | undefined;
   /** header_recursion_depth left over: "Too many special headers" returns without its decrement, so each one lowers the limit for the rest of the archive. */
   private depthCarry = 0;
   /** The entry whose header chain is read, until its body starts (after any old GNU sparse blocks). */
-  private pending: { readonly name: Buffer; readonly size: bigint } | undefined;
+  private pending: { readonly name: Buffer; readonly size: bigint; readonly directory: boolean; readonly map10: boolean } | undefined;
   /** The first entry as libarchive hands it to pkg_install, and its body while it is kept. */
   private first: FirstEntry | undefined;
   private firstParts: Buffer[] | undefined;
@@ -243,18 +247,27 @@ export class TarWalker {
 
   /** True once the first entry's header and body went past. */
   get pastFirstEntry(): boolean {
-    return this.finished || this.entries > 1 || (this.entries === 1 && this.remaining === 0 && this.pending === undefined);
+    return this.finished || this.entries > 1 || (this.entries === 1 && this.remaining === 0 && this.pending === undefined && this.map10 === undefined);
   }
 
   /** Whether the data may end here: anywhere but inside a header's chain or an extension header's body. */
   get atBoundary(): boolean {
-    return this.finished || (this.headerFill === 0 && this.extension === undefined && this.chain.depth === 0 && !this.sparseBlocks);
+    return this.finished || (this.headerFill === 0 && this.extension === undefined && this.chain.depth === 0 && !this.sparseBlocks && this.map10 === undefined);
   }
 
   /** Walks the next bytes; throws TarFormatError where libarchive's reader fails. */
   write(chunk: Uint8Array): void {
     let at = 0;
     while (at < chunk.length && !this.finished && !(this.stopAfterFirst && this.pastFirstEntry)) {
+      const map10 = this.map10;
+      if (map10) {
+        at += map10.reader.take(chunk.subarray(at));
+        if (!map10.reader.done) continue;
+        this.map10 = undefined;
+        // tar_read_header: the map's bytes and their padding are no longer the entry's.
+        this.body(map10.size - map10.reader.length, map10.directory);
+        continue;
+      }
       if (this.remaining > 0 && !this.sparseBlocks) {
         const take = Math.min(this.remaining, chunk.length - at);
         (this.extension?.parts ?? this.firstParts)?.push(Buffer.from(chunk.subarray(at, at + take)));
@@ -291,7 +304,7 @@ export class TarWalker {
     if (this.atBoundary) return;
     // tar_read_header: the end of the data after an extension header is "Damaged tar archive",
     // except after a global pax header alone (header_pax_global hands ARCHIVE_EOF on).
-    if (this.headerFill === 0 && this.extension === undefined && !this.sparseBlocks && this.chain.onlyGlobal) return;
+    if (this.headerFill === 0 && this.extension === undefined && !this.sparseBlocks && this.map10 === undefined && this.chain.onlyGlobal) return;
     throw new TarFormatError("the tar archive ends inside a header or its extension headers (libarchive: truncated or damaged tar archive)");
   }
 
@@ -371,7 +384,8 @@ export class TarWalker {
   private endChain(entry: { readonly name: Buffer; readonly size: bigint; readonly regular: boolean }, warning?: TarWarning): void {
     const chain = this.chain;
     let { name, size } = entry;
-    let sparsePending: { major?: bigint; minor?: bigint } | undefined;
+    // GNU.sparse.major or .minor seen: tar_read_header then reads a 1.0 map, or warns.
+    let sparsePending = false;
     for (const extension of [...chain.extensions].reverse()) {
       if (extension.type === "L") name = cString(extension.body);
       else if (extension.type === "K") warning = undefined;
@@ -388,12 +402,22 @@ export class TarWalker {
               if (key === "path") path = value;
               else if (key === "GNU.sparse.name") override = value;
               else if (key === "size") size = paxSize(value);
-              else if (key === "GNU.sparse.numblocks") this.sparseOffset = this.sparseNumbytes = -1n;
+              else if (key === "GNU.sparse.numblocks") {
+                this.sparseOffset = this.sparseNumbytes = -1n;
+                this.sparseVersion = { major: 0, minor: 0 };
+              }
               else if (key === "GNU.sparse.offset" || key === "GNU.sparse.numbytes") this.sparse00(key, atolBase(value, 10));
-              else if (key === "GNU.sparse.map") this.sparseMap(value);
+              else if (key === "GNU.sparse.map") {
+                this.sparseVersion = { major: 0, minor: 1 };
+                this.sparseMap(value);
+              }
               else if (key === "SUN.holesdata") this.holesData(value);
-              else if (key === "GNU.sparse.major") sparsePending = { ...sparsePending, major: atolBase(value, 10) };
-              else if (key === "GNU.sparse.minor") sparsePending = { ...sparsePending, minor: atolBase(value, 10) };
+              else if (key === "GNU.sparse.major" || key === "GNU.sparse.minor") {
+                // (int)tar_atol10: the low 32 bits.
+                const version = Number(BigInt.asIntN(32, atolBase(value, 10)));
+                this.sparseVersion = key === "GNU.sparse.major" ? { ...this.sparseVersion, major: version } : { ...this.sparseVersion, minor: version };
+                sparsePending = true;
+              }
             } catch (error) {
               // pax_attribute's warnings are combined and the records after them still read.
               if (!(error instanceof TarWarning)) throw error;
@@ -410,17 +434,14 @@ export class TarWalker {
         if (chosen !== undefined && chosen.length > 0) name = chosen;
       }
     }
-    if (sparsePending) {
-      // GNU sparse 1.0 keeps its map at the start of the body; any other version is "Unrecognized
-      // GNU sparse file format", a warning every level of the recursion raises again.
-      throw new TarFormatError(sparsePending.major === 1n && sparsePending.minor === 0n ? "GNU sparse 1.0 files are not read by pkgtrust" : "an unrecognized GNU sparse file format");
-    }
+    // Any GNU sparse version but 1.0 is "Unrecognized GNU sparse file format", a warning every level of the recursion raises again.
+    const map10 = sparsePending && this.sparseVersion.major === 1 && this.sparseVersion.minor === 0;
+    if (sparsePending && !map10) throw new TarFormatError("an unrecognized GNU sparse file format (libarchive: a warning no header drops)");
     if (warning) throw warning;
-    // archive_read_format_tar_read_header: a regular file whose name ends in '/' is a directory, without a body.
-    if (entry.regular && name[name.length - 1] === 0x2f) size = 0n;
     this.chain = newChain();
     this.entries++;
-    this.pending = { name, size };
+    // archive_read_format_tar_read_header: a regular file whose name ends in '/' is a directory, without a body.
+    this.pending = { name, size, directory: entry.regular && name[name.length - 1] === 0x2f, map10 };
     if (!this.sparseBlocks) this.startBody();
   }
 
@@ -433,22 +454,34 @@ export class TarWalker {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    const { size } = pending;
-    let data = 0n;
-    for (const piece of this.sparse) {
-      if (piece.hole) continue;
-      if (piece.size >= INT64_MAX - data) throw new TarFormatError("a sparse map's pieces overflow (libarchive: fatal skip)");
-      data += piece.size;
+    const { size, directory } = pending;
+    if (this.entries === 1) this.first = { name: pending.name.toString("latin1"), size: directory ? 0 : Number(size), sparse: pending.map10 || this.sparse.length > 0 };
+    if (!pending.map10) return this.body(size, directory);
+    // gnu_sparse_10_read, at the start of the body: its map replaces every piece the headers gave.
+    this.sparse = [];
+    this.map10 = { reader: new Sparse10Map(size, (offset, length) => this.addSparse(offset, length)), size, directory };
+  }
+
+  /**
+   * The body proper, `size` bytes as archive_read_format_tar_read_header left them (a regular
+   * file named with a trailing '/' is a directory: no body, no padding).
+   */
+  private body(size: bigint, directory: boolean): void {
+    if (directory) {
+      this.remaining = this.padding = 0;
+    } else {
+      let data = 0n;
+      for (const piece of this.sparse) {
+        if (piece.hole) continue;
+        if (piece.size >= INT64_MAX - data) throw new TarFormatError("a sparse map's pieces overflow (libarchive: fatal skip)");
+        data += piece.size;
+      }
+      this.remaining = Number(this.sparse.length === 0 || data > size ? size : data);
+      this.padding = Number((BigInt(BLOCK) - (size % BigInt(BLOCK))) % BigInt(BLOCK));
     }
-    this.remaining = Number(this.sparse.length === 0 || data > size ? size : data);
-    this.padding = Number((BigInt(BLOCK) - (size % BigInt(BLOCK))) % BigInt(BLOCK));
-    if (this.entries !== 1) return;
-    const sparse = this.sparse.length > 0;
-    this.first = { name: pending.name.toString("latin1"), size: Number(size), sparse };
-    if (!sparse && size <= BigInt(this.keepFirst)) {
-      this.firstParts = [];
-      if (this.remaining === 0) this.firstBodyDone();
-    }
+    if (this.entries !== 1 || this.first?.sparse || BigInt(this.first?.size ?? 0) > BigInt(this.keepFirst)) return;
+    this.firstParts = [];
+    if (this.remaining === 0) this.firstBodyDone();
   }
 
   private firstBodyDone(): void {
@@ -549,6 +582,89 @@ function regular(type: string, header: Buffer): boolean {
 const GNU_MAGIC = Buffer.from("ustar  \0", "latin1");
 const USTAR = Buffer.from("ustar", "latin1");
 const USTAR_VERSION = Buffer.from("ustar\x0000", "latin1");
+
+/**
+ * gnu_sparse_10_read: the map at the start of a GNU sparse 1.0 body, decimal numbers one per
+ * line (lines starting with '#' skipped): a count (an int), then that many offset and size
+ * pairs; each line at most 100 bytes and within the body; then padding to a block. Every
+ * failure is fatal; the data ending inside the map is one.
+ */
+class Sparse10Map {
+  private line: number[] = [];
+  private count: number | undefined;
+  private offset: bigint | undefined;
+  /** Bytes of the map's lines so far. */
+  private read = 0n;
+  /** Padding left to skip once the last pair is read. */
+  private padding: number | undefined;
+
+  constructor(
+    private readonly size: bigint,
+    private readonly add: (offset: bigint, size: bigint) => void,
+  ) {}
+
+  get done(): boolean {
+    return this.padding === 0;
+  }
+
+  /** The map's length with its padding: what the body loses. */
+  get length(): bigint {
+    return this.read + BigInt((BLOCK - Number(this.read % BigInt(BLOCK))) % BLOCK);
+  }
+
+  /** Takes what it needs from the start of `bytes`; returns how many it took. */
+  take(bytes: Uint8Array): number {
+    let at = 0;
+    while (at < bytes.length && !this.done) {
+      if (this.padding !== undefined) {
+        const skip = Math.min(this.padding, bytes.length - at);
+        this.padding -= skip;
+        at += skip;
+        continue;
+      }
+      const byte = bytes[at++] as number;
+      this.line.push(byte);
+      // readline's limit: the rest of the body, at most 100 bytes, the newline included.
+      const left = this.size - this.read;
+      if (BigInt(this.line.length) > (left < 100n ? left : 100n)) throw new TarFormatError("a GNU sparse 1.0 map line is too long (libarchive: line too long)");
+      if (byte === 0x0a) this.lineRead();
+    }
+    return at;
+  }
+
+  private lineRead(): void {
+    const line = this.line;
+    this.line = [];
+    this.read += BigInt(line.length);
+    if (line[0] === 0x23) return;
+    // gnu_sparse_10_atol: digits up to the newline, INT64_MAX on overflow; anything else fails.
+    let value = 0n;
+    for (const byte of line.slice(0, -1)) {
+      if (byte < 0x30 || byte > 0x39) throw new TarFormatError("a GNU sparse 1.0 map holds a line that is not a number (libarchive: fatal)");
+      value = value * 10n + BigInt(byte - 0x30);
+      if (value > INT64_MAX) value = INT64_MAX;
+    }
+    if (this.count === undefined) {
+      // entries = (int)gnu_sparse_10_atol(...): the low 32 bits, and a negative count fails.
+      this.count = Number(BigInt.asIntN(32, value));
+      if (this.count < 0) throw new TarFormatError("a GNU sparse 1.0 map's count is negative (libarchive: fatal)");
+    } else if (this.offset === undefined) {
+      this.offset = value;
+      return;
+    } else {
+      this.add(this.offset, value);
+      this.offset = undefined;
+      this.count--;
+    }
+    if (this.count === 0) this.mapRead();
+  }
+
+  private mapRead(): void {
+    const padding = Number(this.length - this.read);
+    if (BigInt(padding) > this.size - this.read) throw new TarFormatError("a GNU sparse 1.0 map's padding runs past the body (libarchive: fatal)");
+    this.padding = padding;
+  }
+}
 
 /** pax_attribute's size: decimal, refused when negative or overflowing. */
 function paxSize(value: Buffer): bigint {

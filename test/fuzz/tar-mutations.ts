@@ -227,7 +227,7 @@ function insertOp(r: Rng): Op {
     },
   });
   const part = (fields: HeaderFields, body: Buffer, bodyOmitted = false): Part => ({ fields, body, edits: [], ...(bodyOmitted ? { bodyOmitted } : {}) });
-  const kind = int(r, 12);
+  const kind = int(r, 13);
   if (kind <= 2) {
     const type = kind === 2 ? "g" : "x";
     const chosen = Array.from({ length: 1 + int(r, 2) }, () => pick(r, PAX_RECORDS));
@@ -283,6 +283,26 @@ function insertOp(r: Rng): Op {
     });
   }
   if (kind === 10) return at("a second +CONTENTS", () => [part({ name: "+CONTENTS" }, CONTENTS)]);
+  if (kind === 11) {
+    // GNU sparse 1.0: pax records, then a map of decimal lines at the start of the body.
+    const data = bytes(r, 600);
+    const maps: [string, string][] = [
+      ["a map of the whole body", `1\n0\n${data.length}\n`],
+      ["a map of two pieces", `2\n0\n100\n5000\n${data.length - 100}\n`],
+      ["a map shorter than the body", "1\n0\n10\n"],
+      ["a map with a comment line", `#c\n1\n0\n${data.length}\n`],
+      ["a map with a line over 100 bytes", `1\n${"0".repeat(120)}\n${data.length}\n`],
+      ["a map whose count is not a number", "x\n"],
+      ["a map whose count is 2^32 + 1", `4294967297\n0\n${data.length}\n`],
+      ["no map", ""],
+    ];
+    const [label, map] = pick(r, maps);
+    const mapBlock = Buffer.concat([latin1(map), Buffer.alloc((BLOCK - (map.length % BLOCK)) % BLOCK)]);
+    return at(`GNU sparse 1.0 entry, ${label}`, () => [
+      part({ name: "PaxHeader", typeflag: "x" }, latin1(["GNU.sparse.major=1", "GNU.sparse.minor=0", "GNU.sparse.name=sparse", "GNU.sparse.realsize=8192"].map(paxRecord).join(""))),
+      part({ name: "GNUSparseFile.0/sparse" }, Buffer.concat([mapBlock, data])),
+    ]);
+  }
   return at("'x' header then end of archive", () => [part({ name: "PaxHeader", typeflag: "x" }, latin1(paxRecord("comment=x"))), { raw: Buffer.alloc(BLOCK) }]);
 }
 

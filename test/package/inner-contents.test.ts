@@ -225,6 +225,20 @@ describe("reading the inner package to its end, as libarchive does for pkg_insta
     expect(await both(builtTar([]))).toEqual(Array(2).fill("PKG_INNER_FORMAT: the inner package has no entry"));
   });
 
+  it.runIf(requireTools(["sh", "tar", "install"], "a sparse file archived by GNU tar (truncate and dd from coreutils)"))("walks a file with holes as GNU tar archives it (GNU sparse 1.0, a map at the start of its body)", async () => {
+    const tree = mkdtempSync(join(dir, "sparse-"));
+    const script = [
+      "printf '@name holes-1.0\\n' > +CONTENTS && truncate -s 3M holes",
+      "printf 'data in the middle' | dd of=holes bs=1 seek=1048576 conv=notrunc 2>/dev/null",
+      "tar --sparse --sparse-version=1.0 --format=posix -cf - +CONTENTS holes > ../holes.tar",
+    ].join(" && ");
+    execFileSync("sh", ["-c", script], { cwd: tree });
+    const tar = readFileSync(join(dir, "holes.tar"));
+    expect(tar.includes("GNU.sparse.major=1")).toBe(true);
+    expect(await readToEnd(tar, 777)).toBe("holes-1.0");
+    expect(await readToEnd(gzipSync(tar))).toBe("holes-1.0");
+  });
+
   it("still stops at the first entry for a signer", async () => {
     const tar = await tarOf([contents, { name: "a", data: Buffer.alloc(5000, 1) }]);
     const damaged = Buffer.from(tar);
