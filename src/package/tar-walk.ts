@@ -79,14 +79,16 @@ function checksumMatches(header: Uint8Array): boolean {
   const field = header.subarray(148, 156);
   if (!field.every((c) => c === 0x20 || c === 0 || (c >= 0x30 && c <= 0x37))) return false;
   const stored = number(field);
-  let unsigned = 0;
-  let signed = 0;
+  // The checksum field counts as eight blanks; the signed sum is the unsigned one less 256 per byte above 127.
+  let unsigned = 8 * 0x20;
+  let high = 0;
   for (let i = 0; i < BLOCK; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : (header[i] as number);
+    if (i === 148) i = 156;
+    const byte = header[i] as number;
     unsigned += byte;
-    signed += byte > 127 ? byte - 256 : byte;
+    high += byte >> 7;
   }
-  return stored === BigInt(unsigned) || stored === BigInt(signed);
+  return stored === BigInt(unsigned) || stored === BigInt(unsigned - 256 * high);
 }
 
 /** validate_number_field (libarchive 3.6): base-256, or blanks, octal digits, then only blanks and NULs. */
@@ -115,6 +117,11 @@ function bid(header: Buffer): number {
   const fields: [number, number][] = [[100, 8], [108, 8], [116, 8], [124, 12], [136, 12], [329, 8], [337, 8]];
   if (!fields.every(([at, width]) => validNumber(header.subarray(at, at + width)))) return 0;
   return value + 2;
+}
+
+function isNullBlock(block: Uint8Array): boolean {
+  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
+  return true;
 }
 
 /** The bytes of a C string: up to the first NUL. */
@@ -309,7 +316,8 @@ export class TarWalker {
   }
 
   private readHeader(header: Buffer): void {
-    if (header.every((byte) => byte === 0)) {
+    // tar_read_header: h[0] != 0 || !archive_block_is_null(h) (the first byte alone tells nearly every header).
+    if (header[0] === 0 && isNullBlock(header)) {
       // An end-of-archive block after an extension header (other than g alone) is "Damaged tar archive".
       if (this.chain.depth > 0 && !this.chain.onlyGlobal) throw damaged("an extension header is followed by the end of the archive");
       this.finished = true;
@@ -354,9 +362,9 @@ export class TarWalker {
 
   /** header_common and its callers (header_ustar, header_gnutar, header_old_tar), then the pax records. */
   private entryHeader(header: Buffer, type: string): void {
-    const gnuMagic = header.subarray(257, 265).equals(GNU_MAGIC);
+    const gnuMagic = GNU_MAGIC.compare(header, 257, 265) === 0;
     if (gnuMagic) this.format = "gnu";
-    else if (header.subarray(257, 262).equals(USTAR)) this.format = this.format === "pax" ? "pax" : "ustar";
+    else if (USTAR.compare(header, 257, 262) === 0) this.format = this.format === "pax" ? "pax" : "ustar";
     else this.format = "tar";
     let size = number(header.subarray(124, 136));
     if (size < 0n) throw new TarFormatError("a tar entry has a negative size (libarchive: tar entry has negative size)");
