@@ -206,8 +206,12 @@ export class TarWalker {
   private entries = 0;
   private started = false;
   private finished = false;
-  /** The entry's sparse list (gnu_add_sparse_entry): archive_read_format_tar_skip consumes its data pieces, not the size. */
-  private sparse: { readonly size: bigint; readonly hole: boolean }[] = [];
+  /**
+   * The entry's sparse list (gnu_add_sparse_entry) as archive_read_format_tar_skip sums it:
+   * it consumes the data pieces, not the size. Only the sums are kept, so that a map of
+   * millions of pieces costs no memory.
+   */
+  private sparse = noSparse();
   /** header_common: GNU.sparse records are allowed once an entry of type 0 or S was read (never reset, as in libarchive). */
   private sparseAllowed = false;
   /** GNU sparse 0.0's GNU.sparse.offset and .numbytes waiting for each other: struct tar's fields, 0 at first and kept across entries. */
@@ -328,7 +332,7 @@ export class TarWalker {
     this.started = true;
     if (!checksumMatches(header)) throw damaged(`the tar header at entry ${this.entries + 1} has a bad checksum`);
     // archive_read_format_tar_read_header clears the sparse list before each entry's headers.
-    if (this.chain.depth === 0) this.sparse = [];
+    if (this.chain.depth === 0) this.sparse = noSparse();
     if (++this.chain.depth + this.depthCarry > MAX_DEPTH) return this.tooManyHeaders();
     const type = String.fromCharCode(header[156] as number);
     // header_volume: no body, the next header is read at once (and, as after a g header, the end may come there).
@@ -463,10 +467,10 @@ export class TarWalker {
     if (!pending) return;
     this.pending = undefined;
     const { size, directory } = pending;
-    if (this.entries === 1) this.first = { name: pending.name.toString("latin1"), size: directory ? 0 : Number(size), sparse: pending.map10 || this.sparse.length > 0 };
+    if (this.entries === 1) this.first = { name: pending.name.toString("latin1"), size: directory ? 0 : Number(size), sparse: pending.map10 || this.sparse.pieces > 0 };
     if (!pending.map10) return this.body(size, directory);
     // gnu_sparse_10_read, at the start of the body: its map replaces every piece the headers gave.
-    this.sparse = [];
+    this.sparse = noSparse();
     this.map10 = { reader: new Sparse10Map(size, (offset, length) => this.addSparse(offset, length)), size, directory };
   }
 
@@ -475,16 +479,12 @@ export class TarWalker {
    * file named with a trailing '/' is a directory: no body, no padding).
    */
   private body(size: bigint, directory: boolean): void {
-    if (directory) {
+    const { pieces, data, overflow } = this.sparse;
+    // A sum of pieces past int64 fails the skip before it consumes anything: the next header is read where the body starts.
+    if (directory || overflow) {
       this.remaining = this.padding = 0;
     } else {
-      let data = 0n;
-      for (const piece of this.sparse) {
-        if (piece.hole) continue;
-        if (piece.size >= INT64_MAX - data) throw new TarFormatError("a sparse map's pieces overflow (libarchive: fatal skip)");
-        data += piece.size;
-      }
-      this.remaining = Number(this.sparse.length === 0 || data > size ? size : data);
+      this.remaining = Number(pieces === 0 || data > size ? size : data);
       this.padding = Number((BigInt(BLOCK) - (size % BigInt(BLOCK))) % BigInt(BLOCK));
     }
     if (this.entries !== 1 || this.first?.sparse || BigInt(this.first?.size ?? 0) > BigInt(this.keepFirst)) return;
@@ -499,8 +499,13 @@ export class TarWalker {
 
   /** gnu_add_sparse_entry: "Malformed sparse map data" for a negative offset or size, or their sum beyond int64. */
   private addSparse(offset: bigint, size: bigint, hole = false): void {
+    // The piece is in the list before it is checked (a warning may let the entry go on with it, empty).
+    const sparse = this.sparse;
+    sparse.pieces++;
     if (offset < 0n || size < 0n || offset > INT64_MAX - size) throw new TarFormatError("a GNU sparse map is malformed (libarchive: malformed sparse map data)");
-    this.sparse.push({ size, hole });
+    if (hole || sparse.overflow) return;
+    if (size >= INT64_MAX - sparse.data) sparse.overflow = true;
+    else sparse.data += size;
   }
 
   /** GNU sparse 0.0: GNU.sparse.offset and GNU.sparse.numbytes make a piece once both are set (-1 is unset). */
@@ -567,6 +572,10 @@ export class TarWalker {
     this.sparseBlocks = block[504] !== 0;
     if (!this.sparseBlocks) this.startBody();
   }
+}
+
+function noSparse() {
+  return { pieces: 0, data: 0n, overflow: false };
 }
 
 function newChain() {

@@ -239,6 +239,17 @@ describe("reading the inner package to its end, as libarchive does for pkg_insta
     expect(await readToEnd(gzipSync(tar))).toBe("holes-1.0");
   });
 
+  it("walks a GNU sparse 1.0 map of two million pieces in bounded memory (only their sum is kept)", async () => {
+    const map = Buffer.from(`2000000\n${"0\n1\n".repeat(2_000_000)}`, "latin1");
+    const body = Buffer.concat([map, Buffer.alloc((512 - (map.length % 512)) % 512), Buffer.alloc(2_000_000, 0x42)]);
+    const records = ["GNU.sparse.major=1", "GNU.sparse.minor=0", "GNU.sparse.name=many", "GNU.sparse.realsize=2000000"];
+    const tar = builtTar([entry({ name: "+CONTENTS" }, Buffer.from("@name many-1.0\n")), paxEntry(records), entry({ name: "GNUSparseFile.0/many" }, body)]);
+    const before = process.memoryUsage().rss;
+    expect(await readToEnd(gzipSync(tar), 65536)).toBe("many-1.0");
+    // Two million pieces as objects would take hundreds of MiB.
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
   it("still stops at the first entry for a signer", async () => {
     const tar = await tarOf([contents, { name: "a", data: Buffer.alloc(5000, 1) }]);
     const damaged = Buffer.from(tar);

@@ -200,6 +200,7 @@ const CASES = [
   "tar: Solaris holes data of 10 bytes on a 600-byte body",
   "tar: pax size beyond 64 bits",
   "tar: GNU sparse records before any entry of type 0 or S",
+  "tar: GNU sparse pieces summing past 64 bits (the body is read as headers)",
   "tar: GNU sparse 1.0 file, its map at the start of the body",
   "tar: GNU sparse 1.0 file whose map covers less than the body",
   "tar: GNU sparse 1.0 map with a line over 100 bytes",
