@@ -175,6 +175,11 @@ function parsePax(text: Buffer, attribute: (key: string, value: Buffer) => void)
 const EXTENSION_TYPES = new Set(["x", "X", "g", "L", "K", "A"]);
 /** read_body_to_string's bound on an extension header's body. */
 const MAX_EXTENSION = 1024 * 1024;
+/**
+ * GNU sparse 1.0 map bytes pkgtrust reads in one package (800,000 holes take about 16 MB):
+ * map lines are read one by one, and a bomb of them could otherwise hold a walk for minutes.
+ */
+const MAX_SPARSE_MAPS = 16 * 1024 * 1024;
 /** tar_read_header's bound on the headers of one entry ("Too many special headers"). */
 const MAX_DEPTH = 32;
 
@@ -219,6 +224,8 @@ export class TarWalker {
   private sparseNumbytes = 0n;
   /** The GNU sparse version, struct tar's sparse_gnu_major and minor: set by pax records, kept across entries (0 at first). */
   private sparseVersion = { major: 0, minor: 0 };
+  /** Bytes of GNU sparse 1.0 maps read so far in the package. */
+  private mapBytes = 0;
   /** A GNU sparse 1.0 entry's map, read from the start of its body before the body proper. */
   private map10: { readonly reader: Sparse10Map; readonly size: bigint; readonly directory: boolean } | undefined;
   /** header_recursion_depth left over: "Too many special headers" returns without its decrement, so each one lowers the limit for the rest of the archive. */
@@ -275,6 +282,7 @@ export class TarWalker {
         at += map10.reader.take(chunk.subarray(at));
         if (!map10.reader.done) continue;
         this.map10 = undefined;
+        this.mapBytes += map10.reader.linesRead;
         // tar_read_header: the map's bytes and their padding are no longer the entry's.
         this.body(map10.size - map10.reader.length, map10.directory);
         continue;
@@ -471,7 +479,7 @@ export class TarWalker {
     if (!pending.map10) return this.body(size, directory);
     // gnu_sparse_10_read, at the start of the body: its map replaces every piece the headers gave.
     this.sparse = noSparse();
-    this.map10 = { reader: new Sparse10Map(size, (offset, length) => this.addSparse(offset, length)), size, directory };
+    this.map10 = { reader: new Sparse10Map(size, MAX_SPARSE_MAPS - this.mapBytes, (offset, length) => this.addSparse(offset, length)), size, directory };
   }
 
   /**
@@ -607,7 +615,9 @@ const USTAR_VERSION = Buffer.from("ustar\x0000", "latin1");
  * failure is fatal; the data ending inside the map is one.
  */
 class Sparse10Map {
-  private line: number[] = [];
+  /** The line being read (at most 100 bytes). */
+  private readonly line = Buffer.alloc(100);
+  private lineLength = 0;
   private count: number | undefined;
   private offset: bigint | undefined;
   /** Bytes of the map's lines so far. */
@@ -615,8 +625,10 @@ class Sparse10Map {
   /** Padding left to skip once the last pair is read. */
   private padding: number | undefined;
 
+  /** `budget`: the map bytes pkgtrust still reads in this package (MAX_SPARSE_MAPS). */
   constructor(
     private readonly size: bigint,
+    private readonly budget: number,
     private readonly add: (offset: bigint, size: bigint) => void,
   ) {}
 
@@ -629,6 +641,11 @@ class Sparse10Map {
     return this.read + BigInt((BLOCK - Number(this.read % BigInt(BLOCK))) % BLOCK);
   }
 
+  /** Bytes of map lines read: what the package's budget loses. */
+  get linesRead(): number {
+    return Number(this.read);
+  }
+
   /** Takes what it needs from the start of `bytes`; returns how many it took. */
   take(bytes: Uint8Array): number {
     let at = 0;
@@ -639,24 +656,31 @@ class Sparse10Map {
         at += skip;
         continue;
       }
-      const byte = bytes[at++] as number;
-      this.line.push(byte);
       // readline's limit: the rest of the body, at most 100 bytes, the newline included.
       const left = this.size - this.read;
-      if (BigInt(this.line.length) > (left < 100n ? left : 100n)) throw new TarFormatError("a GNU sparse 1.0 map line is too long (libarchive: line too long)");
-      if (byte === 0x0a) this.lineRead();
+      const room = (left < 100n ? Number(left) : 100) - this.lineLength;
+      const newline = bytes.subarray(at, at + room).indexOf(0x0a);
+      const end = newline < 0 ? Math.min(bytes.length, at + room) : at + newline + 1;
+      if (newline < 0 && end - at === room) throw new TarFormatError("a GNU sparse 1.0 map line is too long (libarchive: line too long)");
+      this.line.set(bytes.subarray(at, end), this.lineLength);
+      this.lineLength += end - at;
+      at = end;
+      if (newline >= 0) this.lineRead();
     }
     return at;
   }
 
   private lineRead(): void {
-    const line = this.line;
-    this.line = [];
-    this.read += BigInt(line.length);
-    if (line[0] === 0x23) return;
+    const length = this.lineLength;
+    this.lineLength = 0;
+    this.read += BigInt(length);
+    // pkgtrust's bound on the time a hostile map can take (libarchive reads on, a line at a time).
+    if (this.read > BigInt(this.budget)) throw new TarFormatError(`GNU sparse 1.0 maps of more than ${MAX_SPARSE_MAPS} bytes in one package are refused by pkgtrust`);
+    if (this.line[0] === 0x23) return;
     // gnu_sparse_10_atol: digits up to the newline, INT64_MAX on overflow; anything else fails.
     let value = 0n;
-    for (const byte of line.slice(0, -1)) {
+    for (let i = 0; i < length - 1; i++) {
+      const byte = this.line[i] as number;
       if (byte < 0x30 || byte > 0x39) throw new TarFormatError("a GNU sparse 1.0 map holds a line that is not a number (libarchive: fatal)");
       value = value * 10n + BigInt(byte - 0x30);
       if (value > INT64_MAX) value = INT64_MAX;

@@ -250,6 +250,16 @@ describe("reading the inner package to its end, as libarchive does for pkg_insta
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
   });
 
+  it("refuses GNU sparse 1.0 maps of more than 16 MiB in a package, in seconds (libarchive would read on)", async () => {
+    const map = Buffer.from(`${"#\n".repeat(9 * 1024 * 1024)}0\n`, "latin1");
+    const body = Buffer.concat([map, Buffer.alloc((512 - (map.length % 512)) % 512)]);
+    const records = ["GNU.sparse.major=1", "GNU.sparse.minor=0", "GNU.sparse.name=comments", "GNU.sparse.realsize=0"];
+    const tar = builtTar([entry({ name: "+CONTENTS" }, Buffer.from("@name comments-1.0\n")), paxEntry(records), entry({ name: "GNUSparseFile.0/comments" }, body)]);
+    const start = performance.now();
+    await expect(readToEnd(gzipSync(tar), 1 << 20)).rejects.toThrow(/GNU sparse 1.0 maps of more than 16777216 bytes in one package are refused by pkgtrust/);
+    expect(performance.now() - start).toBeLessThan(20_000);
+  });
+
   it("still stops at the first entry for a signer", async () => {
     const tar = await tarOf([contents, { name: "a", data: Buffer.alloc(5000, 1) }]);
     const damaged = Buffer.from(tar);
