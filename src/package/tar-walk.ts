@@ -180,6 +180,8 @@ const MAX_EXTENSION = 1024 * 1024;
  * map lines are read one by one, and a bomb of them could otherwise hold a walk for minutes.
  */
 const MAX_SPARSE_MAPS = 16 * 1024 * 1024;
+/** Sparse pieces pkgtrust takes in one package, of every kind (GNU old, 0.0, 0.1 and 1.0 maps, Solaris holes). */
+const MAX_SPARSE_PIECES = 4 * 1024 * 1024;
 /** tar_read_header's bound on the headers of one entry ("Too many special headers"). */
 const MAX_DEPTH = 32;
 
@@ -224,8 +226,9 @@ export class TarWalker {
   private sparseNumbytes = 0n;
   /** The GNU sparse version, struct tar's sparse_gnu_major and minor: set by pax records, kept across entries (0 at first). */
   private sparseVersion = { major: 0, minor: 0 };
-  /** Bytes of GNU sparse 1.0 maps read so far in the package. */
+  /** Bytes of GNU sparse 1.0 maps read so far in the package, and sparse pieces of every kind. */
   private mapBytes = 0;
+  private sparsePieces = 0;
   /** A GNU sparse 1.0 entry's map, read from the start of its body before the body proper. */
   private map10: { readonly reader: Sparse10Map; readonly size: bigint; readonly directory: boolean } | undefined;
   /** header_recursion_depth left over: "Too many special headers" returns without its decrement, so each one lowers the limit for the rest of the archive. */
@@ -507,6 +510,8 @@ export class TarWalker {
 
   /** gnu_add_sparse_entry: "Malformed sparse map data" for a negative offset or size, or their sum beyond int64. */
   private addSparse(offset: bigint, size: bigint, hole = false): void {
+    // pkgtrust's bound on the time a hostile map can take: a million holes make a million pieces.
+    if (++this.sparsePieces > MAX_SPARSE_PIECES) throw new TarFormatError(`more than ${MAX_SPARSE_PIECES} sparse pieces in one package are refused by pkgtrust`);
     // The piece is in the list before it is checked (a warning may let the entry go on with it, empty).
     const sparse = this.sparse;
     sparse.pieces++;

@@ -260,6 +260,15 @@ describe("reading the inner package to its end, as libarchive does for pkg_insta
     expect(performance.now() - start).toBeLessThan(20_000);
   });
 
+  it("refuses more than 4,194,304 sparse pieces in a package, in seconds", async () => {
+    // Each entry's GNU 0.1 map holds 240,000 pieces in under 1 MiB of pax record.
+    const many = Buffer.concat([paxEntry([`GNU.sparse.map=${"0,0,".repeat(240_000)}0,0`]), entry({ name: "f" })]);
+    const tar = builtTar([entry({ name: "+CONTENTS" }, Buffer.from("@name pieces-1.0\n")), ...Array.from({ length: 20 }, () => many)]);
+    const start = performance.now();
+    await expect(readToEnd(gzipSync(tar), 1 << 20)).rejects.toThrow(/more than 4194304 sparse pieces in one package are refused by pkgtrust/);
+    expect(performance.now() - start).toBeLessThan(20_000);
+  });
+
   it("still stops at the first entry for a signer", async () => {
     const tar = await tarOf([contents, { name: "a", data: Buffer.alloc(5000, 1) }]);
     const damaged = Buffer.from(tar);
