@@ -176,6 +176,12 @@ const EXTENSION_TYPES = new Set(["x", "X", "g", "L", "K", "A"]);
 /** read_body_to_string's bound on an extension header's body. */
 const MAX_EXTENSION = 1024 * 1024;
 /**
+ * Extension header bodies pkgtrust reads in one package (pax, GNU long names, ACLs: a few
+ * hundred bytes an entry): 1 MiB of tiny pax records takes about 60 ms to parse, so 4 GiB of
+ * them would hold a walk for minutes.
+ */
+const MAX_EXTENSIONS = 64 * 1024 * 1024;
+/**
  * GNU sparse 1.0 map bytes pkgtrust reads in one package (800,000 holes take about 16 MB):
  * map lines are read one by one, and a bomb of them could otherwise hold a walk for minutes.
  */
@@ -226,6 +232,8 @@ export class TarWalker {
   private sparseNumbytes = 0n;
   /** The GNU sparse version, struct tar's sparse_gnu_major and minor: set by pax records, kept across entries (0 at first). */
   private sparseVersion = { major: 0, minor: 0 };
+  /** Bytes of extension header bodies read so far in the package. */
+  private extensionBytes = 0;
   /** Bytes of GNU sparse 1.0 maps read so far in the package, and sparse pieces of every kind. */
   private mapBytes = 0;
   private sparsePieces = 0;
@@ -354,6 +362,9 @@ export class TarWalker {
       const size = number(header.subarray(124, 136));
       // read_body_to_string: a negative size or one above 1 MiB is fatal.
       if (size < 0n || size > BigInt(MAX_EXTENSION)) throw new TarFormatError(`a tar extension header of ${size} bytes is refused (libarchive: special header too large)`);
+      // pkgtrust's bound on the time hostile extension headers can take: their records are parsed in JavaScript.
+      this.extensionBytes += Number(size);
+      if (this.extensionBytes > MAX_EXTENSIONS) throw new TarFormatError(`more than ${MAX_EXTENSIONS} bytes of extension headers in one package are refused by pkgtrust`);
       this.extension = { type, size: Number(size), parts: [] };
       this.remaining = Number(size);
       this.padding = (BLOCK - (Number(size) % BLOCK)) % BLOCK;

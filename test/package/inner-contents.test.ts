@@ -269,6 +269,13 @@ describe("reading the inner package to its end, as libarchive does for pkg_insta
     expect(performance.now() - start).toBeLessThan(20_000);
   });
 
+  it("refuses more than 64 MiB of extension headers in a package (1 MiB of tiny pax records takes ~60 ms to parse)", async () => {
+    const longName = Buffer.concat([entry({ name: "././@LongLink", typeflag: "L", magic: "gnu" }, Buffer.alloc(1 << 20, 0x61)), entry({ name: "f" })]);
+    const tar = builtTar([entry({ name: "+CONTENTS" }, Buffer.from("@name names-1.0\n")), ...Array.from({ length: 65 }, () => longName)]);
+    await expect(readToEnd(gzipSync(tar), 1 << 20)).rejects.toThrow(/more than 67108864 bytes of extension headers in one package are refused by pkgtrust/);
+    expect(await readToEnd(gzipSync(builtTar([entry({ name: "+CONTENTS" }, Buffer.from("@name names-1.0\n")), ...Array.from({ length: 60 }, () => longName)])), 1 << 20)).toBe("names-1.0");
+  });
+
   it("still stops at the first entry for a signer", async () => {
     const tar = await tarOf([contents, { name: "a", data: Buffer.alloc(5000, 1) }]);
     const damaged = Buffer.from(tar);
