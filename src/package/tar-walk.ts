@@ -31,6 +31,9 @@ export class TarFormatError extends Error {
  */
 class TarWarning extends TarFormatError {}
 
+/** gnu_add_sparse_entry's "Malformed sparse map data": fatal, but a warning from a GNU.sparse.map record. */
+class MalformedSparse extends TarFormatError {}
+
 /** tar_atol_base_n: blanks, an optional minus, digits of the base until anything else; INT64_MAX (or MIN) on overflow. */
 function atolBase(field: Uint8Array, base: number): bigint {
   let at = 0;
@@ -420,7 +423,8 @@ export class TarWalker {
     let { name, size } = entry;
     // GNU.sparse.major or .minor seen: tar_read_header then reads a 1.0 map, or warns.
     let sparsePending = false;
-    for (const extension of [...chain.extensions].reverse()) {
+    for (let i = chain.extensions.length - 1; i >= 0; i--) {
+      const extension = chain.extensions[i] as (typeof chain.extensions)[number];
       if (extension.type === "L") name = cString(extension.body);
       else if (extension.type === "K") warning = undefined;
       else if (extension.type === "A") warning = solarisAclWarning(chain.aclText ?? extension.body, extension.size);
@@ -509,7 +513,7 @@ export class TarWalker {
       this.remaining = Number(pieces === 0 || data > size ? size : data);
       this.padding = Number((BigInt(BLOCK) - (size % BigInt(BLOCK))) % BigInt(BLOCK));
     }
-    if (this.entries !== 1 || this.first?.sparse || BigInt(this.first?.size ?? 0) > BigInt(this.keepFirst)) return;
+    if (this.entries !== 1 || this.first?.sparse || (this.first?.size ?? 0) > this.keepFirst) return;
     this.firstParts = [];
     if (this.remaining === 0) this.firstBodyDone();
   }
@@ -526,7 +530,7 @@ export class TarWalker {
     // The piece is in the list before it is checked (a warning may let the entry go on with it, empty).
     const sparse = this.sparse;
     sparse.pieces++;
-    if (offset < 0n || size < 0n || offset > INT64_MAX - size) throw new TarFormatError("a GNU sparse map is malformed (libarchive: malformed sparse map data)");
+    if (offset < 0n || size < 0n || offset > INT64_MAX - size) throw new MalformedSparse("a GNU sparse map is malformed (libarchive: malformed sparse map data)");
     if (hole || sparse.overflow) return;
     if (size >= INT64_MAX - sparse.data) sparse.overflow = true;
     else sparse.data += size;
@@ -542,26 +546,39 @@ export class TarWalker {
     this.sparseOffset = this.sparseNumbytes = -1n;
   }
 
-  /** gnu_sparse_01_parse: decimal numbers separated by commas, (offset, size) pairs; an odd one out is ignored. */
+  /**
+   * gnu_sparse_01_parse: decimal numbers separated by commas, (offset, size) pairs added as
+   * they are read (those before a bad number stay); an odd one out is ignored.
+   */
   private sparseMap(value: Buffer): void {
-    const text = value.toString("latin1");
-    if (!/^[0-9,]*$/.test(text)) throw new TarWarning("a GNU.sparse.map pax attribute is malformed (libarchive: a warning)");
-    const numbers = text.split(",").map((digits) => atolBase(Buffer.from(digits, "latin1"), 10));
-    try {
-      for (let i = 0; i + 1 < numbers.length; i += 2) this.addSparse(numbers[i] as bigint, numbers[i + 1] as bigint);
-    } catch (error) {
-      // pax_attribute turns any failure of gnu_sparse_01_parse into a warning.
-      throw new TarWarning((error as Error).message);
+    let offset: bigint | undefined;
+    for (const digits of value.toString("latin1").split(",")) {
+      if (!/^[0-9]*$/.test(digits)) throw new TarWarning("a GNU.sparse.map pax attribute is malformed (libarchive: a warning)");
+      const number = atolBase(Buffer.from(digits, "latin1"), 10);
+      if (offset === undefined) {
+        offset = number;
+        continue;
+      }
+      try {
+        this.addSparse(offset, number);
+      } catch (error) {
+        // pax_attribute turns gnu_sparse_01_parse's failure into a warning.
+        throw error instanceof MalformedSparse ? new TarWarning(error.message) : error;
+      }
+      offset = undefined;
     }
   }
 
   /** solaris_sparse_parse: a blank, then decimal numbers separated by blanks, the ends of a hole, data, a hole ... in turn. */
   private holesData(value: Buffer): void {
     const text = value.toString("latin1");
-    if (!/^ [0-9 ]*$/.test(text)) throw new TarWarning("a SUN.holesdata pax attribute is malformed (libarchive: parse error: SUN.holesdata)");
+    const malformed = () => new TarWarning("a SUN.holesdata pax attribute is malformed (libarchive: parse error: SUN.holesdata)");
+    if (text[0] !== " ") throw malformed();
     let end = 0n;
     let hole = true;
+    // The pieces before a bad number stay, as solaris_sparse_parse adds them as it reads.
     for (const digits of text.slice(1).split(" ")) {
+      if (!/^[0-9]*$/.test(digits)) throw malformed();
       const start = end;
       end = atolBase(Buffer.from(digits, "latin1"), 10);
       if (start < end) this.addSparse(start, end - start, hole);

@@ -261,8 +261,10 @@ describe("reading the inner package to its end, as libarchive does for pkg_insta
   });
 
   it("refuses more than 4,194,304 sparse pieces in a package, in seconds", async () => {
-    // Each entry's GNU 0.1 map holds 240,000 pieces in under 1 MiB of pax record.
-    const many = Buffer.concat([paxEntry([`GNU.sparse.map=${"0,0,".repeat(240_000)}0,0`]), entry({ name: "f" })]);
+    // Each entry's GNU 0.1 map holds 240,000 pieces in under 1 MiB of pax record; the K header
+    // before it, which drops libarchive's warnings (a malformed map is one), must not drop the bound.
+    const longLink = entry({ name: "././@LongLink", typeflag: "K", magic: "gnu" }, Buffer.from("target\0"));
+    const many = Buffer.concat([longLink, paxEntry([`GNU.sparse.map=${"0,0,".repeat(240_000)}0,0`]), entry({ name: "f" })]);
     const tar = builtTar([entry({ name: "+CONTENTS" }, Buffer.from("@name pieces-1.0\n")), ...Array.from({ length: 20 }, () => many)]);
     const start = performance.now();
     await expect(readToEnd(gzipSync(tar), 1 << 20)).rejects.toThrow(/more than 4194304 sparse pieces in one package are refused by pkgtrust/);

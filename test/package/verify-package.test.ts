@@ -209,6 +209,7 @@ const CASES = [
   "tar: 33 headers for one entry after a GNU K header (the warning dropped)",
   "tar: a pax record without its newline after a GNU K header (the warning dropped)",
   "tar: a malformed Solaris ACL after a GNU K header (the warning dropped)",
+  "tar: a GNU sparse 0.1 map with a bad number after a piece, its warning dropped by a K header (the piece stays)",
   "tar: 32 headers for an entry after a dropped warning of too many (the limit is lower from then on)",
   "tar in three concatenated gzip members",
   "gzip member cut short after the tar's end",
