@@ -95,7 +95,6 @@ export async function serveJobs(): Promise<void> {
       unreported += bytes;
       timer ??= setTimeout(reportRead, PROGRESS_MS);
     },
-
     readBuffers: new ReadBuffers(),
   };
   // The main thread terminates this thread once every outcome is in.

@@ -11,7 +11,7 @@ export const READ_CHUNK = 1024 * 1024;
 const RING = 3;
 
 export class ReadBuffers {
-  private readonly free: Buffer[][] = [];
+  private readonly free: (readonly Buffer[])[] = [];
 
   /** A ring for one package, for as long as it is read. */
   take(): readonly Buffer[] {
@@ -20,6 +20,6 @@ export class ReadBuffers {
 
   /** Back once nothing reads into it any more (handleChunks awaits its read ahead before it returns). */
   give(ring: readonly Buffer[]): void {
-    this.free.push([...ring]);
+    this.free.push(ring);
   }
 }

@@ -122,7 +122,6 @@ async function runPackages(request: RepoSignRequest, packages: readonly { file: 
     expiredGraceDays: request.expiredGraceDays,
     digests,
     onRead,
-
     readBuffers: new ReadBuffers(),
   };
   let next = 0;
